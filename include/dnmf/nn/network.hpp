@@ -1,0 +1,87 @@
+#pragma once
+// A model: layers applied in order, with every parameter in one flat buffer and every gradient
+// in another (mlpack's ANN layout; see layer.hpp), and non-trained state in a third (libtorch's
+// "buffers"). The flat buffers are what optimizers step and what a data-parallel trainer sums
+// over ranks in one allreduce; named_parameters() is what a file writer saves and loads.
+//
+// Parameter order: leaf layers in forward order (a Concat's first branch before its second),
+// each leaf's arrays in the order it declares them.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dnmf/core/error.hpp"
+#include "dnmf/nn/sequential.hpp"
+
+namespace dnmf::nn {
+
+template <typename Scalar>
+class Network {
+ public:
+  /// Binds every layer to its slices. Throws InputError on an empty list, mismatched sizes or
+  /// two leaf layers with one name. Parameters start at zero: call initialize.
+  explicit Network(LayerList<Scalar> layers);
+  // Layers hold views into the flat buffers; a move keeps the buffers' storage, a copy could not.
+  Network(Network&&) noexcept = default;
+  Network& operator=(Network&&) noexcept = default;
+
+  Index input_size() const { return body_->input_size(); }
+  Index output_size() const { return body_->output_size(); }
+  Index parameter_count() const { return parameters_.size(); }
+
+  FlatMap<Scalar> parameters() { return FlatMap<Scalar>(parameters_.data(), parameters_.size()); }
+  FlatMap<Scalar> gradients() { return FlatMap<Scalar>(gradients_.data(), gradients_.size()); }
+  FlatMap<Scalar> buffers() { return FlatMap<Scalar>(buffers_.data(), buffers_.size()); }
+  const Vector<Scalar>& parameters() const { return parameters_; }
+  const Vector<Scalar>& gradients() const { return gradients_; }
+
+  /// Every parameter array by name ("conv1/W", "nmf/H", ...), viewing the flat buffer.
+  std::vector<NamedArray<Scalar>> named_parameters();
+  /// The same for the gradients ("conv1/W" is the gradient of conv1/W).
+  std::vector<NamedArray<Scalar>> named_gradients();
+  /// Every buffer array by name.
+  std::vector<NamedArray<Scalar>> named_buffers();
+
+  /// Draws every layer's parameters from one generator seeded with `seed`.
+  void initialize(std::uint64_t seed);
+  /// Sizes every layer's buffers for batches of up to `max_batch` samples.
+  void reserve(Index max_batch);
+  void zero_gradients() { gradients_.setZero(); }
+
+  /// Output (output_size x batch) of `input` (input_size x batch); valid until the next forward.
+  BatchView<Scalar> forward(BatchView<Scalar> input);
+  /// Accumulates into gradients() the gradient of a loss whose gradient with respect to the
+  /// last forward's output is `output_gradient`.
+  void backward(BatchView<Scalar> output_gradient);
+  /// Restores the parameters' constraints (NMF basis >= 0); optimizers call it after a step.
+  void project_parameters();
+
+  /// The leaf layer called `name`, as LayerType. Throws InputError if there is none of that type.
+  template <typename LayerType>
+  LayerType& layer(const std::string& name);
+
+ private:
+  Layer<Scalar>* find_leaf(const std::string& name) const;
+  using ArrayDeclaration = std::vector<ArraySpec> (Layer<Scalar>::*)() const;
+  std::vector<NamedArray<Scalar>> named_arrays(Vector<Scalar>& values, ArrayDeclaration declared);
+
+  std::unique_ptr<Sequential<Scalar>> body_;
+  std::vector<Layer<Scalar>*> leaves_;
+  Vector<Scalar> parameters_;
+  Vector<Scalar> gradients_;
+  Vector<Scalar> buffers_;
+};
+
+template <typename Scalar>
+template <typename LayerType>
+LayerType& Network<Scalar>::layer(const std::string& name) {
+  auto* found = dynamic_cast<LayerType*>(find_leaf(name));
+  if (found == nullptr) {
+    throw InputError("network: expected a layer called " + name + " of the requested type");
+  }
+  return *found;
+}
+
+}  // namespace dnmf::nn

@@ -1,0 +1,41 @@
+#pragma once
+// An optimizer steps a network's flat parameter buffer along its flat gradient buffer, then
+// restores the parameters' constraints (the NMF basis back to >= 0: projected gradient).
+// Its state is flat buffers too, exposed by name so a model file can save and restore it.
+
+#include <cstdint>
+#include <vector>
+
+#include "dnmf/nn/network.hpp"
+
+namespace dnmf::nn {
+
+template <typename Scalar>
+class Optimizer {
+ public:
+  virtual ~Optimizer() = default;
+
+  /// One step with gradient gradient_scale * network.gradients() (e.g. 1 / global batch size
+  /// when the gradients are sums over the batch), then network.project_parameters().
+  /// Throws InputError if the network has a different parameter count than at construction.
+  void step(Network<Scalar>& network, Scalar gradient_scale = Scalar(1));
+
+  /// Steps taken so far; saved beside the state to resume a run.
+  std::int64_t step_count() const { return step_count_; }
+  void set_step_count(std::int64_t steps) { step_count_ = steps; }
+  /// The state arrays by name ("adam/m", ...), viewing the optimizer's flat buffer.
+  virtual std::vector<NamedArray<Scalar>> named_state() = 0;
+
+ protected:
+  explicit Optimizer(Index parameter_count) : parameter_count_(parameter_count) {}
+  /// Updates `parameters` in place; step_count() already counts this step.
+  virtual void update(FlatMap<Scalar> parameters, FlatMap<Scalar> gradients,
+                      Scalar gradient_scale) = 0;
+  Index parameter_count() const { return parameter_count_; }
+
+ private:
+  Index parameter_count_;
+  std::int64_t step_count_ = 0;
+};
+
+}  // namespace dnmf::nn

@@ -1,0 +1,106 @@
+#include "dnmf/nn/architectures.hpp"
+
+#include <utility>
+
+#include "dnmf/core/error.hpp"
+#include "dnmf/nn/concat.hpp"
+#include "dnmf/nn/conv2d.hpp"
+#include "dnmf/nn/dense.hpp"
+#include "dnmf/nn/flatten.hpp"
+#include "dnmf/nn/max_pool2d.hpp"
+#include "dnmf/nn/nmf_encoder.hpp"
+#include "dnmf/nn/relu.hpp"
+
+namespace dnmf::nn {
+namespace {
+
+constexpr std::pair<Architecture, const char*> kArchitectureNames[] = {
+    {Architecture::Cnn, "cnn"}, {Architecture::Nmf, "nmf"}, {Architecture::NmfCnn, "nmf-cnn"}};
+
+/// Conv -> ReLU -> MaxPool -> Flatten.
+template <typename Scalar>
+LayerList<Scalar> convolution_layers(const ArchitectureOptions& options) {
+  auto conv = std::make_unique<Conv2D<Scalar>>("conv1", options.input, options.filters,
+                                               options.kernel, Padding::Valid, WeightInit::He);
+  const ImageShape convolved = conv->output_shape();
+  auto pool = std::make_unique<MaxPool2D<Scalar>>("pool1", convolved);
+  const ImageShape pooled = pool->output_shape();
+  LayerList<Scalar> layers;
+  layers.push_back(std::move(conv));
+  layers.push_back(std::make_unique<ReLU<Scalar>>("relu1", convolved.size()));
+  layers.push_back(std::move(pool));
+  layers.push_back(std::make_unique<Flatten<Scalar>>("flatten", pooled));
+  return layers;
+}
+
+template <typename Scalar>
+std::unique_ptr<Layer<Scalar>> nmf_encoder(const ArchitectureOptions& options) {
+  return std::make_unique<NMFEncoder<Scalar>>("nmf", options.input.size(), options.nmf_rank,
+                                              options.nmf_iterations,
+                                              static_cast<Scalar>(options.nmf_epsilon));
+}
+
+/// The features -> Dense hidden -> ReLU -> Dense classes head shared by all architectures.
+template <typename Scalar>
+void append_classifier(LayerList<Scalar>& layers, const ArchitectureOptions& options) {
+  const Index features = layers.back()->output_size();
+  layers.push_back(
+      std::make_unique<Dense<Scalar>>("dense1", features, options.hidden, WeightInit::He));
+  layers.push_back(std::make_unique<ReLU<Scalar>>("relu2", options.hidden));
+  layers.push_back(std::make_unique<Dense<Scalar>>("dense2", options.hidden, options.classes,
+                                                   WeightInit::Glorot));
+}
+
+template <typename Scalar>
+LayerList<Scalar> feature_layers(const ArchitectureOptions& options) {
+  switch (options.architecture) {
+    case Architecture::Cnn:
+      return convolution_layers<Scalar>(options);
+    case Architecture::Nmf: {
+      LayerList<Scalar> layers;
+      layers.push_back(nmf_encoder<Scalar>(options));
+      return layers;
+    }
+    case Architecture::NmfCnn: {
+      auto conv_branch =
+          std::make_unique<Sequential<Scalar>>("conv_branch", convolution_layers<Scalar>(options));
+      LayerList<Scalar> layers;
+      layers.push_back(std::make_unique<Concat<Scalar>>("concat", std::move(conv_branch),
+                                                        nmf_encoder<Scalar>(options)));
+      return layers;
+    }
+  }
+  throw InputError("network: unknown architecture");
+}
+
+}  // namespace
+
+std::string architecture_name(Architecture architecture) {
+  for (const auto& [value, name] : kArchitectureNames) {
+    if (value == architecture) return name;
+  }
+  throw InputError("network: unknown architecture");
+}
+
+Architecture architecture_from_name(const std::string& name) {
+  std::string valid;
+  for (const auto& [value, known] : kArchitectureNames) {
+    if (name == known) return value;
+    valid += valid.empty() ? known : std::string(", ") + known;
+  }
+  throw InputError("network: expected an architecture among " + valid + ", got '" + name + "'");
+}
+
+template <typename Scalar>
+Network<Scalar> make_network(const ArchitectureOptions& options, std::uint64_t seed) {
+  LayerList<Scalar> layers = feature_layers<Scalar>(options);
+  append_classifier(layers, options);
+  Network<Scalar> network(std::move(layers));
+  network.initialize(seed);
+  return network;
+}
+
+template Network<float> make_network<float>(const ArchitectureOptions&, std::uint64_t);
+template Network<double> make_network<double>(const ArchitectureOptions&, std::uint64_t);
+
+}  // namespace dnmf::nn

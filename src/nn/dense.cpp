@@ -1,0 +1,66 @@
+#include "dnmf/nn/dense.hpp"
+
+#include <new>
+#include <utility>
+
+namespace dnmf::nn {
+
+template <typename Scalar>
+Dense<Scalar>::Dense(std::string name, Index inputs, Index outputs, WeightInit init)
+    : Layer<Scalar>(std::move(name), inputs, outputs), init_(init) {}
+
+template <typename Scalar>
+std::vector<ArraySpec> Dense<Scalar>::parameter_arrays() const {
+  const Index inputs = this->input_size();
+  const Index outputs = this->output_size();
+  return {{"W", {outputs, inputs}, 0}, {"b", {outputs}, outputs * inputs}};
+}
+
+template <typename Scalar>
+void Dense<Scalar>::bind_parameters(Scalar* parameters, Scalar* gradients) {
+  const Index inputs = this->input_size();
+  const Index outputs = this->output_size();
+  // Eigen's documented way to re-seat a Map.
+  new (&weights_) WeightMap(parameters, outputs, inputs);
+  new (&bias_) FlatMap<Scalar>(parameters + outputs * inputs, outputs);
+  new (&weights_gradient_) WeightMap(gradients, outputs, inputs);
+  new (&bias_gradient_) FlatMap<Scalar>(gradients + outputs * inputs, outputs);
+}
+
+template <typename Scalar>
+void Dense<Scalar>::initialize(RandomEngine& engine) {
+  const double limit = weight_init_limit(init_, this->input_size(), this->output_size());
+  fill_uniform(weights_, -limit, limit, engine);
+  bias_.setZero();
+}
+
+template <typename Scalar>
+void Dense<Scalar>::allocate(Index max_batch) {
+  output_.resize(this->output_size(), max_batch);
+  if (this->input_gradient_needed()) input_gradient_.resize(this->input_size(), max_batch);
+}
+
+template <typename Scalar>
+BatchView<Scalar> Dense<Scalar>::compute_forward(BatchView<Scalar> input) {
+  input_ = input.data();
+  BatchMap<Scalar> output = leading_columns(output_, input.cols());
+  output.noalias() = weights_ * input;
+  output.colwise() += bias_;
+  return as_view(output);
+}
+
+template <typename Scalar>
+BatchView<Scalar> Dense<Scalar>::compute_backward(BatchView<Scalar> output_gradient) {
+  const BatchView<Scalar> input(input_, this->input_size(), this->batch());
+  weights_gradient_.noalias() += output_gradient * input.transpose();
+  bias_gradient_ += output_gradient.rowwise().sum();
+  if (!this->input_gradient_needed()) return this->no_gradient();
+  BatchMap<Scalar> input_gradient = leading_columns(input_gradient_, this->batch());
+  input_gradient.noalias() = weights_.transpose() * output_gradient;
+  return as_view(input_gradient);
+}
+
+template class Dense<float>;
+template class Dense<double>;
+
+}  // namespace dnmf::nn
