@@ -1,0 +1,90 @@
+// Optimizer steps against hand-computed values on a two-parameter model (Dense 1 -> 1: w, b),
+// and the projection of the NMF basis after a step.
+
+#include <gtest/gtest.h>
+
+#include <memory>
+
+#include "dnmf/core/error.hpp"
+#include "dnmf/nn/adam.hpp"
+#include "dnmf/nn/architectures.hpp"
+#include "dnmf/nn/dense.hpp"
+#include "dnmf/nn/sgd.hpp"
+#include "gradient_check.hpp"
+
+namespace dnmf::nn::testing {
+namespace {
+
+Network<double> two_parameters(double weight, double bias) {
+  LayerList<double> layers;
+  layers.push_back(std::make_unique<Dense<double>>("dense", 1, 1, WeightInit::Glorot));
+  Network<double> network(std::move(layers));
+  network.parameters() << weight, bias;
+  return network;
+}
+
+TEST(Sgd, MomentumStepsMatchHandComputedValues) {
+  Network<double> network = two_parameters(1.0, 2.0);
+  Sgd<double> sgd(2, {0.1, 0.9});
+  network.gradients() << 0.5, -1.0;
+  sgd.step(network);
+  // v = g = (0.5, -1); p = (1, 2) - 0.1 v
+  EXPECT_NEAR(network.parameters()[0], 0.95, 1e-15);
+  EXPECT_NEAR(network.parameters()[1], 2.1, 1e-15);
+  network.gradients() << -0.25, 2.0;
+  sgd.step(network, 2.0);
+  // v = 0.9 (0.5, -1) + 2 (-0.25, 2) = (-0.05, 3.1); p = (0.95, 2.1) - 0.1 v
+  EXPECT_NEAR(network.parameters()[0], 0.955, 1e-15);
+  EXPECT_NEAR(network.parameters()[1], 1.79, 1e-15);
+  EXPECT_EQ(sgd.step_count(), 2);
+  ASSERT_EQ(sgd.named_state().size(), 1u);
+  EXPECT_EQ(sgd.named_state()[0].name, "sgd/velocity");
+  EXPECT_NEAR(sgd.named_state()[0].values[1], 3.1, 1e-15);
+}
+
+TEST(Adam, BiasCorrectedStepsMatchHandComputedValues) {
+  Network<double> network = two_parameters(1.0, 2.0);
+  Adam<double> adam(2, {0.1, 0.9, 0.999, 1e-8});
+  network.gradients() << 0.5, -1.0;
+  adam.step(network);
+  // Step 1: m_hat = g, v_hat = g^2, so p moves by 0.1 |g| / (|g| + 1e-8) against the sign of g.
+  EXPECT_NEAR(network.parameters()[0], 0.900000002, 1e-12);
+  EXPECT_NEAR(network.parameters()[1], 2.099999999, 1e-12);
+  network.gradients() << -0.25, 2.0;
+  adam.step(network);
+  // Step 2: m = (0.02, 0.11), v = (0.00031225, 0.004999), corrections 0.19 and 0.001999:
+  // p -= 0.1 (0.105263, 0.578947) / ((0.395225, 1.581376) + 1e-8).
+  EXPECT_NEAR(network.parameters()[0], 0.8733662987078463, 1e-12);
+  EXPECT_NEAR(network.parameters()[1], 2.0633896465279253, 1e-12);
+  const auto state = adam.named_state();
+  ASSERT_EQ(state.size(), 2u);
+  EXPECT_EQ(state[0].name, "adam/m");
+  EXPECT_EQ(state[1].name, "adam/v");
+  EXPECT_NEAR(state[0].values[0], 0.02, 1e-15);
+  EXPECT_NEAR(state[1].values[1], 0.004999, 1e-15);
+}
+
+TEST(Optimizer, StepProjectsTheNmfBasisOntoNonnegatives) {
+  ArchitectureOptions options;
+  options.architecture = Architecture::Nmf;
+  options.input = {4, 4, 1};
+  options.nmf_rank = 3;
+  Network<double> network = make_network<double>(options, 5);
+  Sgd<double> sgd(network.parameter_count(), {1.0, 0.0});
+  network.gradients().setConstant(10.0);  // pushes every H entry far below zero
+  sgd.step(network);
+  const auto basis = network.named_parameters()[0];
+  ASSERT_EQ(basis.name, "nmf/H");
+  EXPECT_EQ(basis.values.minCoeff(), 0.0);
+  EXPECT_LT(network.named_parameters()[1].values.maxCoeff(), 0.0) << "dense1/W is not projected";
+}
+
+TEST(Optimizer, RejectsANetworkOfAnotherSize) {
+  Network<double> network = two_parameters(1.0, 2.0);
+  Adam<double> adam(3, {});
+  EXPECT_THROW(adam.step(network), InputError);
+  EXPECT_THROW(Sgd<double>(2, {-0.1, 0.9}), InputError);
+}
+
+}  // namespace
+}  // namespace dnmf::nn::testing
