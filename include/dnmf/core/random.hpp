@@ -1,0 +1,20 @@
+#pragma once
+// Counter-based random numbers: every value is a pure function of (seed, stream, row, column),
+// so a matrix initialised on p ranks equals the one initialised on one rank, entry for entry.
+
+#include <cstdint>
+
+namespace dnmf {
+
+/// Which matrix a random value belongs to; part of the counter so factors are independent.
+enum class RandomStream : std::uint64_t { W = 1, H = 2, Noise = 3, TrueW = 4, TrueH = 5 };
+
+/// Uniform in [0, 1), 53 random bits.
+double counter_uniform(std::uint64_t seed, RandomStream stream, std::uint64_t row,
+                       std::uint64_t col);
+
+/// |N(0, 1)|: the absolute value of a standard normal (Box-Muller on two counter uniforms).
+double counter_half_normal(std::uint64_t seed, RandomStream stream, std::uint64_t row,
+                           std::uint64_t col);
+
+}  // namespace dnmf

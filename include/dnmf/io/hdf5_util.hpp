@@ -1,0 +1,28 @@
+#pragma once
+// Small HDF5 helpers shared by the reader and the writer.
+
+#include <hdf5.h>
+
+#include <string>
+
+#include "dnmf/io/hdf5_handle.hpp"
+#include "dnmf/mpi/communicator.hpp"
+
+namespace dnmf::io {
+
+/// Turns off HDF5's own error-stack printing: dnmf reports errors itself, in one line.
+void silence_hdf5_errors();
+
+/// A file-access property list for MPI-IO on the communicator.
+Handle mpio_file_access(const mpi::Communicator& comm);
+
+/// A transfer property list requesting collective MPI-IO.
+Handle collective_transfer();
+
+/// "uint8", "int32", "float64", ... or a description of a non-numeric type.
+std::string describe_type(hid_t type);
+
+/// True for integer and floating-point element types.
+bool is_numeric_type(hid_t type);
+
+}  // namespace dnmf::io

@@ -1,0 +1,57 @@
+#pragma once
+// Reading HDF5 files in parallel: listing datasets, and reading each rank's block of rows of a
+// 2-D numeric dataset of any integer or float type (converted to double by HDF5). Every read is
+// collective: all ranks of the communicator call it, a rank with no rows included.
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "dnmf/core/matrix.hpp"
+#include "dnmf/io/hdf5_handle.hpp"
+#include "dnmf/mpi/communicator.hpp"
+
+namespace dnmf::io {
+
+struct DatasetInfo {
+  std::string path;                  ///< absolute, e.g. "/train/images"
+  std::vector<std::uint64_t> shape;  ///< HDF5 (row-major) dimensions
+  std::string type;                  ///< "uint8", "float64", ... or a description of a non-number
+  bool numeric = false;              ///< an integer or floating-point element type
+};
+
+/// One attribute rendered as text, for `dnmf info`.
+struct AttributeText {
+  std::string name;
+  std::string value;
+};
+
+class InputFile {
+ public:
+  /// Collective. Throws IoError naming the file if it is missing, unreadable or not HDF5.
+  InputFile(const std::string& path, mpi::Communicator& comm);
+
+  const std::string& path() const { return path_; }
+  std::vector<DatasetInfo> datasets() const;
+  /// Throws InputError naming the file and dataset if it does not exist or is not a dataset.
+  DatasetInfo dataset(const std::string& name) const;
+  /// The only 2-D numeric dataset, else an InputError listing the candidates.
+  DatasetInfo only_matrix() const;
+  /// Rows [row_begin, row_begin + row_count) of a 2-D numeric dataset; collective.
+  RowMatrix read_rows(const DatasetInfo& info, std::int64_t row_begin,
+                      std::int64_t row_count) const;
+  /// The whole 2-D dataset on every rank; collective.
+  RowMatrix read_all(const DatasetInfo& info) const;
+  /// Root group attributes as text.
+  std::vector<AttributeText> attributes() const;
+
+ private:
+  std::string path_;
+  Handle file_;
+};
+
+/// "file:/dataset", the prefix of every message about a dataset.
+std::string where(const std::string& file, const std::string& dataset);
+
+}  // namespace dnmf::io

@@ -1,0 +1,57 @@
+#pragma once
+// Writing an HDF5 result in parallel, atomically: everything goes to a temporary file beside
+// the target, renamed to the target by commit(). A run that fails (or is destroyed before
+// commit) removes the temporary file, so no half-written output ever has the real name.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "dnmf/core/matrix.hpp"
+#include "dnmf/io/hdf5_handle.hpp"
+#include "dnmf/mpi/communicator.hpp"
+
+namespace dnmf::io {
+
+/// Collective, before any work: throws IoError if `target` exists and !overwrite, or if its
+/// directory is missing or not writable.
+void check_output_path(const std::string& target, bool overwrite, mpi::Communicator& comm);
+
+class OutputFile {
+ public:
+  /// Collective: creates the temporary file.
+  OutputFile(const std::string& target, mpi::Communicator& comm);
+  ~OutputFile();
+  OutputFile(const OutputFile&) = delete;
+  OutputFile& operator=(const OutputFile&) = delete;
+
+  /// Collective: a (global_rows x cols) float64 dataset to which each rank writes its rows
+  /// [row_begin, row_begin + local_rows) from `local`, a row-major local_rows x cols array.
+  void write_rows(const std::string& name, std::int64_t global_rows, std::int64_t cols,
+                  const double* local, std::int64_t row_begin, std::int64_t local_rows);
+  /// Collective: a matrix every rank holds identically (rank 0's copy is written).
+  void write_matrix(const std::string& name, const RowMatrix& matrix);
+  /// Collective: a 1-D float64 dataset every rank holds identically.
+  void write_vector(const std::string& name, const std::vector<double>& values);
+
+  /// Collective, identical values on every rank: attributes of the root group.
+  void set_attribute(const std::string& name, const std::string& value);
+  void set_attribute(const std::string& name, double value);
+  void set_attribute(const std::string& name, std::int64_t value);
+
+  /// Collective: closes the file and renames it to the target.
+  void commit();
+
+ private:
+  Handle create_dataset(const std::string& name, const std::vector<hsize_t>& dims);
+  void write_block(const std::string& name, const std::vector<hsize_t>& dims,
+                   const double* local, std::int64_t row_begin, std::int64_t local_rows);
+
+  std::string target_;
+  std::string temporary_;
+  mpi::Communicator& comm_;
+  Handle file_;
+  bool committed_ = false;
+};
+
+}  // namespace dnmf::io

@@ -1,0 +1,58 @@
+#pragma once
+// The distributed alternating loop (DESIGN.md "The factorization"): 1-D row partition of A and
+// W, H replicated, each rank owning a column block C_r of H for the H update.
+//
+// One iteration, for every update rule, with exactly four collectives:
+//   1. W update, local, streamed over row blocks of A: B_b = H A_bᵀ, update Wt_b with G = H Hᵀ,
+//      then WtA += Wt_b A_b while A_b is still in cache.
+//   2. reduce-scatter WtA by column blocks (k x n);  allreduce WtW (k x k);
+//      update H_C with G = WtW, B = WtA_C;  allgather H (k x n).
+//   3. one allreduce of [H_C H_Cᵀ | <WtA_C, H_C> | elapsed seconds]  (k^2 + 2 values)
+//   4. objective ||A - WH||^2 = ||A||^2 - 2 <WtA, H> + <WtW, HHᵀ> from what 2-3 already hold.
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "dnmf/mpi/communicator.hpp"
+#include "dnmf/nmf/factors.hpp"
+#include "dnmf/nmf/local_block.hpp"
+#include "dnmf/nmf/options.hpp"
+
+namespace dnmf::nmf {
+
+struct IterationRecord {
+  int iteration = 0;
+  double relative_error = 0;  ///< ||A - WH||_F / ||A||_F
+  double seconds = 0;         ///< since the start of the loop (mean over ranks)
+};
+
+enum class StopReason { MaxIterations, Converged, TimeLimit };
+std::string to_string(StopReason reason);
+
+struct SolveResult {
+  int iterations = 0;
+  StopReason reason = StopReason::MaxIterations;
+  bool converged() const { return reason == StopReason::Converged; }
+  std::vector<IterationRecord> history;  ///< iteration 0 is the starting point
+  double relative_error = 0;             ///< final, computed directly (not by the Gram trick)
+  double flops_per_iteration = 0;        ///< summed over ranks
+  double loop_seconds = 0;               ///< wall time of the iteration loop on this rank
+  double compute_seconds = 0;            ///< of which outside collectives
+  double communicate_seconds = 0;
+  double bytes_per_iteration = 0;        ///< sent by this rank in collectives, per iteration
+};
+
+using ProgressCallback = std::function<void(const IterationRecord&)>;
+
+/// Collective over `comm`. `A` is this rank's row block; `factors` the starting point, updated in
+/// place. `progress` is called on every rank after every iteration (with the same values).
+SolveResult solve(const LocalBlock& A, Factors& factors, const SolverOptions& options,
+                  const InputStatistics& statistics, mpi::Communicator& comm,
+                  const ProgressCallback& progress = {});
+
+/// ||A - WH||_F / ||A||_F computed directly from A, W and H (one pass over A, one allreduce).
+double relative_error(const LocalBlock& A, const Factors& factors,
+                      const InputStatistics& statistics, mpi::Communicator& comm);
+
+}  // namespace dnmf::nmf

@@ -1,0 +1,46 @@
+#pragma once
+// One update rule, used for both factors. With factors stored one problem per column
+// (Wt: k x m, H: k x n), the W and H updates are the same operation:
+//
+//   X (k x N) <- improve  min_{X >= 0} ||A' - Xᵀ F||  given  G = F Fᵀ (k x k) and B = F A'ᵀ (k x N)
+//
+// W update: X = Wt_b, G = H Hᵀ,   B = H A_bᵀ.      H update: X = H_C, G = Wᵀ W, B = (Wᵀ A)_C.
+// Every column of X is an independent problem, so rules can work on any block of columns.
+
+#include <memory>
+
+#include "dnmf/core/matrix.hpp"
+#include "dnmf/nmf/options.hpp"
+
+namespace dnmf::nmf {
+
+class UpdateRule {
+ public:
+  virtual ~UpdateRule() = default;
+  virtual void update(Eigen::Ref<Matrix> X, const Matrix& G, Eigen::Ref<const Matrix> B) = 0;
+  /// Approximate flops of one update of a k x N block, for the run report.
+  virtual double flops(Index rank, Index columns) const = 0;
+};
+
+/// Lee & Seung (2001) multiplicative update: X <- X * B / (G X), zero denominators guarded.
+class MultiplicativeUpdate final : public UpdateRule {
+ public:
+  void update(Eigen::Ref<Matrix> X, const Matrix& G, Eigen::Ref<const Matrix> B) override;
+  double flops(Index rank, Index columns) const override;
+
+ private:
+  Matrix denominator_;
+};
+
+/// HALS (Cichocki & Phan 2009; Gillis & Glineur 2012): one exact coordinate-descent sweep over
+/// the k rows of X, x_j <- max(0, x_j + (b_j - G_j. x) / G_jj), done column by column (each
+/// column's sweep is independent, and the result equals the row-wise formulation).
+class HalsUpdate final : public UpdateRule {
+ public:
+  void update(Eigen::Ref<Matrix> X, const Matrix& G, Eigen::Ref<const Matrix> B) override;
+  double flops(Index rank, Index columns) const override;
+};
+
+std::unique_ptr<UpdateRule> make_update_rule(Algorithm algorithm);
+
+}  // namespace dnmf::nmf

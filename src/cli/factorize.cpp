@@ -1,0 +1,243 @@
+// dnmf factorize: A ≈ W H for a matrix in an HDF5 file, rows spread over the MPI ranks.
+
+#include <cstdio>
+#include <iostream>
+
+#include "cli/command.hpp"
+#include "cli/input_matrix.hpp"
+#include "cli/options.hpp"
+#include "cli/report.hpp"
+#include "dnmf/core/error.hpp"
+#include "dnmf/core/memory.hpp"
+#include "dnmf/core/stopwatch.hpp"
+#include "dnmf/io/output_file.hpp"
+#include "dnmf/mpi/agree.hpp"
+#include "dnmf/nmf/solver.hpp"
+
+namespace dnmf::cli {
+namespace {
+
+constexpr const char* kUsage =
+    "usage: dnmf factorize --input FILE [--dataset PATH] --rank K --output FILE [options]\n"
+    "Nonnegative matrix factorization A ≈ W H of a 2-D HDF5 dataset; W is m x K, H is K x n.\n"
+    "Stops after --max-iter iterations, or when the relative error ||A - WH|| / ||A|| improved\n"
+    "by less than --tol, relatively, over the last 10 iterations, or after --time-limit seconds.";
+
+struct FactorizeOptions {
+  std::string input;
+  std::string dataset;
+  std::string output;
+  std::string report;
+  std::string init;
+  bool force = false;
+  std::uint64_t seed = 0;
+  nmf::SolverOptions solver;
+  ProgressMode progress = ProgressMode::Auto;
+  bool quiet = false;
+};
+
+std::optional<FactorizeOptions> parse(const Invocation& invocation, mpi::Communicator& comm) {
+  po::options_description options("dnmf factorize options");
+  options.add_options()
+      ("input,i", po::value<std::string>()->required(), "HDF5 file holding A")
+      ("dataset,d", po::value<std::string>()->default_value(""),
+       "path of A in the file (default: the only 2-D numeric dataset)")
+      ("rank,k", po::value<std::int64_t>()->required(), "K, the number of components")
+      ("algorithm,a", po::value<std::string>()->default_value("hals"), "mu|hals|bpp")
+      ("max-iter", po::value<int>()->default_value(200), "maximum number of iterations")
+      ("tol", po::value<double>()->default_value(1e-4),
+       "stop when the relative error improves by less than this, relatively, over 10 iterations")
+      ("time-limit", po::value<double>()->default_value(0), "seconds; 0 for none")
+      ("seed", po::value<std::int64_t>()->default_value(0), "random initialisation seed")
+      ("init", po::value<std::string>()->default_value("random"),
+       "random, or an HDF5 file holding /W (m x K) and /H (K x n), e.g. an earlier output")
+      ("output,o", po::value<std::string>()->required(), "HDF5 file to write W, H and provenance to")
+      ("force,f", po::bool_switch(), "overwrite the output (and report) if they exist")
+      ("report", po::value<std::string>()->default_value(""), "also write a JSON run report here");
+  add_progress_options(options);
+  const auto values = parse_options(kUsage, options, {}, invocation, comm);
+  if (!values) return std::nullopt;
+  const po::variables_map& v = *values;
+  FactorizeOptions parsed;
+  parsed.input = v["input"].as<std::string>();
+  parsed.dataset = v["dataset"].as<std::string>();
+  parsed.output = v["output"].as<std::string>();
+  parsed.report = v["report"].as<std::string>();
+  parsed.init = v["init"].as<std::string>();
+  parsed.force = v["force"].as<bool>();
+  parsed.seed = non_negative(v, "seed");
+  parsed.solver.algorithm = nmf::parse_algorithm(v["algorithm"].as<std::string>());
+  parsed.solver.rank = static_cast<Index>(v["rank"].as<std::int64_t>());
+  parsed.solver.stop.max_iterations = v["max-iter"].as<int>();
+  parsed.solver.stop.tolerance = v["tol"].as<double>();
+  parsed.solver.stop.time_limit = v["time-limit"].as<double>();
+  parsed.progress = progress_mode(v);
+  parsed.quiet = v["quiet"].as<bool>();
+  return parsed;
+}
+
+nmf::Factors initial_factors(const FactorizeOptions& options, const InputMatrix& input,
+                             const nmf::InputStatistics& statistics, mpi::Communicator& comm) {
+  const Index k = options.solver.rank;
+  const Index local_rows = input.block->rows();
+  if (options.init == "random") {
+    return nmf::random_factors(k, local_rows, input.row_begin, input.cols, statistics.mean(),
+                               options.seed);
+  }
+  const io::InputFile file(options.init, comm);
+  io::DatasetInfo w_info;
+  io::DatasetInfo h_info;
+  mpi::agree(comm, [&] {
+    w_info = require_matrix(file, "/W", input.rows, k);
+    h_info = require_matrix(file, "/H", k, input.cols);
+  });
+  RowMatrix w_rows;
+  RowMatrix h;
+  mpi::agree(comm, [&] {
+    w_rows = file.read_rows(w_info, input.row_begin, local_rows);
+    h = file.read_all(h_info);
+  });
+  mpi::agree(comm, [&] {
+    check_nonnegative_finite(w_rows, input.row_begin, io::where(options.init, "/W"), comm);
+    check_nonnegative_finite(h, 0, io::where(options.init, "/H"), comm);
+  });
+  return {w_rows.transpose(), h};
+}
+
+void write_output(const FactorizeOptions& options, const Invocation& invocation,
+                  const InputMatrix& input, const nmf::Factors& factors,
+                  const nmf::SolveResult& result, double wall_seconds, mpi::Communicator& comm) {
+  io::OutputFile out(options.output, comm);
+  mpi::agree(comm, [&] {
+    const Index k = options.solver.rank;
+    out.write_rows("/W", input.rows, k, factors.Wt.data(), input.row_begin, factors.Wt.cols());
+    out.write_matrix("/H", RowMatrix(factors.H));
+    std::vector<double> iterations, errors, seconds;
+    for (const nmf::IterationRecord& record : result.history) {
+      iterations.push_back(record.iteration);
+      errors.push_back(record.relative_error);
+      seconds.push_back(record.seconds);
+    }
+    out.write_vector("/history/iteration", iterations);
+    out.write_vector("/history/relative_error", errors);
+    out.write_vector("/history/seconds", seconds);
+    out.set_attribute("dnmf_version", std::string(DNMF_VERSION));
+    out.set_attribute("command_line", invocation.command_line);
+    out.set_attribute("algorithm", nmf::to_string(options.solver.algorithm));
+    out.set_attribute("loss", std::string("frobenius"));
+    out.set_attribute("rank", static_cast<std::int64_t>(k));
+    out.set_attribute("seed", static_cast<std::int64_t>(options.seed));
+    out.set_attribute("init", options.init);
+    out.set_attribute("max_iter", static_cast<std::int64_t>(options.solver.stop.max_iterations));
+    out.set_attribute("tol", options.solver.stop.tolerance);
+    out.set_attribute("time_limit", options.solver.stop.time_limit);
+    out.set_attribute("iterations", static_cast<std::int64_t>(result.iterations));
+    out.set_attribute("converged", static_cast<std::int64_t>(result.converged() ? 1 : 0));
+    out.set_attribute("stop_reason", nmf::to_string(result.reason));
+    out.set_attribute("relative_error", result.relative_error);
+    out.set_attribute("input_file", input.file);
+    out.set_attribute("input_dataset", input.dataset);
+    out.set_attribute("mpi_ranks", static_cast<std::int64_t>(comm.size()));
+    out.set_attribute("wall_seconds", wall_seconds);
+  });
+  out.commit();
+}
+
+JsonObject report_json(const FactorizeOptions& options, const Invocation& invocation,
+                       const InputMatrix& input, const nmf::SolveResult& result,
+                       const PhaseSeconds& phases, double wall_seconds, mpi::Communicator& comm) {
+  const OverRanks loop = over_ranks(result.loop_seconds, comm);
+  JsonObject seconds;
+  seconds.add("read", over_ranks(phases.read, comm))
+      .add("compute", over_ranks(phases.compute, comm))
+      .add("communicate", over_ranks(phases.communicate, comm))
+      .add("write", over_ranks(phases.write, comm))
+      .add("iteration_loop", loop);
+  std::vector<double> errors;
+  for (const nmf::IterationRecord& record : result.history) errors.push_back(record.relative_error);
+  const double iterations = result.iterations;
+  JsonObject report;
+  report.add("dnmf_version", DNMF_VERSION)
+      .add("command_line", invocation.command_line)
+      .add("algorithm", nmf::to_string(options.solver.algorithm))
+      .add("loss", "frobenius")
+      .add("rank", static_cast<double>(options.solver.rank))
+      .add("seed", static_cast<double>(options.seed))
+      .add("rows", static_cast<double>(input.rows))
+      .add("cols", static_cast<double>(input.cols))
+      .add("iterations", iterations)
+      .add("converged", result.converged())
+      .add("stop_reason", nmf::to_string(result.reason))
+      .add("relative_error", result.relative_error)
+      .add("input_file", input.file)
+      .add("input_dataset", input.dataset)
+      .add("mpi_ranks", static_cast<double>(comm.size()))
+      .add("wall_seconds", wall_seconds)
+      .add("seconds", seconds)
+      .add("seconds_per_iteration", iterations > 0 ? loop.max / iterations : 0.0)
+      .add("bytes_per_iteration_per_rank", over_ranks(result.bytes_per_iteration, comm))
+      .add("flops_per_iteration", result.flops_per_iteration)
+      .add("gflops_per_second",
+           loop.max > 0 ? result.flops_per_iteration * iterations / loop.max / 1e9 : 0.0)
+      .add("peak_memory_bytes_per_rank", over_ranks(static_cast<double>(peak_resident_bytes()), comm))
+      .add("history_relative_error", errors);
+  return report;
+}
+
+}  // namespace
+
+int run_factorize(const Invocation& invocation, mpi::Communicator& comm) {
+  const Stopwatch wall;
+  std::optional<FactorizeOptions> options;
+  mpi::agree(comm, [&] { options = parse(invocation, comm); });
+  if (!options) return 0;
+  io::check_output_path(options->output, options->force, comm);
+  if (!options->report.empty()) io::check_output_path(options->report, options->force, comm);
+
+  PhaseSeconds phases;
+  Stopwatch phase;
+  const InputMatrix input = load_input_matrix(options->input, options->dataset, comm);
+  phases.read = phase.seconds();
+  mpi::agree(comm, [&] { nmf::validate(options->solver, input.rows, input.cols); });
+  const nmf::InputStatistics statistics = nmf::input_statistics(*input.block, comm);
+  if (statistics.squared_norm == 0) {
+    mpi::agree(comm, [&] {
+      throw InputError(io::where(input.file, input.dataset) + ": every entry is zero; nothing to factorize");
+    });
+  }
+  nmf::Factors factors = initial_factors(*options, input, statistics, comm);
+
+  ProgressPrinter printer(options->progress, comm.is_root(), options->solver.stop.max_iterations, "it");
+  const nmf::SolveResult result = nmf::solve(
+      *input.block, factors, options->solver, statistics, comm,
+      [&](const nmf::IterationRecord& record) {
+        char status[64];
+        std::snprintf(status, sizeof status, "rel.err %.6f", record.relative_error);
+        printer.update(record.iteration, record.seconds, status);
+      });
+  printer.finish();
+  phases.compute = result.compute_seconds;
+  phases.communicate = result.communicate_seconds;
+
+  phase.restart();
+  const double wall_seconds = comm.max(wall.seconds());
+  write_output(*options, invocation, input, factors, result, wall_seconds, comm);
+  phases.write = phase.seconds();
+  if (!options->report.empty()) {
+    const JsonObject report =
+        report_json(*options, invocation, input, result, phases, comm.max(wall.seconds()), comm);
+    write_text_atomically(options->report, report.text(), comm);
+  }
+  if (comm.is_root() && !options->quiet) {
+    std::printf("wrote %s: W %lldx%lld, H %lldx%lld; %d iterations (%s), relative error %.6g, "
+                "%.2f s on %d rank%s\n",
+                options->output.c_str(), static_cast<long long>(input.rows),
+                static_cast<long long>(options->solver.rank),
+                static_cast<long long>(options->solver.rank), static_cast<long long>(input.cols),
+                result.iterations, nmf::to_string(result.reason).c_str(), result.relative_error,
+                wall_seconds, comm.size(), comm.size() == 1 ? "" : "s");
+  }
+  return 0;
+}
+
+}  // namespace dnmf::cli

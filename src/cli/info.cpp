@@ -1,0 +1,47 @@
+// dnmf info: what an HDF5 file holds (datasets, shapes, types) and its root attributes.
+
+#include <iostream>
+
+#include "cli/command.hpp"
+#include "cli/options.hpp"
+#include "dnmf/io/input_file.hpp"
+#include "dnmf/mpi/agree.hpp"
+
+namespace dnmf::cli {
+
+int run_info(const Invocation& invocation, mpi::Communicator& comm) {
+  po::options_description options("dnmf info options");
+  options.add_options()("file", po::value<std::string>()->required(), "HDF5 file to describe");
+  po::positional_options_description positional;
+  positional.add("file", 1);
+  std::optional<po::variables_map> values;
+  mpi::agree(comm, [&] {
+    values = parse_options("usage: dnmf info FILE", options, positional, invocation, comm);
+  });
+  if (!values) return 0;
+  const std::string path = (*values)["file"].as<std::string>();
+  const io::InputFile file(path, comm);
+  std::vector<io::DatasetInfo> datasets;
+  std::vector<io::AttributeText> attributes;
+  mpi::agree(comm, [&] {
+    datasets = file.datasets();
+    attributes = file.attributes();
+  });
+  if (!comm.is_root()) return 0;
+  std::cout << path << "\n";
+  for (const io::DatasetInfo& dataset : datasets) {
+    std::string shape;
+    for (std::size_t i = 0; i < dataset.shape.size(); ++i) {
+      shape += (i ? " x " : "") + std::to_string(dataset.shape[i]);
+    }
+    std::cout << "  " << dataset.path << "  " << (shape.empty() ? "scalar" : shape) << "  "
+              << dataset.type << "\n";
+  }
+  if (!attributes.empty()) std::cout << "attributes:\n";
+  for (const io::AttributeText& attribute : attributes) {
+    std::cout << "  " << attribute.name << " = " << attribute.value << "\n";
+  }
+  return 0;
+}
+
+}  // namespace dnmf::cli

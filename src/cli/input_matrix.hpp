@@ -1,0 +1,39 @@
+#pragma once
+// Reading the matrix to factorize: each rank's row block of a 2-D numeric HDF5 dataset, checked
+// collectively (shape, type, finiteness, sign) so bad input stops every rank with one message.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "dnmf/core/matrix.hpp"
+#include "dnmf/io/input_file.hpp"
+#include "dnmf/mpi/communicator.hpp"
+#include "dnmf/nmf/local_block.hpp"
+
+namespace dnmf::cli {
+
+struct InputMatrix {
+  std::string file;
+  std::string dataset;
+  std::int64_t rows = 0;
+  std::int64_t cols = 0;
+  std::int64_t row_begin = 0;  ///< this rank's first global row
+  std::unique_ptr<nmf::LocalBlock> block;
+};
+
+/// Collective. `dataset` empty means: the only 2-D numeric dataset in the file.
+InputMatrix load_input_matrix(const std::string& file, const std::string& dataset,
+                              mpi::Communicator& comm);
+
+/// Collective: the 2-D numeric dataset `name` of `file`, with the given shape (an InputError
+/// naming the expected and the found shape otherwise).
+io::DatasetInfo require_matrix(const io::InputFile& file, const std::string& name,
+                               std::int64_t rows, std::int64_t cols);
+
+/// Collective: InputError naming the first (global row, column) holding NaN/Inf or a negative
+/// value. `row_begin` is the global index of values' first row.
+void check_nonnegative_finite(const RowMatrix& values, std::int64_t row_begin,
+                              const std::string& where, mpi::Communicator& comm);
+
+}  // namespace dnmf::cli

@@ -1,0 +1,52 @@
+#include "cli/options.hpp"
+
+#include <iostream>
+
+#include "dnmf/core/error.hpp"
+
+namespace dnmf::cli {
+
+std::optional<po::variables_map> parse_options(const std::string& usage,
+                                               const po::options_description& options,
+                                               const po::positional_options_description& positional,
+                                               const Invocation& invocation,
+                                               mpi::Communicator& comm) {
+  po::options_description with_help(options);
+  with_help.add_options()("help,h", "print this help and exit");
+  po::variables_map values;
+  try {
+    po::store(po::command_line_parser(invocation.arguments)
+                  .options(with_help)
+                  .positional(positional)
+                  .run(),
+              values);
+    if (values.count("help")) {
+      if (comm.is_root()) std::cout << usage << "\n\n" << with_help << "\n";
+      return std::nullopt;
+    }
+    po::notify(values);
+  } catch (const po::error& error) {
+    throw UsageError(std::string(error.what()) + " (see --help)");
+  }
+  return values;
+}
+
+void add_progress_options(po::options_description& options) {
+  options.add_options()
+      ("progress", po::value<std::string>()->default_value("auto"),
+       "auto|bar|lines|none: a live bar on a terminal, a line every 10 iterations otherwise")
+      ("quiet,q", po::bool_switch(), "print nothing but errors");
+}
+
+ProgressMode progress_mode(const po::variables_map& values) {
+  if (values["quiet"].as<bool>()) return ProgressMode::None;
+  return parse_progress_mode(values["progress"].as<std::string>());
+}
+
+std::uint64_t non_negative(const po::variables_map& values, const std::string& name) {
+  const std::int64_t value = values[name].as<std::int64_t>();
+  if (value < 0) throw UsageError("--" + name + " must be >= 0, got " + std::to_string(value));
+  return static_cast<std::uint64_t>(value);
+}
+
+}  // namespace dnmf::cli

@@ -1,0 +1,31 @@
+#pragma once
+// Boost.Program_options glue shared by the subcommands: parsing that turns every problem into a
+// UsageError, and the options every long-running subcommand has.
+
+#include <boost/program_options.hpp>
+#include <optional>
+#include <string>
+
+#include "cli/command.hpp"
+#include "cli/progress.hpp"
+
+namespace dnmf::cli {
+
+namespace po = boost::program_options;
+
+/// Parses on every rank (the arguments are the same everywhere, so are the errors). Prints the
+/// help on rank 0 and returns nullopt for --help.
+std::optional<po::variables_map> parse_options(const std::string& usage,
+                                               const po::options_description& options,
+                                               const po::positional_options_description& positional,
+                                               const Invocation& invocation,
+                                               mpi::Communicator& comm);
+
+/// --progress and --quiet, added to a subcommand's options.
+void add_progress_options(po::options_description& options);
+ProgressMode progress_mode(const po::variables_map& values);
+
+/// A value that must be >= 0, given as a signed integer so "-1" is an error, not 2^64 - 1.
+std::uint64_t non_negative(const po::variables_map& values, const std::string& name);
+
+}  // namespace dnmf::cli

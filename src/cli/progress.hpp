@@ -1,0 +1,31 @@
+#pragma once
+// Progress of an iterative job on rank 0: a live bar on a terminal, a line every few iterations
+// in a batch log. Never prints on other ranks; never communicates.
+
+#include <string>
+
+#include "dnmf/core/stopwatch.hpp"
+
+namespace dnmf::cli {
+
+enum class ProgressMode { Auto, Bar, Lines, None };
+ProgressMode parse_progress_mode(const std::string& name);
+
+class ProgressPrinter {
+ public:
+  /// Auto becomes Bar when standard error is a terminal, Lines otherwise; other ranks print nothing.
+  ProgressPrinter(ProgressMode mode, bool is_root, int total_steps, std::string unit);
+  /// Called after each step with a short status (e.g. "rel.err 0.5123").
+  void update(int step, double seconds, const std::string& status);
+  /// Ends the bar's line.
+  void finish();
+
+ private:
+  ProgressMode mode_;
+  int total_;
+  std::string unit_;
+  double last_bar_seconds_ = -1;
+  bool bar_open_ = false;
+};
+
+}  // namespace dnmf::cli

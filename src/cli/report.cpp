@@ -1,0 +1,116 @@
+#include "cli/report.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <numeric>
+#include <sstream>
+
+#include "dnmf/core/error.hpp"
+#include "dnmf/mpi/agree.hpp"
+
+namespace dnmf::cli {
+namespace {
+
+std::string quoted(const std::string& text) {
+  std::string out = "\"";
+  for (const char c : text) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char escaped[8];
+          std::snprintf(escaped, sizeof escaped, "\\u%04x", c);
+          out += escaped;
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out + "\"";
+}
+
+std::string number(double value) {
+  if (!std::isfinite(value)) return "null";
+  std::ostringstream text;
+  text.precision(17);
+  text << value;
+  return text.str();
+}
+
+}  // namespace
+
+OverRanks over_ranks(double local_value, mpi::Communicator& comm) {
+  const std::vector<double> values = comm.gather_all(local_value);
+  return {*std::max_element(values.begin(), values.end()),
+          std::accumulate(values.begin(), values.end(), 0.0) / static_cast<double>(values.size())};
+}
+
+JsonObject& JsonObject::add(const std::string& key, double value) {
+  members_.emplace_back(key, number(value));
+  return *this;
+}
+JsonObject& JsonObject::add(const std::string& key, const std::string& value) {
+  members_.emplace_back(key, quoted(value));
+  return *this;
+}
+JsonObject& JsonObject::add(const std::string& key, bool value) {
+  members_.emplace_back(key, value ? "true" : "false");
+  return *this;
+}
+JsonObject& JsonObject::add(const std::string& key, const std::vector<double>& values) {
+  std::string text = "[";
+  for (std::size_t i = 0; i < values.size(); ++i) text += (i ? ", " : "") + number(values[i]);
+  members_.emplace_back(key, text + "]");
+  return *this;
+}
+JsonObject& JsonObject::add(const std::string& key, const JsonObject& object) {
+  members_.emplace_back(key, object.text(-1));
+  return *this;
+}
+JsonObject& JsonObject::add(const std::string& key, const OverRanks& statistics) {
+  return add(key, JsonObject().add("max", statistics.max).add("mean", statistics.mean));
+}
+
+std::string JsonObject::text(int indent) const {
+  // indent < 0 renders on one line (nested objects); otherwise one member per line.
+  const std::string separator = indent < 0 ? ", " : ",\n  ";
+  std::string out = indent < 0 ? "{" : "{\n  ";
+  for (std::size_t i = 0; i < members_.size(); ++i) {
+    out += (i ? separator : "") + quoted(members_[i].first) + ": " + members_[i].second;
+  }
+  return out + (indent < 0 ? "}" : "\n}\n");
+}
+
+void write_text_atomically(const std::string& path, const std::string& text,
+                           mpi::Communicator& comm) {
+  mpi::agree(comm, [&] {
+    if (!comm.is_root()) return;
+    const std::filesystem::path target(path);
+    const std::filesystem::path temporary =
+        target.parent_path() / ("." + target.filename().string() + ".tmp-" + std::to_string(getpid()));
+    {
+      std::ofstream out(temporary);
+      out << text;
+      if (!out.good()) {
+        std::remove(temporary.c_str());
+        throw IoError(path + ": cannot write the report");
+      }
+    }
+    std::error_code error;
+    std::filesystem::rename(temporary, target, error);
+    if (error) {
+      std::remove(temporary.c_str());
+      throw IoError(path + ": cannot rename the report into place: " + error.message());
+    }
+  });
+}
+
+}  // namespace dnmf::cli

@@ -1,0 +1,40 @@
+#pragma once
+// The run report: a small JSON document written by rank 0 (atomically) for --report, and the
+// per-phase statistics over ranks that go into it.
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "dnmf/mpi/communicator.hpp"
+
+namespace dnmf::cli {
+
+/// Max and mean of one per-rank figure, from one allgather.
+struct OverRanks {
+  double max = 0;
+  double mean = 0;
+};
+OverRanks over_ranks(double local_value, mpi::Communicator& comm);
+
+/// A JSON object built in insertion order; values are numbers, strings, arrays or objects.
+class JsonObject {
+ public:
+  JsonObject& add(const std::string& key, double value);
+  JsonObject& add(const std::string& key, const std::string& value);
+  JsonObject& add(const std::string& key, const char* value) { return add(key, std::string(value)); }
+  JsonObject& add(const std::string& key, bool value);
+  JsonObject& add(const std::string& key, const std::vector<double>& values);
+  JsonObject& add(const std::string& key, const JsonObject& object);
+  JsonObject& add(const std::string& key, const OverRanks& statistics);
+  std::string text(int indent = 0) const;
+
+ private:
+  std::vector<std::pair<std::string, std::string>> members_;  // key, rendered value
+};
+
+/// Rank 0 writes `text` to a temporary file beside `path` and renames it; collective verdict.
+void write_text_atomically(const std::string& path, const std::string& text,
+                           mpi::Communicator& comm);
+
+}  // namespace dnmf::cli

@@ -1,0 +1,42 @@
+#include "dnmf/io/hdf5_util.hpp"
+
+namespace dnmf::io {
+
+void silence_hdf5_errors() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
+
+Handle mpio_file_access(const mpi::Communicator& comm) {
+  Handle access(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
+  H5Pset_fapl_mpio(access.get(), comm.raw(), MPI_INFO_NULL);
+  return access;
+}
+
+Handle collective_transfer() {
+  Handle transfer(H5Pcreate(H5P_DATASET_XFER), H5Pclose);
+  H5Pset_dxpl_mpio(transfer.get(), H5FD_MPIO_COLLECTIVE);
+  return transfer;
+}
+
+std::string describe_type(hid_t type) {
+  const std::size_t bits = H5Tget_size(type) * 8;
+  switch (H5Tget_class(type)) {
+    case H5T_INTEGER:
+      return std::string(H5Tget_sign(type) == H5T_SGN_NONE ? "uint" : "int") + std::to_string(bits);
+    case H5T_FLOAT: return "float" + std::to_string(bits);
+    case H5T_STRING: return "string";
+    case H5T_COMPOUND: return "compound";
+    case H5T_ENUM: return "enum";
+    case H5T_ARRAY: return "array";
+    case H5T_BITFIELD: return "bitfield";
+    case H5T_OPAQUE: return "opaque";
+    case H5T_REFERENCE: return "reference";
+    case H5T_VLEN: return "variable-length";
+    default: return "unknown type";
+  }
+}
+
+bool is_numeric_type(hid_t type) {
+  const H5T_class_t type_class = H5Tget_class(type);
+  return type_class == H5T_INTEGER || type_class == H5T_FLOAT;
+}
+
+}  // namespace dnmf::io

@@ -1,0 +1,177 @@
+#include "dnmf/io/input_file.hpp"
+
+#include <filesystem>
+#include <sstream>
+
+#include "dnmf/core/error.hpp"
+#include "dnmf/io/hdf5_util.hpp"
+#include "dnmf/mpi/agree.hpp"
+
+namespace dnmf::io {
+namespace {
+
+std::string shape_text(const std::vector<std::uint64_t>& shape) {
+  std::string text;
+  for (std::size_t i = 0; i < shape.size(); ++i) text += (i ? "x" : "") + std::to_string(shape[i]);
+  return text.empty() ? "scalar" : text;
+}
+
+herr_t collect_dataset(hid_t group, const char* name, const H5L_info_t* info, void* out) {
+  if (info->type != H5L_TYPE_HARD) return 0;
+  Handle object(H5Oopen(group, name, H5P_DEFAULT), H5Oclose);
+  if (object.valid() && H5Iget_type(object.get()) == H5I_DATASET) {
+    static_cast<std::vector<std::string>*>(out)->push_back("/" + std::string(name));
+  }
+  return 0;
+}
+
+std::string read_attribute_text(hid_t attribute) {
+  Handle type(H5Aget_type(attribute), H5Tclose);
+  Handle space(H5Aget_space(attribute), H5Sclose);
+  const hssize_t count = H5Sget_simple_extent_npoints(space.get());
+  const H5T_class_t type_class = H5Tget_class(type.get());
+  std::ostringstream text;
+  if (type_class == H5T_STRING) {
+    if (H5Tis_variable_str(type.get()) > 0) {
+      std::vector<char*> values(static_cast<std::size_t>(count), nullptr);
+      Handle memory_type(H5Tcopy(H5T_C_S1), H5Tclose);
+      H5Tset_size(memory_type.get(), H5T_VARIABLE);
+      H5Aread(attribute, memory_type.get(), values.data());
+      for (std::size_t i = 0; i < values.size(); ++i) text << (i ? ", " : "") << (values[i] ? values[i] : "");
+      H5Dvlen_reclaim(memory_type.get(), space.get(), H5P_DEFAULT, values.data());
+    } else {
+      const std::size_t size = H5Tget_size(type.get());
+      std::string value(size * static_cast<std::size_t>(count), '\0');
+      H5Aread(attribute, type.get(), value.data());
+      text << value.c_str();
+    }
+  } else if (type_class == H5T_INTEGER || type_class == H5T_FLOAT) {
+    std::vector<double> values(static_cast<std::size_t>(count));
+    H5Aread(attribute, H5T_NATIVE_DOUBLE, values.data());
+    text.precision(10);
+    for (std::size_t i = 0; i < values.size(); ++i) text << (i ? ", " : "") << values[i];
+  } else {
+    text << "(" << describe_type(type.get()) << ")";
+  }
+  return text.str();
+}
+
+herr_t collect_attribute(hid_t location, const char* name, const H5A_info_t*, void* out) {
+  Handle attribute(H5Aopen(location, name, H5P_DEFAULT), H5Aclose);
+  static_cast<std::vector<AttributeText>*>(out)->push_back({name, read_attribute_text(attribute.get())});
+  return 0;
+}
+
+}  // namespace
+
+std::string where(const std::string& file, const std::string& dataset) {
+  return file + ":" + dataset;
+}
+
+InputFile::InputFile(const std::string& path, mpi::Communicator& comm) : path_(path) {
+  silence_hdf5_errors();
+  // Rank 0 alone looks at the file system, so every rank reports the same problem.
+  mpi::agree(comm, [&] {
+    if (!comm.is_root()) return;
+    std::error_code ignored;
+    if (!std::filesystem::exists(path, ignored)) throw IoError(path + ": no such file");
+    if (std::filesystem::is_directory(path, ignored)) throw IoError(path + ": is a directory");
+    if (H5Fis_hdf5(path.c_str()) <= 0) throw IoError(path + ": not an HDF5 file (or not readable)");
+  });
+  mpi::agree(comm, [&] {
+    Handle access = mpio_file_access(comm);
+    file_ = Handle(H5Fopen(path.c_str(), H5F_ACC_RDONLY, access.get()), H5Fclose);
+    if (!file_.valid()) throw IoError(path + ": cannot open the HDF5 file");
+  });
+}
+
+std::vector<DatasetInfo> InputFile::datasets() const {
+  std::vector<std::string> names;
+  H5Lvisit(file_.get(), H5_INDEX_NAME, H5_ITER_INC, collect_dataset, &names);
+  std::vector<DatasetInfo> result;
+  for (const std::string& name : names) result.push_back(dataset(name));
+  return result;
+}
+
+DatasetInfo InputFile::dataset(const std::string& name) const {
+  const std::string absolute = name.empty() || name[0] != '/' ? "/" + name : name;
+  if (H5Lexists(file_.get(), absolute.c_str(), H5P_DEFAULT) <= 0 &&
+      !(absolute == "/")) {
+    // H5Lexists fails on a missing intermediate group too; both mean "not there".
+    throw InputError(where(path_, absolute) + ": no such dataset");
+  }
+  Handle object(H5Oopen(file_.get(), absolute.c_str(), H5P_DEFAULT), H5Oclose);
+  if (!object.valid() || H5Iget_type(object.get()) != H5I_DATASET) {
+    throw InputError(where(path_, absolute) + ": not a dataset (a group or other object)");
+  }
+  DatasetInfo info;
+  info.path = absolute;
+  Handle type(H5Dget_type(object.get()), H5Tclose);
+  Handle space(H5Dget_space(object.get()), H5Sclose);
+  info.type = describe_type(type.get());
+  info.numeric = is_numeric_type(type.get());
+  const int rank = H5Sget_simple_extent_ndims(space.get());
+  std::vector<hsize_t> dims(static_cast<std::size_t>(std::max(rank, 0)));
+  H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr);
+  info.shape.assign(dims.begin(), dims.end());
+  return info;
+}
+
+DatasetInfo InputFile::only_matrix() const {
+  std::vector<DatasetInfo> matrices;
+  std::string all;
+  for (const DatasetInfo& info : datasets()) {
+    all += " " + info.path + " (" + shape_text(info.shape) + " " + info.type + ")";
+    if (info.shape.size() == 2 && info.numeric) matrices.push_back(info);
+  }
+  if (matrices.size() == 1) return matrices.front();
+  if (matrices.empty()) {
+    throw InputError(path_ + ": no 2-D numeric dataset in the file; it holds:" +
+                     (all.empty() ? std::string(" nothing") : all));
+  }
+  std::string candidates;
+  for (const DatasetInfo& info : matrices) candidates += " " + info.path;
+  throw InputError(path_ + ": several 2-D numeric datasets, choose one with --dataset:" + candidates);
+}
+
+RowMatrix InputFile::read_rows(const DatasetInfo& info, std::int64_t row_begin,
+                               std::int64_t row_count) const {
+  const Index cols = static_cast<Index>(info.shape.at(1));
+  RowMatrix block(row_count, cols);
+  Handle dataset(H5Dopen2(file_.get(), info.path.c_str(), H5P_DEFAULT), H5Dclose);
+  Handle file_space(H5Dget_space(dataset.get()), H5Sclose);
+  const hsize_t local_elements = static_cast<hsize_t>(row_count) * static_cast<hsize_t>(cols);
+  const hsize_t memory_dims[1] = {std::max<hsize_t>(local_elements, 1)};
+  Handle memory_space(H5Screate_simple(1, memory_dims, nullptr), H5Sclose);
+  if (local_elements == 0) {
+    H5Sselect_none(file_space.get());
+    H5Sselect_none(memory_space.get());
+  } else {
+    const hsize_t start[2] = {static_cast<hsize_t>(row_begin), 0};
+    const hsize_t count[2] = {static_cast<hsize_t>(row_count), static_cast<hsize_t>(cols)};
+    H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr);
+  }
+  Handle transfer = collective_transfer();
+  double dummy = 0;
+  double* target = local_elements == 0 ? &dummy : block.data();
+  if (H5Dread(dataset.get(), H5T_NATIVE_DOUBLE, memory_space.get(), file_space.get(),
+              transfer.get(), target) < 0) {
+    throw IoError(where(path_, info.path) + ": reading rows " + std::to_string(row_begin) + ".." +
+                  std::to_string(row_begin + row_count) + " failed (corrupt or unreadable data)");
+  }
+  return block;
+}
+
+RowMatrix InputFile::read_all(const DatasetInfo& info) const {
+  // Every rank selects the whole dataset: a collective read that replicates it.
+  return read_rows(info, 0, static_cast<std::int64_t>(info.shape.at(0)));
+}
+
+std::vector<AttributeText> InputFile::attributes() const {
+  std::vector<AttributeText> result;
+  hsize_t position = 0;
+  H5Aiterate2(file_.get(), H5_INDEX_NAME, H5_ITER_INC, &position, collect_attribute, &result);
+  return result;
+}
+
+}  // namespace dnmf::io

@@ -1,0 +1,169 @@
+#include "dnmf/io/output_file.hpp"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+
+#include "dnmf/core/error.hpp"
+#include "dnmf/io/hdf5_util.hpp"
+#include "dnmf/mpi/agree.hpp"
+
+namespace dnmf::io {
+namespace fs = std::filesystem;
+namespace {
+
+fs::path directory_of(const std::string& target) {
+  const fs::path parent = fs::path(target).parent_path();
+  return parent.empty() ? fs::path(".") : parent;
+}
+
+/// Link-creation properties that create the missing groups of "/a/b/name" on the way.
+Handle with_intermediate_groups() {
+  Handle create_list(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
+  H5Pset_create_intermediate_group(create_list.get(), 1);
+  return create_list;
+}
+
+}  // namespace
+
+void check_output_path(const std::string& target, bool overwrite, mpi::Communicator& comm) {
+  mpi::agree(comm, [&] {
+    if (!comm.is_root()) return;
+    std::error_code ignored;
+    if (fs::exists(target, ignored) && !overwrite) {
+      throw IoError(target + ": output exists (use --force to overwrite it)");
+    }
+    const fs::path directory = directory_of(target);
+    if (!fs::is_directory(directory, ignored)) {
+      throw IoError(target + ": output directory " + directory.string() + " does not exist");
+    }
+    if (access(directory.c_str(), W_OK | X_OK) != 0) {
+      throw IoError(target + ": output directory " + directory.string() + " is not writable");
+    }
+  });
+}
+
+OutputFile::OutputFile(const std::string& target, mpi::Communicator& comm)
+    : target_(target), comm_(comm) {
+  silence_hdf5_errors();
+  if (comm_.is_root()) {
+    const fs::path path(target);
+    temporary_ = (directory_of(target) / ("." + path.filename().string() + ".tmp-" +
+                                          std::to_string(getpid()))).string();
+  }
+  comm_.broadcast(temporary_, 0);
+  mpi::agree(comm_, [&] {
+    Handle access = mpio_file_access(comm_);
+    file_ = Handle(H5Fcreate(temporary_.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, access.get()), H5Fclose);
+    if (!file_.valid()) throw IoError(target_ + ": cannot create the output file");
+  });
+}
+
+OutputFile::~OutputFile() {
+  if (committed_) return;
+  file_.reset();
+  if (comm_.is_root() && !temporary_.empty()) std::remove(temporary_.c_str());
+}
+
+Handle OutputFile::create_dataset(const std::string& name, const std::vector<hsize_t>& dims) {
+  Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose);
+  Handle link_list = with_intermediate_groups();
+  Handle dataset(H5Dcreate2(file_.get(), name.c_str(), H5T_IEEE_F64LE, space.get(),
+                            link_list.get(), H5P_DEFAULT, H5P_DEFAULT),
+                 H5Dclose);
+  if (!dataset.valid()) throw IoError(target_ + ": cannot create dataset " + name);
+  return dataset;
+}
+
+void OutputFile::write_block(const std::string& name, const std::vector<hsize_t>& dims,
+                             const double* local, std::int64_t row_begin,
+                             std::int64_t local_rows) {
+  Handle dataset = create_dataset(name, dims);
+  Handle file_space(H5Dget_space(dataset.get()), H5Sclose);
+  hsize_t row_elements = 1;
+  for (std::size_t i = 1; i < dims.size(); ++i) row_elements *= dims[i];
+  const hsize_t local_elements = static_cast<hsize_t>(local_rows) * row_elements;
+  const hsize_t memory_dims[1] = {std::max<hsize_t>(local_elements, 1)};
+  Handle memory_space(H5Screate_simple(1, memory_dims, nullptr), H5Sclose);
+  if (local_elements == 0) {
+    H5Sselect_none(file_space.get());
+    H5Sselect_none(memory_space.get());
+  } else {
+    std::vector<hsize_t> start(dims.size(), 0);
+    std::vector<hsize_t> count(dims);
+    start[0] = static_cast<hsize_t>(row_begin);
+    count[0] = static_cast<hsize_t>(local_rows);
+    H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr);
+  }
+  Handle transfer = collective_transfer();
+  const double dummy = 0;
+  if (H5Dwrite(dataset.get(), H5T_NATIVE_DOUBLE, memory_space.get(), file_space.get(),
+               transfer.get(), local_elements == 0 ? &dummy : local) < 0) {
+    throw IoError(target_ + ": writing dataset " + name + " failed");
+  }
+}
+
+void OutputFile::write_rows(const std::string& name, std::int64_t global_rows, std::int64_t cols,
+                            const double* local, std::int64_t row_begin, std::int64_t local_rows) {
+  write_block(name, {static_cast<hsize_t>(global_rows), static_cast<hsize_t>(cols)}, local,
+              row_begin, local_rows);
+}
+
+void OutputFile::write_matrix(const std::string& name, const RowMatrix& matrix) {
+  write_rows(name, matrix.rows(), matrix.cols(), matrix.data(), 0,
+             comm_.is_root() ? matrix.rows() : 0);
+}
+
+void OutputFile::write_vector(const std::string& name, const std::vector<double>& values) {
+  const std::int64_t size = static_cast<std::int64_t>(values.size());
+  write_block(name, {static_cast<hsize_t>(size)}, values.data(), 0, comm_.is_root() ? size : 0);
+}
+
+void OutputFile::set_attribute(const std::string& name, const std::string& value) {
+  Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
+  H5Tset_size(type.get(), std::max<std::size_t>(value.size(), 1));
+  H5Tset_strpad(type.get(), H5T_STR_NULLTERM);
+  Handle space(H5Screate(H5S_SCALAR), H5Sclose);
+  Handle attribute(H5Acreate2(file_.get(), name.c_str(), type.get(), space.get(), H5P_DEFAULT,
+                              H5P_DEFAULT),
+                   H5Aclose);
+  std::string padded = value;
+  padded.resize(std::max<std::size_t>(value.size(), 1), '\0');
+  if (H5Awrite(attribute.get(), type.get(), padded.data()) < 0) {
+    throw IoError(target_ + ": writing attribute " + name + " failed");
+  }
+}
+
+void OutputFile::set_attribute(const std::string& name, double value) {
+  Handle space(H5Screate(H5S_SCALAR), H5Sclose);
+  Handle attribute(H5Acreate2(file_.get(), name.c_str(), H5T_IEEE_F64LE, space.get(), H5P_DEFAULT,
+                              H5P_DEFAULT),
+                   H5Aclose);
+  if (H5Awrite(attribute.get(), H5T_NATIVE_DOUBLE, &value) < 0) {
+    throw IoError(target_ + ": writing attribute " + name + " failed");
+  }
+}
+
+void OutputFile::set_attribute(const std::string& name, std::int64_t value) {
+  Handle space(H5Screate(H5S_SCALAR), H5Sclose);
+  Handle attribute(H5Acreate2(file_.get(), name.c_str(), H5T_STD_I64LE, space.get(), H5P_DEFAULT,
+                              H5P_DEFAULT),
+                   H5Aclose);
+  if (H5Awrite(attribute.get(), H5T_NATIVE_INT64, &value) < 0) {
+    throw IoError(target_ + ": writing attribute " + name + " failed");
+  }
+}
+
+void OutputFile::commit() {
+  file_.reset();  // collective close flushes everything
+  mpi::agree(comm_, [&] {
+    if (!comm_.is_root()) return;
+    std::error_code error;
+    fs::rename(temporary_, target_, error);
+    if (error) throw IoError(target_ + ": cannot rename the finished output into place: " + error.message());
+  });
+  committed_ = true;
+}
+
+}  // namespace dnmf::io

@@ -1,0 +1,26 @@
+#include "dnmf/mpi/environment.hpp"
+
+#include <mpi.h>
+
+#include <exception>
+
+#include "dnmf/core/error.hpp"
+
+namespace dnmf::mpi {
+
+Environment::Environment(int& argc, char**& argv) {
+  int provided = 0;
+  if (MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS) {
+    throw MpiError("MPI_Init_thread failed");
+  }
+  MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+}
+
+Environment::~Environment() {
+  if (std::uncaught_exceptions() > 0) {
+    MPI_Abort(MPI_COMM_WORLD, 1);
+  }
+  MPI_Finalize();
+}
+
+}  // namespace dnmf::mpi

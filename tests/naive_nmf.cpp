@@ -1,0 +1,118 @@
+#include "naive_nmf.hpp"
+
+#include <Eigen/Dense>
+#include <algorithm>
+#include <limits>
+#include <random>
+#include <vector>
+
+namespace naive {
+
+using dnmf::Index;
+
+Matrix random_matrix(Index rows, Index cols, std::uint64_t seed) {
+  std::mt19937_64 engine(seed);
+  std::uniform_real_distribution<double> uniform(0.0, 1.0);
+  Matrix result(rows, cols);
+  for (Index i = 0; i < rows; ++i)
+    for (Index j = 0; j < cols; ++j) result(i, j) = uniform(engine);
+  return result;
+}
+
+namespace {
+
+Matrix multiply(const Matrix& X, const Matrix& Y) {
+  Matrix Z = Matrix::Zero(X.rows(), Y.cols());
+  for (Index i = 0; i < X.rows(); ++i)
+    for (Index j = 0; j < Y.cols(); ++j) {
+      double sum = 0;
+      for (Index l = 0; l < X.cols(); ++l) sum += X(i, l) * Y(l, j);
+      Z(i, j) = sum;
+    }
+  return Z;
+}
+
+Matrix transpose(const Matrix& X) {
+  Matrix T(X.cols(), X.rows());
+  for (Index i = 0; i < X.rows(); ++i)
+    for (Index j = 0; j < X.cols(); ++j) T(j, i) = X(i, j);
+  return T;
+}
+
+}  // namespace
+
+double squared_residual(const Matrix& A, const Matrix& W, const Matrix& H) {
+  const Matrix WH = multiply(W, H);
+  double sum = 0;
+  for (Index i = 0; i < A.rows(); ++i)
+    for (Index j = 0; j < A.cols(); ++j) sum += (A(i, j) - WH(i, j)) * (A(i, j) - WH(i, j));
+  return sum;
+}
+
+void mu_iteration(const Matrix& A, Matrix& W, Matrix& H) {
+  const Matrix AHt = multiply(A, transpose(H));
+  const Matrix WHHt = multiply(W, multiply(H, transpose(H)));
+  for (Index i = 0; i < W.rows(); ++i)
+    for (Index j = 0; j < W.cols(); ++j) W(i, j) *= AHt(i, j) / std::max(WHHt(i, j), 1e-16);
+  const Matrix WtA = multiply(transpose(W), A);
+  const Matrix WtWH = multiply(multiply(transpose(W), W), H);
+  for (Index i = 0; i < H.rows(); ++i)
+    for (Index j = 0; j < H.cols(); ++j) H(i, j) *= WtA(i, j) / std::max(WtWH(i, j), 1e-16);
+}
+
+void hals_iteration(const Matrix& A, Matrix& W, Matrix& H) {
+  const Index k = W.cols();
+  const Matrix AHt = multiply(A, transpose(H));
+  const Matrix HHt = multiply(H, transpose(H));
+  for (Index j = 0; j < k; ++j) {
+    if (HHt(j, j) <= 0) continue;
+    for (Index i = 0; i < W.rows(); ++i) {
+      double WHHt = 0;
+      for (Index l = 0; l < k; ++l) WHHt += W(i, l) * HHt(l, j);
+      W(i, j) = std::max(0.0, W(i, j) + (AHt(i, j) - WHHt) / HHt(j, j));
+    }
+  }
+  const Matrix WtA = multiply(transpose(W), A);
+  const Matrix WtW = multiply(transpose(W), W);
+  for (Index j = 0; j < k; ++j) {
+    if (WtW(j, j) <= 0) continue;
+    for (Index c = 0; c < H.cols(); ++c) {
+      double WtWH = 0;
+      for (Index l = 0; l < k; ++l) WtWH += WtW(j, l) * H(l, c);
+      H(j, c) = std::max(0.0, H(j, c) + (WtA(j, c) - WtWH) / WtW(j, j));
+    }
+  }
+}
+
+Matrix nnls_brute_force(const Matrix& F, const Matrix& a) {
+  const Index k = F.cols();
+  Matrix best = Matrix::Zero(k, 1);
+  double best_residual = (a - F * best).squaredNorm();
+  for (unsigned mask = 1; mask < (1u << k); ++mask) {
+    std::vector<Index> support;
+    for (Index j = 0; j < k; ++j)
+      if (mask & (1u << j)) support.push_back(j);
+    Matrix Fs(F.rows(), static_cast<Index>(support.size()));
+    for (std::size_t s = 0; s < support.size(); ++s) Fs.col(static_cast<Index>(s)) = F.col(support[s]);
+    const Matrix xs = Fs.colPivHouseholderQr().solve(a);
+    if ((xs.array() < 0).any()) continue;
+    Matrix x = Matrix::Zero(k, 1);
+    for (std::size_t s = 0; s < support.size(); ++s) x(support[s], 0) = xs(static_cast<Index>(s), 0);
+    const double residual = (a - F * x).squaredNorm();
+    if (residual < best_residual) {
+      best_residual = residual;
+      best = x;
+    }
+  }
+  return best;
+}
+
+void anls_iteration(const Matrix& A, Matrix& W, Matrix& H) {
+  const Matrix Ht = transpose(H);
+  for (Index i = 0; i < W.rows(); ++i) {
+    W.row(i) = transpose(nnls_brute_force(Ht, transpose(A.row(i))));
+  }
+  for (Index c = 0; c < H.cols(); ++c) H.col(c) = nnls_brute_force(W, A.col(c));
+}
+
+}  // namespace naive

@@ -1,0 +1,32 @@
+#pragma once
+// Independent, deliberately naive reference computations for the tests: explicit loops in the
+// textbook layout (W is m x k, H is k x n), sharing no code with the library's solvers.
+
+#include <cstdint>
+
+#include "dnmf/core/matrix.hpp"
+
+namespace naive {
+
+using dnmf::Matrix;
+
+/// A small nonnegative test matrix with entries from a seeded std::mt19937_64.
+Matrix random_matrix(dnmf::Index rows, dnmf::Index cols, std::uint64_t seed);
+
+/// ||A - W H||_F^2 by explicit loops.
+double squared_residual(const Matrix& A, const Matrix& W, const Matrix& H);
+
+/// One Lee-Seung iteration (W then H), denominators guarded like the library (max(., 1e-16)).
+void mu_iteration(const Matrix& A, Matrix& W, Matrix& H);
+
+/// One HALS iteration in the textbook row/column order: for each component j, the whole column
+/// W[:, j], then for each j the whole row H[j, :].
+void hals_iteration(const Matrix& A, Matrix& W, Matrix& H);
+
+/// One ANLS iteration with every NNLS solved by brute force over all 2^k supports.
+void anls_iteration(const Matrix& A, Matrix& W, Matrix& H);
+
+/// argmin_{x >= 0} ||a - F x||_2 by enumerating every support (k <= ~10).
+Matrix nnls_brute_force(const Matrix& F, const Matrix& a);
+
+}  // namespace naive

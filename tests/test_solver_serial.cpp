@@ -1,0 +1,72 @@
+// Properties of the solver on one process: the Gram-trick objective equals the direct one,
+// MU and HALS never increase it, planted exact low-rank matrices are recovered.
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "naive_nmf.hpp"
+#include "solver_fixture.hpp"
+
+namespace {
+
+using dnmf::Matrix;
+using dnmf::nmf::Algorithm;
+using testing_support::run_serial;
+
+TEST(Objective, GramTrickEqualsDirectResidual) {
+  const Matrix A = naive::random_matrix(23, 19, 21);
+  const Matrix W0 = naive::random_matrix(23, 5, 22);
+  const Matrix H0 = naive::random_matrix(5, 19, 23);
+  const double norm_A = std::sqrt(naive::squared_residual(A, Matrix::Zero(23, 5), Matrix::Zero(5, 19)));
+  for (const Algorithm algorithm : {Algorithm::Mu, Algorithm::Hals, Algorithm::Bpp}) {
+    for (const int iterations : {1, 2, 7}) {
+      const auto run = run_serial(A, W0, H0, algorithm, iterations);
+      const double direct = std::sqrt(naive::squared_residual(A, run.W, run.H)) / norm_A;
+      ASSERT_EQ(run.result.history.size(), static_cast<std::size_t>(iterations));
+      EXPECT_NEAR(run.result.history.back().relative_error, direct, 1e-10 * direct)
+          << to_string(algorithm) << " after " << iterations;
+      EXPECT_NEAR(run.result.relative_error, direct, 1e-12 * direct);
+    }
+  }
+}
+
+TEST(Objective, MuAndHalsNeverIncrease) {
+  const Matrix A = naive::random_matrix(40, 30, 31);
+  const Matrix W0 = naive::random_matrix(40, 6, 32);
+  const Matrix H0 = naive::random_matrix(6, 30, 33);
+  for (const Algorithm algorithm : {Algorithm::Mu, Algorithm::Hals}) {
+    // Check with the independent direct residual after each iteration count.
+    double previous = naive::squared_residual(A, W0, H0);
+    for (int iterations = 1; iterations <= 40; iterations += 3) {
+      const auto run = run_serial(A, W0, H0, algorithm, iterations);
+      const double now = naive::squared_residual(A, run.W, run.H);
+      EXPECT_LE(now, previous * (1 + 1e-12)) << to_string(algorithm) << " at " << iterations;
+      previous = now;
+    }
+    const auto run = run_serial(A, W0, H0, algorithm, 200);
+    const auto& history = run.result.history;
+    for (std::size_t t = 1; t < history.size(); ++t) {
+      EXPECT_LE(history[t].relative_error, history[t - 1].relative_error * (1 + 1e-9))
+          << to_string(algorithm) << " iteration " << history[t].iteration;
+    }
+  }
+}
+
+TEST(Planted, BppAndHalsRecoverExactLowRank) {
+  // Sparse planted factors (about 40% zeros) make the factorization essentially unique, the
+  // setting in which exact recovery is a fair demand (Donoho & Stodden 2003).
+  Matrix W_true = naive::random_matrix(60, 4, 41);
+  Matrix H_true = naive::random_matrix(4, 45, 42);
+  W_true = (W_true.array() < 0.4).select(0.0, W_true);
+  H_true = (H_true.array() < 0.4).select(0.0, H_true);
+  const Matrix A = W_true * H_true;
+  const Matrix W0 = naive::random_matrix(60, 4, 43);
+  const Matrix H0 = naive::random_matrix(4, 45, 44);
+  for (const Algorithm algorithm : {Algorithm::Bpp, Algorithm::Hals}) {
+    const auto run = run_serial(A, W0, H0, algorithm, algorithm == Algorithm::Bpp ? 300 : 3000);
+    EXPECT_LT(run.result.relative_error, 1e-6) << to_string(algorithm);
+  }
+}
+
+}  // namespace
