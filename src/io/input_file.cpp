@@ -36,6 +36,7 @@ std::string read_attribute_text(hid_t attribute) {
       std::vector<char*> values(static_cast<std::size_t>(count), nullptr);
       Handle memory_type(H5Tcopy(H5T_C_S1), H5Tclose);
       H5Tset_size(memory_type.get(), H5T_VARIABLE);
+      H5Tset_cset(memory_type.get(), H5Tget_cset(type.get()));  // h5py writes UTF-8
       H5Aread(attribute, memory_type.get(), values.data());
       for (std::size_t i = 0; i < values.size(); ++i) text << (i ? ", " : "") << (values[i] ? values[i] : "");
       H5Dvlen_reclaim(memory_type.get(), space.get(), H5P_DEFAULT, values.data());

@@ -5,6 +5,7 @@
 #include <exception>
 
 #include "dnmf/core/error.hpp"
+#include "dnmf/core/threads.hpp"
 
 namespace dnmf::mpi {
 
@@ -14,6 +15,7 @@ Environment::Environment(int& argc, char**& argv) {
     throw MpiError("MPI_Init_thread failed");
   }
   MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+  configure_kernel_threads();
 }
 
 Environment::~Environment() {
