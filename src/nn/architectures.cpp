@@ -17,18 +17,18 @@ namespace {
 constexpr std::pair<Architecture, const char*> kArchitectureNames[] = {
     {Architecture::Cnn, "cnn"}, {Architecture::Nmf, "nmf"}, {Architecture::NmfCnn, "nmf-cnn"}};
 
-/// Conv -> ReLU -> MaxPool -> Flatten.
+/// Conv -> MaxPool -> ReLU -> Flatten: the function of Conv -> ReLU -> MaxPool, since ReLU is
+/// monotone (max of ReLUs = ReLU of the max, gradients included), on a quarter of the values.
 template <typename Scalar>
 LayerList<Scalar> convolution_layers(const ArchitectureOptions& options) {
   auto conv = std::make_unique<Conv2D<Scalar>>("conv1", options.input, options.filters,
                                                options.kernel, Padding::Valid, WeightInit::He);
-  const ImageShape convolved = conv->output_shape();
-  auto pool = std::make_unique<MaxPool2D<Scalar>>("pool1", convolved);
+  auto pool = std::make_unique<MaxPool2D<Scalar>>("pool1", conv->output_shape());
   const ImageShape pooled = pool->output_shape();
   LayerList<Scalar> layers;
   layers.push_back(std::move(conv));
-  layers.push_back(std::make_unique<ReLU<Scalar>>("relu1", convolved.size()));
   layers.push_back(std::move(pool));
+  layers.push_back(std::make_unique<ReLU<Scalar>>("relu1", pooled.size()));
   layers.push_back(std::make_unique<Flatten<Scalar>>("flatten", pooled));
   return layers;
 }

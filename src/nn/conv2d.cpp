@@ -46,56 +46,66 @@ Conv2D<Scalar>::Conv2D(std::string name, ImageShape input, Index filters, Index 
 template <typename Scalar>
 std::vector<ArraySpec> Conv2D<Scalar>::parameter_arrays() const {
   const Index filters = output_shape_.channels;
-  return {{"W", {filters, kernel_, kernel_, input_shape_.channels}, 0},
+  return {{"W", {kernel_, kernel_, input_shape_.channels, filters}, 0},
           {"b", {filters}, filters * patch_size()}};
 }
 
 template <typename Scalar>
 void Conv2D<Scalar>::bind_parameters(Scalar* parameters, Scalar* gradients) {
   const Index filters = output_shape_.channels;
-  new (&weights_) WeightMap(parameters, filters, patch_size());
-  new (&bias_) FlatMap<Scalar>(parameters + filters * patch_size(), filters);
-  new (&weights_gradient_) WeightMap(gradients, filters, patch_size());
-  new (&bias_gradient_) FlatMap<Scalar>(gradients + filters * patch_size(), filters);
+  new (&weights_) Eigen::Map<Matrix<Scalar>>(parameters, filters, patch_size() + 1);
+  new (&weights_gradient_) Eigen::Map<Matrix<Scalar>>(gradients, filters, patch_size() + 1);
 }
 
 template <typename Scalar>
 void Conv2D<Scalar>::initialize(RandomEngine& engine) {
   const Index filters = output_shape_.channels;
-  const double limit =
-      weight_init_limit(init_, patch_size(), filters * kernel_ * kernel_);
-  fill_uniform(weights_, -limit, limit, engine);
-  bias_.setZero();
+  const double limit = weight_init_limit(init_, patch_size(), filters * kernel_ * kernel_);
+  auto weights = weights_.leftCols(patch_size());
+  fill_uniform(weights, -limit, limit, engine);
+  weights_.col(patch_size()).setZero();
 }
 
 template <typename Scalar>
 void Conv2D<Scalar>::allocate(Index max_batch) {
-  columns_.resize(patch_size(), positions() * max_batch);
-  output_.resize(output_shape_.channels, positions() * max_batch);
+  const Index rows = positions() * max_batch;
+  columns_.setZero(rows, patch_size() + 1);  // padding entries stay zero
+  columns_.col(patch_size()).setOnes();
+  output_.resize(output_shape_.channels, rows);
   if (this->input_gradient_needed()) {
-    columns_gradient_.resize(patch_size(), positions() * max_batch);
+    columns_gradient_.resize(rows, patch_size());
     input_gradient_.resize(this->input_size(), max_batch);
   }
 }
 
 template <typename Scalar>
+typename Conv2D<Scalar>::ColumnsMap Conv2D<Scalar>::patch_rows(Matrix<Scalar>& buffer,
+                                                               Index columns) const {
+  return ColumnsMap(buffer.data(), positions() * this->batch(), columns,
+                    Eigen::OuterStride<>(buffer.rows()));
+}
+
+template <typename Scalar>
 template <typename Visit>
-void Conv2D<Scalar>::for_each_tap(Index batch_size, Visit&& visit) const {
+void Conv2D<Scalar>::for_each_run(Index batch_size, Visit&& visit) const {
   const Index channels = input_shape_.channels;
-  Index patch_offset = 0;
+  const Index leading = columns_.rows();
   for (Index sample = 0; sample < batch_size; ++sample) {
-    const Index image_offset = sample * this->input_size();
     for (Index y = 0; y < output_shape_.height; ++y) {
-      for (Index x = 0; x < output_shape_.width; ++x) {
-        for (Index ky = 0; ky < kernel_; ++ky) {
-          const Index source_y = y + ky - padding_;
-          const bool row_inside = source_y >= 0 && source_y < input_shape_.height;
-          for (Index kx = 0; kx < kernel_; ++kx, patch_offset += channels) {
-            const Index source_x = x + kx - padding_;
-            const bool inside = row_inside && source_x >= 0 && source_x < input_shape_.width;
-            visit(patch_offset,
-                  inside ? image_offset + (source_y * input_shape_.width + source_x) * channels
-                         : Index(-1));
+      const Index first_position = sample * positions() + y * output_shape_.width;
+      for (Index ky = 0; ky < kernel_; ++ky) {
+        const Index source_y = y + ky - padding_;
+        if (source_y < 0 || source_y >= input_shape_.height) continue;
+        for (Index kx = 0; kx < kernel_; ++kx) {
+          // Output x reads input x + kx - padding: keep the x whose source is inside.
+          const Index first_x = std::max<Index>(0, padding_ - kx);
+          const Index end_x = std::min(output_shape_.width, input_shape_.width + padding_ - kx);
+          if (first_x >= end_x) continue;
+          const Index source = sample * this->input_size() +
+                               (source_y * input_shape_.width + first_x + kx - padding_) * channels;
+          for (Index c = 0; c < channels; ++c) {
+            const Index patch_column = (ky * kernel_ + kx) * channels + c;
+            visit(patch_column * leading + first_position + first_x, source + c, end_x - first_x);
           }
         }
       }
@@ -106,42 +116,37 @@ void Conv2D<Scalar>::for_each_tap(Index batch_size, Visit&& visit) const {
 template <typename Scalar>
 BatchView<Scalar> Conv2D<Scalar>::compute_forward(BatchView<Scalar> input) {
   const Index channels = input_shape_.channels;
-  const Index columns = positions() * input.cols();
   const Scalar* image = input.data();
   Scalar* patches = columns_.data();
-  for_each_tap(input.cols(), [&](Index patch_offset, Index image_offset) {
-    if (image_offset < 0) {
-      std::fill_n(patches + patch_offset, channels, Scalar(0));
-    } else {
-      std::copy_n(image + image_offset, channels, patches + patch_offset);
+  for_each_run(input.cols(), [&](Index columns_offset, Index image_offset, Index length) {
+    for (Index i = 0; i < length; ++i) {
+      patches[columns_offset + i] = image[image_offset + i * channels];
     }
   });
-  BatchMap<Scalar> output(output_.data(), output_.rows(), columns);
-  output.noalias() = weights_ * leading_columns(std::as_const(columns_), columns);
-  output.colwise() += bias_;
+  BatchMap<Scalar> output(output_.data(), output_.rows(), positions() * input.cols());
+  output.noalias() = weights_ * patch_rows(columns_, patch_size() + 1).transpose();
   return BatchView<Scalar>(output_.data(), this->output_size(), input.cols());
 }
 
 template <typename Scalar>
 BatchView<Scalar> Conv2D<Scalar>::compute_backward(BatchView<Scalar> output_gradient) {
-  const Index columns = positions() * this->batch();
-  const BatchView<Scalar> gradient(output_gradient.data(), output_shape_.channels, columns);
-  weights_gradient_.noalias() +=
-      gradient * leading_columns(std::as_const(columns_), columns).transpose();
-  bias_gradient_ += gradient.rowwise().sum();
+  const BatchView<Scalar> gradient(output_gradient.data(), output_shape_.channels,
+                                   positions() * this->batch());
+  weights_gradient_.noalias() += gradient * patch_rows(columns_, patch_size() + 1);
   if (!this->input_gradient_needed()) return this->no_gradient();
 
-  BatchMap<Scalar> patches_gradient = leading_columns(columns_gradient_, columns);
-  patches_gradient.noalias() = weights_.transpose() * gradient;
+  ColumnsMap patches_gradient = patch_rows(columns_gradient_, patch_size());
+  patches_gradient.noalias() = gradient.transpose() * weights_.leftCols(patch_size());
   BatchMap<Scalar> input_gradient = leading_columns(input_gradient_, this->batch());
   input_gradient.setZero();
   // col2im: every patch value flows back to the pixel it was copied from.
   const Index channels = input_shape_.channels;
   Scalar* image = input_gradient.data();
-  const Scalar* patches = patches_gradient.data();
-  for_each_tap(this->batch(), [&](Index patch_offset, Index image_offset) {
-    if (image_offset < 0) return;
-    for (Index c = 0; c < channels; ++c) image[image_offset + c] += patches[patch_offset + c];
+  const Scalar* patches = columns_gradient_.data();
+  for_each_run(this->batch(), [&](Index columns_offset, Index image_offset, Index length) {
+    for (Index i = 0; i < length; ++i) {
+      image[image_offset + i * channels] += patches[columns_offset + i];
+    }
   });
   return as_view(input_gradient);
 }

@@ -1,5 +1,6 @@
 #include "dnmf/nn/max_pool2d.hpp"
 
+#include <algorithm>
 #include <utility>
 
 #include "dnmf/core/error.hpp"
@@ -7,7 +8,7 @@
 namespace dnmf::nn {
 namespace {
 
-ImageShape pooled(const std::string& name, ImageShape input) {
+ImageShape checked_pooled(const std::string& name, ImageShape input) {
   if (input.height < 2 || input.width < 2 || input.channels < 1) {
     throw InputError("layer " + name + ": 2x2 max pooling needs an image of at least 2x2x1, got " +
                      input.to_string());
@@ -19,9 +20,9 @@ ImageShape pooled(const std::string& name, ImageShape input) {
 
 template <typename Scalar>
 MaxPool2D<Scalar>::MaxPool2D(std::string name, ImageShape input)
-    : Layer<Scalar>(name, input.size(), pooled(name, input).size()),
+    : Layer<Scalar>(name, input.size(), checked_pooled(name, input).size()),
       input_shape_(input),
-      output_shape_(pooled(name, input)) {}
+      output_shape_(checked_pooled(name, input)) {}
 
 template <typename Scalar>
 void MaxPool2D<Scalar>::allocate(Index max_batch) {
@@ -37,22 +38,23 @@ BatchView<Scalar> MaxPool2D<Scalar>::compute_forward(BatchView<Scalar> input) {
   for (Index sample = 0; sample < input.cols(); ++sample) {
     const Scalar* image = input.col(sample).data();
     Scalar* pooled_image = output_.col(sample).data();
-    std::uint8_t* winners = winner_.data() + sample * this->output_size();
+    std::int32_t* winners = winner_.data() + sample * this->output_size();
     for (Index y = 0; y < output_shape_.height; ++y) {
       for (Index x = 0; x < output_shape_.width; ++x) {
         const Scalar* top_left = image + 2 * y * row_stride + 2 * x * channels;
-        const Scalar* window[4] = {top_left, top_left + channels, top_left + row_stride,
-                                   top_left + row_stride + channels};
+        const Scalar* top_right = top_left + channels;
+        const Scalar* bottom_left = top_left + row_stride;
+        const Scalar* bottom_right = bottom_left + channels;
         const Index out = (y * output_shape_.width + x) * channels;
+        // Branch-free over the channels, so the compiler vectorises it. The winner is the first
+        // input equal to the maximum (assignments in reverse order: the earliest prevails).
         for (Index c = 0; c < channels; ++c) {
-          Scalar best = window[0][c];
-          std::uint8_t winner = 0;
-          for (std::uint8_t w = 1; w < 4; ++w) {
-            if (window[w][c] > best) {
-              best = window[w][c];
-              winner = w;
-            }
-          }
+          const Scalar best = std::max(std::max(top_left[c], top_right[c]),
+                                       std::max(bottom_left[c], bottom_right[c]));
+          std::int32_t winner = 3;
+          winner = bottom_left[c] == best ? 2 : winner;
+          winner = top_right[c] == best ? 1 : winner;
+          winner = top_left[c] == best ? 0 : winner;
           pooled_image[out + c] = best;
           winners[out + c] = winner;
         }
@@ -73,18 +75,21 @@ BatchView<Scalar> MaxPool2D<Scalar>::compute_backward(BatchView<Scalar> output_g
   for (Index sample = 0; sample < this->batch(); ++sample) {
     Scalar* image_gradient = input_gradient.col(sample).data();
     const Scalar* pooled_gradient = output_gradient.col(sample).data();
-    const std::uint8_t* winners = winner_.data() + sample * this->output_size();
+    const std::int32_t* winners = winner_.data() + sample * this->output_size();
     for (Index y = 0; y < output_shape_.height; ++y) {
       for (Index x = 0; x < output_shape_.width; ++x) {
         Scalar* top_left = image_gradient + 2 * y * row_stride + 2 * x * channels;
-        Scalar* window[4] = {top_left, top_left + channels, top_left + row_stride,
-                             top_left + row_stride + channels};
+        Scalar* top_right = top_left + channels;
+        Scalar* bottom_left = top_left + row_stride;
+        Scalar* bottom_right = bottom_left + channels;
         const Index out = (y * output_shape_.width + x) * channels;
         for (Index c = 0; c < channels; ++c) {
           const Scalar gradient = pooled_gradient[out + c];
-          for (std::uint8_t w = 0; w < 4; ++w) {
-            window[w][c] = winners[out + c] == w ? gradient : Scalar(0);
-          }
+          const std::int32_t winner = winners[out + c];
+          top_left[c] = winner == 0 ? gradient : Scalar(0);
+          top_right[c] = winner == 1 ? gradient : Scalar(0);
+          bottom_left[c] = winner == 2 ? gradient : Scalar(0);
+          bottom_right[c] = winner == 3 ? gradient : Scalar(0);
         }
       }
     }

@@ -68,7 +68,7 @@ TEST(Network, CnnParameterNamesAndShapes) {
   const std::vector<NamedArray<float>> arrays = network.named_parameters();
   ASSERT_EQ(arrays.size(), 6u);
   const std::vector<std::pair<std::string, std::vector<Index>>> expected = {
-      {"conv1/W", {32, 3, 3, 1}}, {"conv1/b", {32}},     {"dense1/W", {128, 13 * 13 * 32}},
+      {"conv1/W", {3, 3, 1, 32}}, {"conv1/b", {32}},     {"dense1/W", {128, 13 * 13 * 32}},
       {"dense1/b", {128}},        {"dense2/W", {10, 128}}, {"dense2/b", {10}}};
   const float* next = network.parameters().data();
   for (std::size_t i = 0; i < arrays.size(); ++i) {

@@ -6,7 +6,10 @@
 //   nmf-cnn: Concat(conv branch up to Flatten, NMFEncoder(k, T)) -> Dense hidden -> ReLU
 //            -> Dense C
 //
-// Layer names, hence parameter names: conv1, relu1, pool1, flatten, nmf, dense1, relu2, dense2
+// The conv branch is built as Conv -> MaxPool -> ReLU: the same function and gradients
+// (ReLU is monotone, so it commutes with max), with the ReLU on the pooled quarter of the values.
+//
+// Layer names, hence parameter names: conv1, pool1, relu1, flatten, nmf, dense1, relu2, dense2
 // (and concat with branches conv_branch, nmf_branch): "conv1/W", "conv1/b", "nmf/H",
 // "dense1/W", "dense1/b", "dense2/W", "dense2/b".
 

@@ -1,17 +1,20 @@
 #pragma once
 // 2-D convolution (cross-correlation, as in every deep-learning library), stride 1, square
-// kernel, computed as im2col + one GEMM for the whole batch:
-//   columns (kernel*kernel*in_channels x positions*batch), one column per output position,
-//   output  (filters x positions*batch) = W * columns + b,
-// whose column-major storage is the HWC output image of every sample in turn.
+// kernel, computed as im2col + one GEMM for the whole batch (N = output positions * batch,
+// P = kernel * kernel * in_channels values a patch):
+//   columns (N x P+1): row n is the patch under output position n, then a 1 for the bias;
+//   output  (filters x N) = [W | b] * columns^T,
+// whose column-major storage is the HWC output image of every sample in turn. Storing the
+// patches transposed makes im2col copy whole image rows (one tap, one output row at a time),
+// and the column of ones folds the bias into the GEMM, forward (+ b) and backward (db).
 //
 // Padding: Valid (no padding, output (H-k+1)x(W-k+1)) or Same (zero padding k/2, output HxW,
 // odd k only). The networks use Valid: 28x28 digits have a blank border of about four pixels,
 // so padding adds nothing to see, while 26x26 pools exactly to 13x13 and the first dense layer
 // gets 5408 instead of 6272 inputs (PyTorch's Conv2d default, padding=0, gives the same shape).
 //
-// Arrays: "W" shape {filters, kernel, kernel, in_channels} (row-major; one filter a row of the
-// GEMM, its taps in the same order as a column of im2col), "b" shape {filters}.
+// Arrays: "W" shape {kernel, kernel, in_channels, filters} (row-major, TensorFlow's HWIO: the
+// GEMM's [W | b] is column-major, one patch value a column), then "b" shape {filters}.
 
 #include "dnmf/nn/layer.hpp"
 
@@ -32,7 +35,7 @@ class Conv2D final : public Layer<Scalar> {
   void initialize(RandomEngine& engine) override;
 
  private:
-  using WeightMap = Eigen::Map<RowMatrix<Scalar>>;
+  using ColumnsMap = Eigen::Map<Matrix<Scalar>, 0, Eigen::OuterStride<>>;
 
   void allocate(Index max_batch) override;
   BatchView<Scalar> compute_forward(BatchView<Scalar> input) override;
@@ -40,23 +43,25 @@ class Conv2D final : public Layer<Scalar> {
 
   Index patch_size() const { return kernel_ * kernel_ * input_shape_.channels; }
   Index positions() const { return output_shape_.height * output_shape_.width; }
-  /// Calls visit(patch_offset, image_offset) for every run of in_channels values of im2col:
-  /// patch_offset into the columns buffer, image_offset into the batch, -1 for padding.
+  /// The first `columns` of a patch-matrix buffer, with the buffer's leading dimension.
+  ColumnsMap patch_rows(Matrix<Scalar>& buffer, Index columns) const;
+  /// Calls visit(columns_offset, image_offset, length) for every run of im2col that lies inside
+  /// the image: `length` consecutive values of one columns_ column (offsets with columns_'s
+  /// leading dimension) come from every in_channels-th value of the batch from image_offset.
   template <typename Visit>
-  void for_each_tap(Index batch_size, Visit&& visit) const;
+  void for_each_run(Index batch_size, Visit&& visit) const;
 
   ImageShape input_shape_;
   ImageShape output_shape_;
   Index kernel_;
   Index padding_;  // zero rows/columns added on each side
   WeightInit init_;
-  WeightMap weights_{nullptr, 0, 0};
-  FlatMap<Scalar> bias_{nullptr, 0};
-  WeightMap weights_gradient_{nullptr, 0, 0};
-  FlatMap<Scalar> bias_gradient_{nullptr, 0};
-  Matrix<Scalar> columns_;           // patch_size x positions*capacity: im2col of the input
+  Eigen::Map<Matrix<Scalar>> weights_{nullptr, 0, 0};  // [W | b], filters x P+1
+  Eigen::Map<Matrix<Scalar>> weights_gradient_{nullptr, 0, 0};
+  // positions*capacity rows, so padding entries and the ones column are written once.
+  Matrix<Scalar> columns_;           // P+1 columns: im2col of the input, then ones
+  Matrix<Scalar> columns_gradient_;  // P columns, for col2im
   Matrix<Scalar> output_;            // filters x positions*capacity
-  Matrix<Scalar> columns_gradient_;  // patch_size x positions*capacity, for col2im
   Matrix<Scalar> input_gradient_;
 };
 
