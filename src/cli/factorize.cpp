@@ -198,7 +198,13 @@ int run_factorize(const Invocation& invocation, mpi::Communicator& comm) {
   Stopwatch phase;
   const InputMatrix input = load_input_matrix(options->input, options->dataset, comm);
   phases.read = phase.seconds();
-  mpi::agree(comm, [&] { nmf::validate(options->solver, input.rows, input.cols); });
+  mpi::agree(comm, [&] {
+    try {
+      nmf::validate(options->solver, input.rows, input.cols);
+    } catch (const UsageError& error) {
+      throw UsageError(io::where(input.file, input.dataset) + ": " + error.what());
+    }
+  });
   const nmf::InputStatistics statistics = nmf::input_statistics(*input.block, comm);
   if (statistics.squared_norm == 0) {
     mpi::agree(comm, [&] {

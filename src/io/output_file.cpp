@@ -121,16 +121,16 @@ void OutputFile::write_vector(const std::string& name, const std::vector<double>
 }
 
 void OutputFile::set_attribute(const std::string& name, const std::string& value) {
+  // Variable-length UTF-8, the string form h5py and most HDF5 tools read back as text.
   Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
-  H5Tset_size(type.get(), std::max<std::size_t>(value.size(), 1));
-  H5Tset_strpad(type.get(), H5T_STR_NULLTERM);
+  H5Tset_size(type.get(), H5T_VARIABLE);
+  H5Tset_cset(type.get(), H5T_CSET_UTF8);
   Handle space(H5Screate(H5S_SCALAR), H5Sclose);
   Handle attribute(H5Acreate2(file_.get(), name.c_str(), type.get(), space.get(), H5P_DEFAULT,
                               H5P_DEFAULT),
                    H5Aclose);
-  std::string padded = value;
-  padded.resize(std::max<std::size_t>(value.size(), 1), '\0');
-  if (H5Awrite(attribute.get(), type.get(), padded.data()) < 0) {
+  const char* text = value.c_str();
+  if (H5Awrite(attribute.get(), type.get(), &text) < 0) {
     throw IoError(target_ + ": writing attribute " + name + " failed");
   }
 }

@@ -1,0 +1,142 @@
+#!/usr/bin/python3
+"""Each kind of bad input, through the real program at a given rank count: one clear line on
+stderr naming the file, the dataset and the problem (printed once, by rank 0), the documented
+exit code (2 usage, 1 otherwise), no hang, and no output file (nor a temporary one) left behind."""
+
+import argparse
+import os
+import sys
+import tempfile
+
+import h5py
+import numpy as np
+
+from common import run
+
+NOBODY = 65534
+
+
+def matrix(rows=10, cols=8, seed=0):
+    return np.random.default_rng(seed).random((rows, cols))
+
+
+def write(path, datasets):
+    with h5py.File(path, "w") as f:
+        for name, data in datasets.items():
+            f.create_dataset(name, data=data)
+    return path
+
+
+def case_setup(case, d):
+    """Returns (arguments, expected exit code, substrings the error line must contain, user)."""
+    good = write(os.path.join(d, "good.h5"), {"/data/A": matrix()})
+    out = os.path.join(d, "out.h5")
+    base = ["factorize", "--rank", "3", "--max-iter", "5", "--output", out, "--progress", "none"]
+    if case == "missing_file":
+        missing = os.path.join(d, "missing.h5")
+        return base + ["--input", missing], 1, [missing, "no such file"], None
+    if case == "not_hdf5":
+        path = os.path.join(d, "text.h5")
+        with open(path, "w") as f:
+            f.write("1,2,3\n4,5,6\n")
+        return base + ["--input", path], 1, [path, "not an HDF5 file"], None
+    if case == "missing_dataset":
+        return base + ["--input", good, "--dataset", "/data/B"], 1, [good + ":/data/B", "no such dataset"], None
+    if case == "not_2d":
+        path = write(os.path.join(d, "cube.h5"), {"/cube": np.ones((3, 4, 5))})
+        return base + ["--input", path, "--dataset", "/cube"], 1, [path + ":/cube", "2-D", "3x4x5"], None
+    if case == "non_numeric":
+        path = os.path.join(d, "strings.h5")
+        with h5py.File(path, "w") as f:
+            f.create_dataset("/s", data=np.array([[b"a", b"b"], [b"c", b"d"]], dtype="S1"))
+        return base + ["--input", path, "--dataset", "/s"], 1, [path + ":/s", "not numeric"], None
+    if case == "empty_matrix":
+        path = write(os.path.join(d, "empty.h5"), {"/e": np.zeros((0, 5))})
+        return base + ["--input", path, "--dataset", "/e"], 1, [path + ":/e", "empty"], None
+    if case in ("nan_value", "inf_value", "negative_value"):
+        a = matrix()
+        row, col, value, what = {"nan_value": (5, 2, np.nan, "NaN or Inf"),
+                                 "inf_value": (7, 1, np.inf, "NaN or Inf"),
+                                 "negative_value": (3, 4, -1.0, "negative value")}[case]
+        a[row, col] = value
+        a[9, 7] = value  # a later bad entry must not be the one named
+        path = write(os.path.join(d, "bad.h5"), {"/A": a})
+        return (base + ["--input", path], 1,
+                [path + ":/A", what, f"row {row}, column {col}"], None)
+    if case == "rank_zero":
+        args = [a if a != "3" else "0" for a in base]
+        return args + ["--input", good], 2, ["--rank 0", "between 1 and"], None
+    if case == "rank_too_large":
+        args = [a if a != "3" else "9" for a in base]
+        return args + ["--input", good], 2, ["--rank 9", "min(m, n) = 8"], None
+    if case == "output_exists":
+        with open(out, "w") as f:
+            f.write("keep me")
+        return base + ["--input", good], 1, [out, "exists", "--force"], None
+    if case == "output_dir_missing":
+        target = os.path.join(d, "no", "such", "dir", "out.h5")
+        args = [a if a != out else target for a in base]
+        return args + ["--input", good], 1, [target, "does not exist"], None
+    if case == "output_dir_readonly":
+        # Root writes anywhere, so the program runs as an unprivileged user here.
+        locked = os.path.join(d, "locked")
+        os.mkdir(locked, 0o555)
+        os.chmod(d, 0o755)
+        os.chmod(good, 0o644)
+        target = os.path.join(locked, "out.h5")
+        args = [a if a != out else target for a in base]
+        user = NOBODY if os.geteuid() == 0 else None
+        return args + ["--input", good], 1, [target, "not writable"], user
+    if case == "init_wrong_shape":
+        init = write(os.path.join(d, "init.h5"), {"/W": np.ones((10, 4)), "/H": np.ones((3, 8))})
+        return (base + ["--input", good, "--init", init], 1,
+                [init + ":/W", "expected shape 10x3", "found 10x4"], None)
+    if case == "unknown_option":
+        return base + ["--input", good, "--bogus", "1"], 2, ["--bogus"], None
+    if case == "malformed_value":
+        args = [a if a != "3" else "3x" for a in base]
+        return args + ["--input", good], 2, ["--rank", "3x", "invalid"], None
+    if case == "ambiguous_dataset":
+        path = write(os.path.join(d, "two.h5"), {"/A": matrix(), "/B": matrix(seed=1)})
+        return base + ["--input", path], 1, [path, "several 2-D numeric datasets", "/A", "/B"], None
+    raise SystemExit(f"unknown case {case}")
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--dnmf", required=True)
+    parser.add_argument("--ranks", type=int, default=1)
+    parser.add_argument("--case", required=True)
+    options = parser.parse_args()
+    with tempfile.TemporaryDirectory() as d:
+        arguments, expected_code, expected_text, user = case_setup(options.case, d)
+        before = set(os.listdir(d))
+        before_out = open(os.path.join(d, "out.h5")).read() if "out.h5" in before else None
+        result = run(options.dnmf, options.ranks, arguments, as_user=user)
+        failures = []
+        if result.returncode != expected_code:
+            failures.append(f"exit code {result.returncode}, expected {expected_code}")
+        lines = [line for line in result.stderr.splitlines() if line.startswith("dnmf: error")]
+        if len(lines) != 1:
+            failures.append(f"expected exactly one error line, got {len(lines)}")
+        for text in expected_text:
+            if not any(text in line for line in lines):
+                failures.append(f"error line lacks {text!r}")
+        if result.stdout.strip():
+            failures.append(f"unexpected standard output: {result.stdout!r}")
+        after = set(os.listdir(d))
+        if after - before:
+            failures.append(f"left files behind: {sorted(after - before)}")
+        if before_out is not None and open(os.path.join(d, "out.h5")).read() != before_out:
+            failures.append("the existing output was modified")
+        print(f"case {options.case} at {options.ranks} rank(s): exit {result.returncode}")
+        print("stderr:", result.stderr.strip())
+        if failures:
+            print("FAILED:", "; ".join(failures))
+            return 1
+        print("1 passed, 0 failed")
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

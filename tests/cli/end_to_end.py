@@ -1,0 +1,136 @@
+#!/usr/bin/python3
+"""dnmf factorize, generate and info driven as a user would, checked against numpy:
+the same command at 1 and 3 ranks gives the same factors; the relative error and history it
+records agree with a direct computation; output attributes, the JSON report and --init work."""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+import h5py
+import numpy as np
+
+from common import run
+
+FAILURES = []
+PASSED = []
+
+
+def check(condition, what):
+    (PASSED if condition else FAILURES).append(what)
+    if not condition:
+        print("FAILED:", what)
+
+
+def run_ok(dnmf, ranks, arguments):
+    result = run(dnmf, ranks, arguments, timeout=240)
+    if result.returncode != 0:
+        print(result.stdout, result.stderr)
+        raise SystemExit(f"dnmf {' '.join(arguments)} at {ranks} ranks exited {result.returncode}")
+    return result
+
+
+def read(path):
+    with h5py.File(path, "r") as f:
+        return ({name: f[name][()] for name in ("W", "H")},
+                {key: f.attrs[key] for key in f.attrs},
+                {name: f["history"][name][()] for name in f["history"]})
+
+
+def relative(x, y):
+    return np.linalg.norm(x - y) / max(np.linalg.norm(y), 1e-300)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--dnmf", required=True)
+    parser.add_argument("--data", required=True)
+    options = parser.parse_args()
+    dnmf = options.dnmf
+    with h5py.File(options.data, "r") as f:
+        A = f["/train/images"][()].astype(np.float64)
+
+    with tempfile.TemporaryDirectory() as d:
+        for algorithm, iterations in (("hals", 30), ("mu", 30), ("bpp", 8)):
+            outputs = {}
+            for ranks in (1, 3):
+                out = os.path.join(d, f"{algorithm}-{ranks}.h5")
+                report = os.path.join(d, f"{algorithm}-{ranks}.json")
+                result = run_ok(dnmf, ranks, [
+                    "factorize", "--input", options.data, "--dataset", "/train/images",
+                    "--rank", "8", "--algorithm", algorithm, "--max-iter", str(iterations),
+                    "--tol", "0", "--seed", "1", "--output", out, "--report", report,
+                    "--progress", "lines"])
+                check(f"wrote {out}" in result.stdout, f"{algorithm}: summary line on stdout")
+                outputs[ranks] = (out, report)
+            (f1, a1, h1), (f3, a3, h3) = read(outputs[1][0]), read(outputs[3][0])
+            for name in ("W", "H"):
+                check(relative(f3[name], f1[name]) < 1e-10,
+                      f"{algorithm}: {name} at 3 ranks equals {name} at 1 rank "
+                      f"(relative difference {relative(f3[name], f1[name]):.2e})")
+            W, H = f3["W"], f3["H"]
+            check(W.shape == (8000, 8) and H.shape == (8, 784), f"{algorithm}: shapes")
+            check(W.min() >= 0 and H.min() >= 0, f"{algorithm}: nonnegative factors")
+            direct = np.linalg.norm(A - W @ H) / np.linalg.norm(A)
+            check(abs(a3["relative_error"] - direct) < 1e-10 * direct,
+                  f"{algorithm}: relative_error attribute {a3['relative_error']} = numpy {direct}")
+            check(abs(h3["relative_error"][-1] - direct) < 1e-8 * direct,
+                  f"{algorithm}: last history value (Gram trick) = numpy")
+            check(len(h3["iteration"]) == iterations == a3["iterations"], f"{algorithm}: history length")
+            check(np.all(np.diff(h3["seconds"]) >= 0), f"{algorithm}: history seconds increase")
+            for key in ("dnmf_version", "command_line", "algorithm", "loss", "rank", "seed",
+                        "iterations", "converged", "relative_error", "input_file",
+                        "input_dataset", "mpi_ranks", "wall_seconds"):
+                check(key in a3, f"{algorithm}: attribute {key}")
+            check(a3["mpi_ranks"] == 3 and a1["mpi_ranks"] == 1, f"{algorithm}: mpi_ranks")
+            check(a3["algorithm"] == algorithm and a3["input_dataset"] == "/train/images",
+                  f"{algorithm}: algorithm and dataset attributes")
+            with open(outputs[3][1]) as f:
+                report = json.load(f)
+            for key in ("seconds", "bytes_per_iteration_per_rank", "flops_per_iteration",
+                        "gflops_per_second", "peak_memory_bytes_per_rank"):
+                check(key in report, f"{algorithm}: report has {key}")
+            for phase in ("read", "compute", "communicate", "write"):
+                check(set(report["seconds"][phase]) == {"max", "mean"}, f"{algorithm}: {phase} max/mean")
+            check(abs(report["relative_error"] - direct) < 1e-10 * direct, f"{algorithm}: report error")
+            # The model of DESIGN.md: 2kn(p-1)/p words for reduce-scatter + allgather, plus the
+            # k x k allreduces, per rank and iteration (8 bytes a word).
+            k, n, p = 8, 784, 3
+            expected = 8 * (2 * k * n * (p - 1) / p + 2 * (p - 1) / p * (k * k + k * k + 2))
+            measured = report["bytes_per_iteration_per_rank"]["max"]
+            check(abs(measured - expected) <= 8 * 2 * (k * k + 2) / iterations + 1e-6,
+                  f"{algorithm}: bytes per iteration {measured:.0f} ~ model {expected:.0f}")
+
+        # --init continues from an earlier output: the error keeps going down.
+        first = os.path.join(d, "hals-1.h5")
+        resumed = os.path.join(d, "resumed.h5")
+        run_ok(dnmf, 2, ["factorize", "--input", options.data, "--dataset", "/train/images",
+                         "--rank", "8", "--max-iter", "5", "--tol", "0", "--init", first,
+                         "--output", resumed, "--quiet"])
+        check(read(resumed)[1]["relative_error"] <= read(first)[1]["relative_error"] * (1 + 1e-12),
+              "--init FILE continues from the earlier factors")
+
+        # generate writes the same matrix at any rank count, and it is W_true H_true + noise.
+        for ranks in (1, 2):
+            run_ok(dnmf, ranks, ["generate", "--rows", "37", "--cols", "11", "--rank", "3",
+                                 "--noise", "0.5", "--seed", "4",
+                                 "--output", os.path.join(d, f"gen{ranks}.h5"), "--quiet"])
+        with h5py.File(os.path.join(d, "gen1.h5")) as g1, h5py.File(os.path.join(d, "gen2.h5")) as g2:
+            check(np.array_equal(g1["A"][()], g2["A"][()]), "generate: same /A at 1 and 2 ranks")
+            noise = g1["A"][()] - g1["W_true"][()] @ g1["H_true"][()]
+            check(noise.min() >= -1e-12 and noise.max() <= 0.5, "generate: noise in [0, 0.5)")
+
+        info = run_ok(dnmf, 1, ["info", os.path.join(d, "hals-3.h5")]).stdout
+        for text in ("/W  8000 x 8  float64", "/H  8 x 784  float64", "algorithm = hals",
+                     "/history/relative_error"):
+            check(text in info, f"info shows {text!r}")
+
+    print(f"{len(PASSED)} passed, {len(FAILURES)} failed")
+    return 1 if FAILURES else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
