@@ -61,10 +61,15 @@ int main(int argc, char** argv) {
   };
   steps_per_second(training_step, 0.5);  // warm up caches and the allocator
   const double per_batch = static_cast<double>(batch);
-  std::printf("%s, batch %ld, %ld parameters, float, Eigen %d.%d.%d, one thread\n",
+#ifdef EIGEN_USE_BLAS
+  const char* gemm = "BLAS (set OPENBLAS_NUM_THREADS=1 for one core)";
+#else
+  const char* gemm = "Eigen's own kernels";
+#endif
+  std::printf("%s, batch %ld, %ld parameters, float, Eigen %d.%d.%d, GEMM by %s\n",
               nn::architecture_name(options.architecture).c_str(), static_cast<long>(batch),
               static_cast<long>(network.parameter_count()), EIGEN_WORLD_VERSION,
-              EIGEN_MAJOR_VERSION, EIGEN_MINOR_VERSION);
+              EIGEN_MAJOR_VERSION, EIGEN_MINOR_VERSION, gemm);
   std::printf("forward only:             %8.0f images/s\n",
               per_batch * steps_per_second(forward_only, 3.0));
   std::printf("forward + backward:       %8.0f images/s\n",
