@@ -10,21 +10,15 @@
 namespace dnmf::cli {
 namespace {
 
-std::string shape_text(const std::vector<std::uint64_t>& shape) {
-  std::string text;
-  for (std::size_t i = 0; i < shape.size(); ++i) text += (i ? "x" : "") + std::to_string(shape[i]);
-  return shape.empty() ? "a scalar" : text;
-}
-
 void require_2d_numeric(const io::DatasetInfo& info, const std::string& file) {
   const std::string where = io::where(file, info.path);
   if (info.shape.size() != 2) {
     throw InputError(where + ": expected a 2-D matrix, found " + std::to_string(info.shape.size()) +
-                     "-D (" + shape_text(info.shape) + ")");
+                     "-D (" + io::shape_text(info.shape) + ")");
   }
   if (!info.numeric) throw InputError(where + ": element type " + info.type + " is not numeric");
   if (info.shape[0] == 0 || info.shape[1] == 0) {
-    throw InputError(where + ": the matrix is empty (" + shape_text(info.shape) + ")");
+    throw InputError(where + ": the matrix is empty (" + io::shape_text(info.shape) + ")");
   }
 }
 
@@ -38,7 +32,7 @@ io::DatasetInfo require_matrix(const io::InputFile& file, const std::string& nam
       static_cast<std::int64_t>(info.shape[1]) != cols) {
     throw InputError(io::where(file.path(), info.path) + ": expected shape " +
                      std::to_string(rows) + "x" + std::to_string(cols) + ", found " +
-                     shape_text(info.shape));
+                     io::shape_text(info.shape));
   }
   return info;
 }

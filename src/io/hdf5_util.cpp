@@ -1,5 +1,8 @@
 #include "dnmf/io/hdf5_util.hpp"
 
+#include <algorithm>
+#include <vector>
+
 namespace dnmf::io {
 
 void silence_hdf5_errors() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
@@ -14,6 +17,27 @@ Handle collective_transfer() {
   Handle transfer(H5Pcreate(H5P_DATASET_XFER), H5Pclose);
   H5Pset_dxpl_mpio(transfer.get(), H5FD_MPIO_COLLECTIVE);
   return transfer;
+}
+
+Handle select_rows(hid_t file_space, std::int64_t row_begin, std::int64_t row_count) {
+  const int rank = H5Sget_simple_extent_ndims(file_space);
+  std::vector<hsize_t> dims(static_cast<std::size_t>(rank));
+  H5Sget_simple_extent_dims(file_space, dims.data(), nullptr);
+  hsize_t elements = static_cast<hsize_t>(row_count);
+  for (std::size_t i = 1; i < dims.size(); ++i) elements *= dims[i];
+  const hsize_t memory_dims[1] = {std::max<hsize_t>(elements, 1)};
+  Handle memory_space(H5Screate_simple(1, memory_dims, nullptr), H5Sclose);
+  if (elements == 0) {
+    H5Sselect_none(file_space);
+    H5Sselect_none(memory_space.get());
+  } else {
+    std::vector<hsize_t> start(dims.size(), 0);
+    std::vector<hsize_t> count(dims);
+    start[0] = static_cast<hsize_t>(row_begin);
+    count[0] = static_cast<hsize_t>(row_count);
+    H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr);
+  }
+  return memory_space;
 }
 
 std::string describe_type(hid_t type) {

@@ -10,12 +10,6 @@
 namespace dnmf::io {
 namespace {
 
-std::string shape_text(const std::vector<std::uint64_t>& shape) {
-  std::string text;
-  for (std::size_t i = 0; i < shape.size(); ++i) text += (i ? "x" : "") + std::to_string(shape[i]);
-  return text.empty() ? "scalar" : text;
-}
-
 herr_t collect_dataset(hid_t group, const char* name, const H5L_info_t* info, void* out) {
   if (info->type != H5L_TYPE_HARD) return 0;
   Handle object(H5Oopen(group, name, H5P_DEFAULT), H5Oclose);
@@ -67,6 +61,12 @@ herr_t collect_attribute(hid_t location, const char* name, const H5A_info_t*, vo
 
 std::string where(const std::string& file, const std::string& dataset) {
   return file + ":" + dataset;
+}
+
+std::string shape_text(const std::vector<std::uint64_t>& shape) {
+  std::string text;
+  for (std::size_t i = 0; i < shape.size(); ++i) text += (i ? "x" : "") + std::to_string(shape[i]);
+  return shape.empty() ? "a scalar" : text;
 }
 
 InputFile::InputFile(const std::string& path, mpi::Communicator& comm) : path_(path) {
@@ -142,16 +142,7 @@ RowMatrix InputFile::read_rows(const DatasetInfo& info, std::int64_t row_begin,
   Handle dataset(H5Dopen2(file_.get(), info.path.c_str(), H5P_DEFAULT), H5Dclose);
   Handle file_space(H5Dget_space(dataset.get()), H5Sclose);
   const hsize_t local_elements = static_cast<hsize_t>(row_count) * static_cast<hsize_t>(cols);
-  const hsize_t memory_dims[1] = {std::max<hsize_t>(local_elements, 1)};
-  Handle memory_space(H5Screate_simple(1, memory_dims, nullptr), H5Sclose);
-  if (local_elements == 0) {
-    H5Sselect_none(file_space.get());
-    H5Sselect_none(memory_space.get());
-  } else {
-    const hsize_t start[2] = {static_cast<hsize_t>(row_begin), 0};
-    const hsize_t count[2] = {static_cast<hsize_t>(row_count), static_cast<hsize_t>(cols)};
-    H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr);
-  }
+  Handle memory_space = select_rows(file_space.get(), row_begin, row_count);
   Handle transfer = collective_transfer();
   double dummy = 0;
   double* target = local_elements == 0 ? &dummy : block.data();

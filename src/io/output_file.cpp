@@ -84,18 +84,7 @@ void OutputFile::write_block(const std::string& name, const std::vector<hsize_t>
   hsize_t row_elements = 1;
   for (std::size_t i = 1; i < dims.size(); ++i) row_elements *= dims[i];
   const hsize_t local_elements = static_cast<hsize_t>(local_rows) * row_elements;
-  const hsize_t memory_dims[1] = {std::max<hsize_t>(local_elements, 1)};
-  Handle memory_space(H5Screate_simple(1, memory_dims, nullptr), H5Sclose);
-  if (local_elements == 0) {
-    H5Sselect_none(file_space.get());
-    H5Sselect_none(memory_space.get());
-  } else {
-    std::vector<hsize_t> start(dims.size(), 0);
-    std::vector<hsize_t> count(dims);
-    start[0] = static_cast<hsize_t>(row_begin);
-    count[0] = static_cast<hsize_t>(local_rows);
-    H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr);
-  }
+  Handle memory_space = select_rows(file_space.get(), row_begin, local_rows);
   Handle transfer = collective_transfer();
   const double dummy = 0;
   if (H5Dwrite(dataset.get(), H5T_NATIVE_DOUBLE, memory_space.get(), file_space.get(),
@@ -136,21 +125,20 @@ void OutputFile::set_attribute(const std::string& name, const std::string& value
 }
 
 void OutputFile::set_attribute(const std::string& name, double value) {
-  Handle space(H5Screate(H5S_SCALAR), H5Sclose);
-  Handle attribute(H5Acreate2(file_.get(), name.c_str(), H5T_IEEE_F64LE, space.get(), H5P_DEFAULT,
-                              H5P_DEFAULT),
-                   H5Aclose);
-  if (H5Awrite(attribute.get(), H5T_NATIVE_DOUBLE, &value) < 0) {
-    throw IoError(target_ + ": writing attribute " + name + " failed");
-  }
+  write_scalar_attribute(name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &value);
 }
 
 void OutputFile::set_attribute(const std::string& name, std::int64_t value) {
+  write_scalar_attribute(name, H5T_STD_I64LE, H5T_NATIVE_INT64, &value);
+}
+
+void OutputFile::write_scalar_attribute(const std::string& name, hid_t file_type,
+                                        hid_t memory_type, const void* value) {
   Handle space(H5Screate(H5S_SCALAR), H5Sclose);
-  Handle attribute(H5Acreate2(file_.get(), name.c_str(), H5T_STD_I64LE, space.get(), H5P_DEFAULT,
+  Handle attribute(H5Acreate2(file_.get(), name.c_str(), file_type, space.get(), H5P_DEFAULT,
                               H5P_DEFAULT),
                    H5Aclose);
-  if (H5Awrite(attribute.get(), H5T_NATIVE_INT64, &value) < 0) {
+  if (H5Awrite(attribute.get(), memory_type, value) < 0) {
     throw IoError(target_ + ": writing attribute " + name + " failed");
   }
 }

@@ -3,6 +3,7 @@
 
 #include <hdf5.h>
 
+#include <cstdint>
 #include <string>
 
 #include "dnmf/io/hdf5_handle.hpp"
@@ -18,6 +19,11 @@ Handle mpio_file_access(const mpi::Communicator& comm);
 
 /// A transfer property list requesting collective MPI-IO.
 Handle collective_transfer();
+
+/// Selects rows [row_begin, row_begin + row_count) of the dataspace `file_space` (all other
+/// dimensions whole; none at all when row_count is 0, as a collective call still needs) and
+/// returns the matching 1-D memory dataspace.
+Handle select_rows(hid_t file_space, std::int64_t row_begin, std::int64_t row_count);
 
 /// "uint8", "int32", "float64", ... or a description of a non-numeric type.
 std::string describe_type(hid_t type);

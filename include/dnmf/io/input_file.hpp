@@ -54,4 +54,7 @@ class InputFile {
 /// "file:/dataset", the prefix of every message about a dataset.
 std::string where(const std::string& file, const std::string& dataset);
 
+/// "3x4x5", or "a scalar".
+std::string shape_text(const std::vector<std::uint64_t>& shape);
+
 }  // namespace dnmf::io

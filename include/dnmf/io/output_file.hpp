@@ -44,6 +44,8 @@ class OutputFile {
 
  private:
   Handle create_dataset(const std::string& name, const std::vector<hsize_t>& dims);
+  void write_scalar_attribute(const std::string& name, hid_t file_type, hid_t memory_type,
+                              const void* value);
   void write_block(const std::string& name, const std::vector<hsize_t>& dims,
                    const double* local, std::int64_t row_begin, std::int64_t local_rows);
 
