@@ -11,12 +11,13 @@ template <typename Scalar>
 Adam<Scalar>::Adam(Index parameter_count, AdamOptions<Scalar> options)
     : Optimizer<Scalar>(parameter_count), options_(options) {
   const auto in_unit_interval = [](Scalar beta) { return beta >= 0 && beta < 1; };
-  if (!(options.learning_rate > 0) || !(options.epsilon > 0) ||
-      !in_unit_interval(options.beta1) || !in_unit_interval(options.beta2)) {
-    throw InputError("adam: expected a positive learning rate and epsilon and betas in [0, 1), "
-                     "got learning rate " + std::to_string(options.learning_rate) +
-                     ", epsilon " + std::to_string(options.epsilon) + ", betas " +
-                     std::to_string(options.beta1) + " and " + std::to_string(options.beta2));
+  if (!(options.learning_rate > 0) || !(options.epsilon > 0) || !in_unit_interval(options.beta1) ||
+      !in_unit_interval(options.beta2)) {
+    throw InputError(
+        "adam: expected a positive learning rate and epsilon and betas in [0, 1), "
+        "got learning rate " +
+        std::to_string(options.learning_rate) + ", epsilon " + std::to_string(options.epsilon) +
+        ", betas " + std::to_string(options.beta1) + " and " + std::to_string(options.beta2));
   }
   moments_.setZero(2 * parameter_count);
 }

@@ -50,11 +50,10 @@ BatchView<Scalar> Layer<Scalar>::forward(BatchView<Scalar> input) {
 template <typename Scalar>
 BatchView<Scalar> Layer<Scalar>::backward(BatchView<Scalar> output_gradient) {
   if (output_gradient.rows() != output_size_ || output_gradient.cols() != batch_) {
-    throw InputError("layer " + name_ + ": expected an output gradient of " +
-                     std::to_string(output_size_) + " x " + std::to_string(batch_) +
-                     " (features x batch of the last forward), got " +
-                     std::to_string(output_gradient.rows()) + " x " +
-                     std::to_string(output_gradient.cols()));
+    throw InputError(
+        "layer " + name_ + ": expected an output gradient of " + std::to_string(output_size_) +
+        " x " + std::to_string(batch_) + " (features x batch of the last forward), got " +
+        std::to_string(output_gradient.rows()) + " x " + std::to_string(output_gradient.cols()));
   }
   return compute_backward(output_gradient);
 }

@@ -49,8 +49,9 @@ void NMFEncoder<Scalar>::load_basis(const Eigen::Ref<const Eigen::MatrixXd>& bas
                      std::to_string(basis.rows()) + " x " + std::to_string(basis.cols()));
   }
   if (!basis.allFinite() || (basis.array() < 0).any()) {
-    throw InputError("layer " + this->name() +
-                     ": expected a nonnegative, finite basis, found a negative or non-finite entry");
+    throw InputError(
+        "layer " + this->name() +
+        ": expected a nonnegative, finite basis, found a negative or non-finite entry");
   }
   basis_ = basis.cast<Scalar>();
   normalize_rows();

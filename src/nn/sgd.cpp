@@ -19,7 +19,8 @@ Sgd<Scalar>::Sgd(Index parameter_count, SgdOptions<Scalar> options)
 
 template <typename Scalar>
 std::vector<NamedArray<Scalar>> Sgd<Scalar>::named_state() {
-  return {{"sgd/velocity", {velocity_.size()}, FlatMap<Scalar>(velocity_.data(), velocity_.size())}};
+  return {
+      {"sgd/velocity", {velocity_.size()}, FlatMap<Scalar>(velocity_.data(), velocity_.size())}};
 }
 
 template <typename Scalar>

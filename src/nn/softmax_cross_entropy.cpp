@@ -36,9 +36,8 @@ LossResult<Scalar> SoftmaxCrossEntropy<Scalar>::evaluate(
   for (Index sample = 0; sample < batch_; ++sample) {
     const int label = labels[sample];
     if (label < 0 || label >= classes_) {
-      throw InputError("softmax cross-entropy: expected labels in [0, " +
-                       std::to_string(classes_) + "), got " + std::to_string(label) +
-                       " for sample " + std::to_string(sample));
+      throw InputError("softmax cross-entropy: expected labels in [0, " + std::to_string(classes_) +
+                       "), got " + std::to_string(label) + " for sample " + std::to_string(sample));
     }
     Index predicted = 0;
     const Scalar largest = logits.col(sample).maxCoeff(&predicted);

@@ -85,7 +85,9 @@ inline void expect_layer_gradients(Layer<double>& layer, MatrixD input, RandomEn
   BoundLayer bound(layer, engine);
   layer.set_input_gradient_needed(true);
   const MatrixD weights = random_matrix(layer.output_size(), input.cols(), -1, 1, engine);
-  const auto objective = [&] { return (layer.forward(view(input)).array() * weights.array()).sum(); };
+  const auto objective = [&] {
+    return (layer.forward(view(input)).array() * weights.array()).sum();
+  };
 
   objective();
   const VectorD input_gradient = layer.backward(view(weights)).reshaped();

@@ -39,7 +39,8 @@ void expect_direct_convolution(Padding padding) {
           for (Index ky = 0; ky < kernel; ++ky) {
             for (Index kx = 0; kx < kernel; ++kx) {
               for (Index c = 0; c < input_shape.channels; ++c) {
-                const double w = weights[((ky * kernel + kx) * input_shape.channels + c) * filters + f];
+                const double w =
+                    weights[((ky * kernel + kx) * input_shape.channels + c) * filters + f];
                 expected += w * pixel(input.col(sample).data(), input_shape, y + ky - shift,
                                       x + kx - shift, c);
               }
@@ -56,9 +57,7 @@ TEST(LayerForward, Conv2DValidMatchesDirectConvolution) {
   expect_direct_convolution(Padding::Valid);
 }
 
-TEST(LayerForward, Conv2DSameMatchesDirectConvolution) {
-  expect_direct_convolution(Padding::Same);
-}
+TEST(LayerForward, Conv2DSameMatchesDirectConvolution) { expect_direct_convolution(Padding::Same); }
 
 TEST(LayerForward, MaxPoolTakesTheMaximumOfEachWindowAndChannel) {
   RandomEngine engine(62);
@@ -71,10 +70,10 @@ TEST(LayerForward, MaxPoolTakesTheMaximumOfEachWindowAndChannel) {
     for (Index y = 0; y < 2; ++y) {
       for (Index x = 0; x < 2; ++x) {
         for (Index c = 0; c < 3; ++c) {
-          const double expected =
-              std::max({pixel(image, shape, 2 * y, 2 * x, c), pixel(image, shape, 2 * y, 2 * x + 1, c),
-                        pixel(image, shape, 2 * y + 1, 2 * x, c),
-                        pixel(image, shape, 2 * y + 1, 2 * x + 1, c)});
+          const double expected = std::max({pixel(image, shape, 2 * y, 2 * x, c),
+                                            pixel(image, shape, 2 * y, 2 * x + 1, c),
+                                            pixel(image, shape, 2 * y + 1, 2 * x, c),
+                                            pixel(image, shape, 2 * y + 1, 2 * x + 1, c)});
           EXPECT_EQ(output((y * 2 + x) * 3 + c, sample), expected);
         }
       }

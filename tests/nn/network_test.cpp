@@ -40,7 +40,9 @@ TEST_P(WholeModelGradient, MatchesFiniteDifferencesOfTheLoss) {
   const MatrixD input = random_matrix(options.input.size(), 4, 0, 1, engine);
   const Eigen::VectorXi labels = (Eigen::VectorXi(4) << 0, 2, 1, 2).finished();
   SoftmaxCrossEntropy<double> loss(options.classes);
-  const auto objective = [&] { return loss.evaluate(network.forward(view(input)), labels).loss_sum; };
+  const auto objective = [&] {
+    return loss.evaluate(network.forward(view(input)), labels).loss_sum;
+  };
 
   objective();
   network.zero_gradients();
@@ -68,7 +70,7 @@ TEST(Network, CnnParameterNamesAndShapes) {
   const std::vector<NamedArray<float>> arrays = network.named_parameters();
   ASSERT_EQ(arrays.size(), 6u);
   const std::vector<std::pair<std::string, std::vector<Index>>> expected = {
-      {"conv1/W", {3, 3, 1, 32}}, {"conv1/b", {32}},     {"dense1/W", {128, 13 * 13 * 32}},
+      {"conv1/W", {3, 3, 1, 32}}, {"conv1/b", {32}},       {"dense1/W", {128, 13 * 13 * 32}},
       {"dense1/b", {128}},        {"dense2/W", {10, 128}}, {"dense2/b", {10}}};
   const float* next = network.parameters().data();
   for (std::size_t i = 0; i < arrays.size(); ++i) {

@@ -1,11 +1,12 @@
 // The NMF encoder against a naive loop implementation; basis loading and projection.
 
+#include "dnmf/nn/nmf_encoder.hpp"
+
 #include <gtest/gtest.h>
 
 #include <vector>
 
 #include "dnmf/core/error.hpp"
-#include "dnmf/nn/nmf_encoder.hpp"
 #include "gradient_check.hpp"
 
 namespace dnmf::nn::testing {

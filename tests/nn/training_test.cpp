@@ -4,8 +4,8 @@
 
 #include "dnmf/nn/adam.hpp"
 #include "dnmf/nn/architectures.hpp"
-#include "dnmf/nn/softmax_cross_entropy.hpp"
 #include "dnmf/nn/sgd.hpp"
+#include "dnmf/nn/softmax_cross_entropy.hpp"
 
 namespace dnmf::nn {
 namespace {

@@ -32,12 +32,12 @@ struct ArchitectureOptions {
   /// One input sample; the nmf architecture reads it as input.size() features (d).
   ImageShape input{28, 28, 1};
   Index classes = 10;
-  Index filters = 32;      // convolution filters
-  Index kernel = 3;        // convolution kernel size
-  Index hidden = 128;      // units of the first dense layer
-  Index nmf_rank = 50;     // k, codes of the NMF encoder
-  Index nmf_iterations = 10;   // T, unrolled multiplicative updates
-  double nmf_epsilon = 1e-6;   // guards the update's division
+  Index filters = 32;         // convolution filters
+  Index kernel = 3;           // convolution kernel size
+  Index hidden = 128;         // units of the first dense layer
+  Index nmf_rank = 50;        // k, codes of the NMF encoder
+  Index nmf_iterations = 10;  // T, unrolled multiplicative updates
+  double nmf_epsilon = 1e-6;  // guards the update's division
 };
 
 /// The network `options` describe, initialised from `seed` (He for layers followed by a ReLU,

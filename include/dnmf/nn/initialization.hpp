@@ -24,7 +24,9 @@ void fill_uniform(Eigen::DenseBase<Derived>& values, double low, double high,
                   RandomEngine& engine) {
   using Scalar = typename Derived::Scalar;
   Scalar* data = values.derived().data();
-  for (Index i = 0; i < values.size(); ++i) data[i] = static_cast<Scalar>(uniform(engine, low, high));
+  for (Index i = 0; i < values.size(); ++i) {
+    data[i] = static_cast<Scalar>(uniform(engine, low, high));
+  }
 }
 
 /// How a weight matrix is drawn: He et al. 2015 for layers followed by a ReLU
@@ -32,8 +34,8 @@ void fill_uniform(Eigen::DenseBase<Derived>& values, double low, double high,
 enum class WeightInit { He, Glorot };
 
 inline double weight_init_limit(WeightInit init, Index fan_in, Index fan_out) {
-  const double fan = init == WeightInit::He ? static_cast<double>(fan_in)
-                                            : static_cast<double>(fan_in + fan_out);
+  const double fan =
+      init == WeightInit::He ? static_cast<double>(fan_in) : static_cast<double>(fan_in + fan_out);
   return std::sqrt(6.0 / fan);
 }
 

@@ -51,14 +51,14 @@ class NMFEncoder final : public Layer<Scalar> {
   BasisMap basis_gradient_{nullptr, 0, 0};
   const Scalar* input_ = nullptr;  // the last forward's x
   // Sized at allocate; blocks of `batch` columns, step t at columns [t*batch, (t+1)*batch).
-  Matrix<Scalar> projection_;     // a = H x                    k x capacity
-  Matrix<Scalar> gram_;           // G = H H^T                  k x k
-  Matrix<Scalar> codes_;          // z_0 .. z_T                 k x (T+1)*capacity
-  Matrix<Scalar> denominators_;   // q_t = G z_{t-1} + eps      k x T*capacity
-  Matrix<Scalar> denominators_gradient_;  // dL/dq_t            k x T*capacity
-  Matrix<Scalar> code_gradient_;          // dL/dz_t, current t  k x capacity
-  Matrix<Scalar> projection_gradient_;    // dL/da              k x capacity
-  Matrix<Scalar> gram_gradient_;          // dL/dG              k x k
+  Matrix<Scalar> projection_;             // a = H x                 k x capacity
+  Matrix<Scalar> gram_;                   // G = H H^T               k x k
+  Matrix<Scalar> codes_;                  // z_0 .. z_T              k x (T+1)*capacity
+  Matrix<Scalar> denominators_;           // q_t = G z_{t-1} + eps   k x T*capacity
+  Matrix<Scalar> denominators_gradient_;  // dL/dq_t                 k x T*capacity
+  Matrix<Scalar> code_gradient_;          // dL/dz_t, current t      k x capacity
+  Matrix<Scalar> projection_gradient_;    // dL/da                   k x capacity
+  Matrix<Scalar> gram_gradient_;          // dL/dG                   k x k
   Matrix<Scalar> input_gradient_;
 };
 
