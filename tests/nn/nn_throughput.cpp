@@ -1,9 +1,11 @@
 // Training throughput of one network on one core, in images per second: forward, loss and
-// backward (and, separately, an Adam step) on random 28x28 digits-like data.
+// backward (and, separately, an Adam step) on random 28x28 digits-like data. Both wall-clock and
+// CPU-time rates are printed: on a shared machine the second is what an idle core would do.
 // Usage: nn_throughput [cnn|nmf|nmf-cnn] [batch]   (defaults: cnn 64). Not a test.
 
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <string>
 
 #include "dnmf/nn/adam.hpp"
@@ -14,11 +16,17 @@ namespace {
 
 using dnmf::nn::Index;
 
-/// Runs `step` until at least `seconds` have passed; returns steps per second.
+struct Rate {
+  double wall = 0;  // steps per second of wall-clock time
+  double cpu = 0;   // steps per second of this process's CPU time: the rate of an idle core
+};
+
+/// Runs `step` until at least `seconds` of wall-clock time have passed.
 template <typename Step>
-double steps_per_second(Step&& step, double seconds) {
+Rate steps_per_second(Step&& step, double seconds) {
   using Clock = std::chrono::steady_clock;
   const auto start = Clock::now();
+  const std::clock_t cpu_start = std::clock();
   long steps = 0;
   double elapsed = 0;
   while (elapsed < seconds) {
@@ -26,7 +34,13 @@ double steps_per_second(Step&& step, double seconds) {
     ++steps;
     elapsed = std::chrono::duration<double>(Clock::now() - start).count();
   }
-  return static_cast<double>(steps) / elapsed;
+  const double cpu = static_cast<double>(std::clock() - cpu_start) / CLOCKS_PER_SEC;
+  return {static_cast<double>(steps) / elapsed, static_cast<double>(steps) / cpu};
+}
+
+void print_rate(const char* what, Rate rate, double images_per_step) {
+  std::printf("%-27s %8.0f images/s wall-clock, %8.0f images/s of CPU time\n", what,
+              images_per_step * rate.wall, images_per_step * rate.cpu);
 }
 
 }  // namespace
@@ -70,11 +84,8 @@ int main(int argc, char** argv) {
               nn::architecture_name(options.architecture).c_str(), static_cast<long>(batch),
               static_cast<long>(network.parameter_count()), EIGEN_WORLD_VERSION,
               EIGEN_MAJOR_VERSION, EIGEN_MINOR_VERSION, gemm);
-  std::printf("forward only:             %8.0f images/s\n",
-              per_batch * steps_per_second(forward_only, 3.0));
-  std::printf("forward + backward:       %8.0f images/s\n",
-              per_batch * steps_per_second(forward_backward, 3.0));
-  std::printf("forward + backward + Adam: %7.0f images/s\n",
-              per_batch * steps_per_second(training_step, 3.0));
+  print_rate("forward only:", steps_per_second(forward_only, 3.0), per_batch);
+  print_rate("forward + backward:", steps_per_second(forward_backward, 3.0), per_batch);
+  print_rate("forward + backward + Adam:", steps_per_second(training_step, 3.0), per_batch);
   return 0;
 }
