@@ -9,6 +9,7 @@
 #include "cli/report.hpp"
 #include "dnmf/core/error.hpp"
 #include "dnmf/core/memory.hpp"
+#include "dnmf/core/stop_request.hpp"
 #include "dnmf/core/stopwatch.hpp"
 #include "dnmf/io/output_file.hpp"
 #include "dnmf/mpi/agree.hpp"
@@ -29,6 +30,9 @@ struct FactorizeOptions {
   std::string output;
   std::string report;
   std::string init;
+  std::string checkpoint;
+  int checkpoint_every = 0;
+  std::string resume;
   bool force = false;
   std::uint64_t seed = 0;
   nmf::SolverOptions solver;
@@ -53,7 +57,13 @@ std::optional<FactorizeOptions> parse(const Invocation& invocation, mpi::Communi
        "random, or an HDF5 file holding /W (m x K) and /H (K x n), e.g. an earlier output")
       ("output,o", po::value<std::string>()->required(), "HDF5 file to write W, H and provenance to")
       ("force,f", po::bool_switch(), "overwrite the output (and report) if they exist")
-      ("report", po::value<std::string>()->default_value(""), "also write a JSON run report here");
+      ("report", po::value<std::string>()->default_value(""), "also write a JSON run report here")
+      ("checkpoint", po::value<std::string>()->default_value(""),
+       "write W, H and the run so far here (atomically) every --checkpoint-every iterations and "
+       "when SIGTERM or SIGUSR1 arrives; the run then exits with code 75")
+      ("checkpoint-every", po::value<int>()->default_value(0), "iterations between checkpoints; 0: only on a signal")
+      ("resume", po::value<std::string>()->default_value(""),
+       "continue the run recorded in a checkpoint (or output) file exactly where it stopped");
   add_progress_options(options);
   const auto values = parse_options(kUsage, options, {}, invocation, comm);
   if (!values) return std::nullopt;
@@ -65,6 +75,17 @@ std::optional<FactorizeOptions> parse(const Invocation& invocation, mpi::Communi
   parsed.report = v["report"].as<std::string>();
   parsed.init = v["init"].as<std::string>();
   parsed.force = v["force"].as<bool>();
+  parsed.checkpoint = v["checkpoint"].as<std::string>();
+  parsed.checkpoint_every = v["checkpoint-every"].as<int>();
+  parsed.resume = v["resume"].as<std::string>();
+  if (parsed.checkpoint_every < 0) throw UsageError("--checkpoint-every must be >= 0");
+  if (parsed.checkpoint_every > 0 && parsed.checkpoint.empty()) {
+    throw UsageError("--checkpoint-every needs --checkpoint FILE");
+  }
+  if (!parsed.resume.empty() && !v["init"].defaulted()) {
+    throw UsageError("--resume and --init both say where to start; give one");
+  }
+  if (!parsed.resume.empty()) parsed.init = parsed.resume;
   parsed.seed = non_negative(v, "seed");
   parsed.solver.algorithm = nmf::parse_algorithm(v["algorithm"].as<std::string>());
   parsed.solver.rank = static_cast<Index>(v["rank"].as<std::int64_t>());
@@ -104,10 +125,42 @@ nmf::Factors initial_factors(const FactorizeOptions& options, const InputMatrix&
   return {w_rows.transpose(), h};
 }
 
-void write_output(const FactorizeOptions& options, const Invocation& invocation,
-                  const InputMatrix& input, const nmf::Factors& factors,
-                  const nmf::SolveResult& result, double wall_seconds, mpi::Communicator& comm) {
-  io::OutputFile out(options.output, comm);
+/// The record of the run a --resume file holds: its history, hence its iteration count.
+nmf::SolveResult resumed_run(const FactorizeOptions& options, mpi::Communicator& comm) {
+  nmf::SolveResult resumed;
+  if (options.resume.empty()) return resumed;
+  const io::InputFile file(options.resume, comm);
+  mpi::agree(comm, [&] {
+    const std::string algorithm = file.string_attribute("algorithm");
+    if (algorithm != nmf::to_string(options.solver.algorithm)) {
+      throw UsageError(options.resume + ": was made with --algorithm " + algorithm +
+                       "; resume it with the same algorithm");
+    }
+    const auto column = [&](const char* name) {
+      const io::DatasetInfo info = file.dataset(std::string("/history/") + name);
+      if (info.shape.size() != 1) throw InputError(io::where(options.resume, info.path) + ": expected 1-D");
+      return file.read_array<double>(info);
+    };
+    const std::vector<double> iterations = column("iteration");
+    const std::vector<double> errors = column("relative_error");
+    const std::vector<double> seconds = column("seconds");
+    if (errors.size() != iterations.size() || seconds.size() != iterations.size()) {
+      throw InputError(options.resume + ": /history datasets differ in length");
+    }
+    for (std::size_t i = 0; i < iterations.size(); ++i) {
+      resumed.history.push_back({static_cast<int>(iterations[i]), errors[i], seconds[i]});
+    }
+    resumed.iterations = resumed.history.empty() ? 0 : resumed.history.back().iteration;
+  });
+  return resumed;
+}
+
+/// The output file, or a checkpoint: the same layout, so either can be resumed.
+void write_factors(const std::string& target, bool is_checkpoint, const FactorizeOptions& options,
+                   const Invocation& invocation, const InputMatrix& input,
+                   const nmf::Factors& factors, const nmf::SolveResult& result,
+                   double wall_seconds, mpi::Communicator& comm) {
+  io::OutputFile out(target, comm);
   mpi::agree(comm, [&] {
     const Index k = options.solver.rank;
     out.write_rows("/W", input.rows, k, factors.Wt.data(), input.row_begin, factors.Wt.cols());
@@ -134,7 +187,11 @@ void write_output(const FactorizeOptions& options, const Invocation& invocation,
     out.set_attribute("iterations", static_cast<std::int64_t>(result.iterations));
     out.set_attribute("converged", static_cast<std::int64_t>(result.converged() ? 1 : 0));
     out.set_attribute("stop_reason", nmf::to_string(result.reason));
-    out.set_attribute("relative_error", result.relative_error);
+    // A checkpoint is written before the final direct evaluation: it records the loop's value.
+    out.set_attribute("checkpoint", static_cast<std::int64_t>(is_checkpoint ? 1 : 0));
+    out.set_attribute("relative_error", is_checkpoint && !result.history.empty()
+                                            ? result.history.back().relative_error
+                                            : result.relative_error);
     out.set_attribute("input_file", input.file);
     out.set_attribute("input_dataset", input.dataset);
     out.set_attribute("mpi_ranks", static_cast<std::int64_t>(comm.size()));
@@ -174,11 +231,13 @@ JsonObject report_json(const FactorizeOptions& options, const Invocation& invoca
       .add("mpi_ranks", static_cast<double>(comm.size()))
       .add("wall_seconds", wall_seconds)
       .add("seconds", seconds)
-      .add("seconds_per_iteration", iterations > 0 ? loop.max / iterations : 0.0)
+      .add("seconds_per_iteration",
+           result.iterations_this_run > 0 ? loop.max / result.iterations_this_run : 0.0)
       .add("bytes_per_iteration_per_rank", over_ranks(result.bytes_per_iteration, comm))
       .add("flops_per_iteration", result.flops_per_iteration)
-      .add("gflops_per_second",
-           loop.max > 0 ? result.flops_per_iteration * iterations / loop.max / 1e9 : 0.0)
+      .add("gflops_per_second", loop.max > 0 ? result.flops_per_iteration *
+                                                   result.iterations_this_run / loop.max / 1e9
+                                             : 0.0)
       .add("peak_memory_bytes_per_rank", over_ranks(static_cast<double>(peak_resident_bytes()), comm))
       .add("history_relative_error", errors);
   return report;
@@ -193,6 +252,8 @@ int run_factorize(const Invocation& invocation, mpi::Communicator& comm) {
   if (!options) return 0;
   io::check_output_path(options->output, options->force, comm);
   if (!options->report.empty()) io::check_output_path(options->report, options->force, comm);
+  // A checkpoint is overwritten as the run goes: it may exist (it is what --resume reads).
+  if (!options->checkpoint.empty()) io::check_output_path(options->checkpoint, true, comm);
 
   PhaseSeconds phases;
   Stopwatch phase;
@@ -212,22 +273,40 @@ int run_factorize(const Invocation& invocation, mpi::Communicator& comm) {
     });
   }
   nmf::Factors factors = initial_factors(*options, input, statistics, comm);
+  const nmf::SolveResult resumed = resumed_run(*options, comm);
 
   ProgressPrinter printer(options->progress, comm.is_root(), options->solver.stop.max_iterations, "it");
-  const nmf::SolveResult result = nmf::solve(
-      *input.block, factors, options->solver, statistics, comm,
-      [&](const nmf::IterationRecord& record) {
-        char status[64];
-        std::snprintf(status, sizeof status, "rel.err %.6f", record.relative_error);
-        printer.update(record.iteration, record.seconds, status);
-      });
+  nmf::SolverHooks hooks;
+  hooks.progress = [&](const nmf::IterationRecord& record) {
+    char status[64];
+    std::snprintf(status, sizeof status, "rel.err %.6f", record.relative_error);
+    printer.update(record.iteration, record.seconds, status);
+  };
+  if (!options->checkpoint.empty()) {
+    hooks.checkpoint_every = options->checkpoint_every;
+    hooks.checkpoint = [&](const nmf::Factors& current, const nmf::SolveResult& so_far) {
+      write_factors(options->checkpoint, true, *options, invocation, input, current, so_far,
+                    comm.max(wall.seconds()), comm);
+    };
+  }
+  const nmf::SolveResult result =
+      nmf::solve(*input.block, factors, options->solver, statistics, comm, resumed, hooks);
   printer.finish();
   phases.compute = result.compute_seconds;
   phases.communicate = result.communicate_seconds;
 
+  if (result.reason == nmf::StopReason::Signal && !options->checkpoint.empty()) {
+    if (comm.is_root()) {
+      std::fprintf(stderr, "dnmf: stopped by signal %d after iteration %d; checkpoint in %s, "
+                   "continue with --resume %s\n", stop_signal(), result.iterations,
+                   options->checkpoint.c_str(), options->checkpoint.c_str());
+    }
+    return kExitStoppedBySignal;
+  }
   phase.restart();
   const double wall_seconds = comm.max(wall.seconds());
-  write_output(*options, invocation, input, factors, result, wall_seconds, comm);
+  write_factors(options->output, false, *options, invocation, input, factors, result, wall_seconds,
+                comm);
   phases.write = phase.seconds();
   if (!options->report.empty()) {
     const JsonObject report =
@@ -243,7 +322,7 @@ int run_factorize(const Invocation& invocation, mpi::Communicator& comm) {
                 result.iterations, nmf::to_string(result.reason).c_str(), result.relative_error,
                 wall_seconds, comm.size(), comm.size() == 1 ? "" : "s");
   }
-  return 0;
+  return result.reason == nmf::StopReason::Signal ? kExitStoppedBySignal : 0;
 }
 
 }  // namespace dnmf::cli

@@ -8,6 +8,7 @@
 
 #include "cli/command.hpp"
 #include "dnmf/core/error.hpp"
+#include "dnmf/core/stop_request.hpp"
 #include "dnmf/mpi/environment.hpp"
 
 namespace {
@@ -62,6 +63,7 @@ int run(int argc, char** argv, dnmf::mpi::Communicator& comm) {
 int main(int argc, char** argv) {
   dnmf::mpi::Environment environment(argc, argv);
   dnmf::mpi::Communicator comm = dnmf::mpi::Communicator::world();
+  dnmf::install_stop_handlers();
   try {
     return run(argc, argv, comm);
   } catch (const dnmf::Error& error) {

@@ -1,5 +1,6 @@
 #include "dnmf/io/input_file.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <sstream>
 
@@ -137,17 +138,14 @@ DatasetInfo InputFile::only_matrix() const {
 
 RowMatrix InputFile::read_rows(const DatasetInfo& info, std::int64_t row_begin,
                                std::int64_t row_count) const {
-  const Index cols = static_cast<Index>(info.shape.at(1));
-  RowMatrix block(row_count, cols);
+  RowMatrix block(row_count, static_cast<Index>(info.shape.at(1)));
   Handle dataset(H5Dopen2(file_.get(), info.path.c_str(), H5P_DEFAULT), H5Dclose);
   Handle file_space(H5Dget_space(dataset.get()), H5Sclose);
-  const hsize_t local_elements = static_cast<hsize_t>(row_count) * static_cast<hsize_t>(cols);
   Handle memory_space = select_rows(file_space.get(), row_begin, row_count);
   Handle transfer = collective_transfer();
   double dummy = 0;
-  double* target = local_elements == 0 ? &dummy : block.data();
   if (H5Dread(dataset.get(), H5T_NATIVE_DOUBLE, memory_space.get(), file_space.get(),
-              transfer.get(), target) < 0) {
+              transfer.get(), block.size() == 0 ? &dummy : block.data()) < 0) {
     throw IoError(where(path_, info.path) + ": reading rows " + std::to_string(row_begin) + ".." +
                   std::to_string(row_begin + row_count) + " failed (corrupt or unreadable data)");
   }
@@ -157,6 +155,99 @@ RowMatrix InputFile::read_rows(const DatasetInfo& info, std::int64_t row_begin,
 RowMatrix InputFile::read_all(const DatasetInfo& info) const {
   // Every rank selects the whole dataset: a collective read that replicates it.
   return read_rows(info, 0, static_cast<std::int64_t>(info.shape.at(0)));
+}
+
+template <class T>
+void InputFile::read_row_set(const DatasetInfo& info, const std::vector<std::int64_t>& rows,
+                             T* out) const {
+  constexpr std::size_t kRowsPerRead = 256;
+  if (rows.empty()) return;
+  Handle dataset(H5Dopen2(file_.get(), info.path.c_str(), H5P_DEFAULT), H5Dclose);
+  Handle file_space(H5Dget_space(dataset.get()), H5Sclose);
+  std::vector<hsize_t> dims(static_cast<std::size_t>(H5Sget_simple_extent_ndims(file_space.get())));
+  H5Sget_simple_extent_dims(file_space.get(), dims.data(), nullptr);
+  if (dims.empty()) throw InputError(where(path_, info.path) + ": expected an array, found a scalar");
+  hsize_t row_size = 1;
+  for (std::size_t i = 1; i < dims.size(); ++i) row_size *= dims[i];
+  std::vector<hsize_t> start(dims.size(), 0);
+  std::vector<hsize_t> count(dims);
+  for (std::size_t first = 0; first < rows.size(); first += kRowsPerRead) {
+    const std::size_t last = std::min(first + kRowsPerRead, rows.size());
+    H5Sselect_none(file_space.get());
+    for (std::size_t i = first; i < last;) {  // one hyperslab per run of consecutive rows
+      std::size_t j = i + 1;
+      while (j < last && rows[j] == rows[j - 1] + 1) ++j;
+      if (rows[i] < 0 || static_cast<hsize_t>(rows[j - 1]) >= dims[0] ||
+          (i > 0 && rows[i] <= rows[i - 1])) {
+        throw InputError(where(path_, info.path) + ": row " + std::to_string(rows[i]) +
+                         " is out of range or out of order");
+      }
+      start[0] = static_cast<hsize_t>(rows[i]);
+      count[0] = static_cast<hsize_t>(j - i);
+      H5Sselect_hyperslab(file_space.get(), H5S_SELECT_OR, start.data(), nullptr, count.data(),
+                          nullptr);
+      i = j;
+    }
+    const hsize_t elements = (last - first) * row_size;
+    Handle memory_space(H5Screate_simple(1, &elements, nullptr), H5Sclose);
+    if (H5Dread(dataset.get(), native_type<T>(), memory_space.get(), file_space.get(),
+                H5P_DEFAULT, out + first * row_size) < 0) {
+      throw IoError(where(path_, info.path) + ": reading " + std::to_string(last - first) +
+                    " rows failed (corrupt or unreadable data)");
+    }
+  }
+}
+
+template <class T>
+std::vector<T> InputFile::read_array(const DatasetInfo& info) const {
+  std::size_t size = 1;
+  for (const std::uint64_t extent : info.shape) size *= extent;
+  std::vector<T> values(size);
+  if (size == 0) return values;
+  Handle dataset(H5Dopen2(file_.get(), info.path.c_str(), H5P_DEFAULT), H5Dclose);
+  if (H5Dread(dataset.get(), native_type<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()) < 0) {
+    throw IoError(where(path_, info.path) + ": reading failed (corrupt or unreadable data)");
+  }
+  return values;
+}
+
+#define DNMF_INSTANTIATE_READS(T)                                                               \
+  template void InputFile::read_row_set<T>(const DatasetInfo&, const std::vector<std::int64_t>&, \
+                                           T*) const;                                          \
+  template std::vector<T> InputFile::read_array<T>(const DatasetInfo&) const;
+DNMF_INSTANTIATE_READS(float)
+DNMF_INSTANTIATE_READS(double)
+DNMF_INSTANTIATE_READS(std::int64_t)
+DNMF_INSTANTIATE_READS(std::uint8_t)
+#undef DNMF_INSTANTIATE_READS
+
+Handle InputFile::open_attribute(const std::string& name, H5T_class_t expected) const {
+  const char* kind = expected == H5T_STRING ? "a string" : "a number";
+  if (H5Aexists(file_.get(), name.c_str()) <= 0) {
+    throw InputError(path_ + ": no attribute " + name + " (expected " + kind + ")");
+  }
+  Handle attribute(H5Aopen(file_.get(), name.c_str(), H5P_DEFAULT), H5Aclose);
+  Handle type(H5Aget_type(attribute.get()), H5Tclose);
+  const H5T_class_t found = H5Tget_class(type.get());
+  const bool fits = expected == H5T_STRING ? found == H5T_STRING
+                                           : found == H5T_INTEGER || found == H5T_FLOAT;
+  if (!fits) throw InputError(path_ + ": attribute " + name + " is not " + kind);
+  return attribute;
+}
+
+std::string InputFile::string_attribute(const std::string& name) const {
+  return read_attribute_text(open_attribute(name, H5T_STRING).get());
+}
+
+double InputFile::number_attribute(const std::string& name) const {
+  const Handle attribute = open_attribute(name, H5T_FLOAT);
+  Handle space(H5Aget_space(attribute.get()), H5Sclose);
+  double value = 0;
+  if (H5Sget_simple_extent_npoints(space.get()) != 1 ||
+      H5Aread(attribute.get(), H5T_NATIVE_DOUBLE, &value) < 0) {
+    throw InputError(path_ + ": attribute " + name + " is not a single number");
+  }
+  return value;
 }
 
 std::vector<AttributeText> InputFile::attributes() const {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "dnmf/core/stop_request.hpp"
 #include "dnmf/core/stopwatch.hpp"
 #include "dnmf/mpi/partition.hpp"
 #include "dnmf/nmf/update_rule.hpp"
@@ -31,13 +32,14 @@ std::string to_string(StopReason reason) {
     case StopReason::MaxIterations: return "max-iterations";
     case StopReason::Converged: return "converged";
     case StopReason::TimeLimit: return "time-limit";
+    case StopReason::Signal: return "signal";
   }
   return "unknown";
 }
 
 SolveResult solve(const LocalBlock& A, Factors& factors, const SolverOptions& options,
                   const InputStatistics& statistics, mpi::Communicator& comm,
-                  const ProgressCallback& progress) {
+                  const SolveResult& resumed, const SolverHooks& hooks) {
   const Index k = options.rank;
   const Index n = A.cols();
   const Index local_rows = A.rows();
@@ -58,28 +60,33 @@ SolveResult solve(const LocalBlock& A, Factors& factors, const SolverOptions& op
   Matrix WtA_block(k, column_count);  // (Wᵀ A)[:, C_r] after reduce-scatter  (k x |C_r|)
   Matrix WtW(k, k);                 // Wᵀ W, allreduced
   Matrix HHt(k, k);                 // H Hᵀ, allreduced
-  // [H_C H_Cᵀ (k*k) | <(WᵀA)_C, H_C> | elapsed seconds]: one allreduce per iteration.
-  std::vector<double> reduction(static_cast<std::size_t>(k * k + 2));
+  // [H_C H_Cᵀ (k*k) | <(WᵀA)_C, H_C> | elapsed seconds | stop votes]: one allreduce an iteration.
+  std::vector<double> reduction(static_cast<std::size_t>(k * k + 3));
   Eigen::Map<Matrix> reduced_gram(reduction.data(), k, k);
   double& reduced_cross = reduction[static_cast<std::size_t>(k * k)];
   double& reduced_seconds = reduction[static_cast<std::size_t>(k * k + 1)];
+  double& stop_votes = reduction[static_cast<std::size_t>(k * k + 2)];
 
   const auto reduce_gram_of_H = [&](double cross, double seconds) {
     auto H_block = H.middleCols(column_begin, column_count);
     reduced_gram.noalias() = H_block * H_block.transpose();
     reduced_cross = cross;
     reduced_seconds = seconds;
+    stop_votes = stop_signal() != 0 ? 1.0 : 0.0;
     comm.allreduce_sum(reduction.data(), static_cast<std::int64_t>(reduction.size()));
     HHt = reduced_gram;
   };
 
-  SolveResult result;
+  SolveResult result = resumed;
+  result.reason = StopReason::MaxIterations;
+  const double seconds_before = resumed.history.empty() ? 0.0 : resumed.history.back().seconds;
   const double collective_seconds_before = comm.seconds_in_collectives();
   const std::uint64_t bytes_before = comm.bytes_in_collectives();
   const Stopwatch loop_watch;
   reduce_gram_of_H(0.0, 0.0);
 
-  for (int iteration = 1; iteration <= options.stop.max_iterations; ++iteration) {
+  for (int iteration = resumed.iterations + 1; iteration <= options.stop.max_iterations;
+       ++iteration) {
     // 1. W update, streamed over row blocks of A.
     WtA.setZero();
     for (Index row = 0; row < local_rows; row += kRowsPerBlock) {
@@ -106,27 +113,37 @@ SolveResult solve(const LocalBlock& A, Factors& factors, const SolverOptions& op
     IterationRecord record;
     record.iteration = iteration;
     record.relative_error = std::sqrt(std::max(objective, 0.0) / statistics.squared_norm);
-    record.seconds = reduced_seconds / comm.size();
+    const double run_seconds = reduced_seconds / comm.size();
+    record.seconds = seconds_before + run_seconds;
     result.history.push_back(record);
     result.iterations = iteration;
-    if (progress) progress(record);
+    if (hooks.progress) hooks.progress(record);
 
+    if (stop_votes > 0) {
+      result.reason = StopReason::Signal;
+      if (hooks.checkpoint) hooks.checkpoint(factors, result);
+      break;
+    }
     if (record.relative_error == 0 || stalled(result.history, options.stop)) {
       result.reason = StopReason::Converged;
       break;
     }
-    if (options.stop.time_limit > 0 && record.seconds >= options.stop.time_limit) {
+    if (options.stop.time_limit > 0 && run_seconds >= options.stop.time_limit) {
       result.reason = StopReason::TimeLimit;
       break;
+    }
+    if (hooks.checkpoint && hooks.checkpoint_every > 0 && iteration % hooks.checkpoint_every == 0) {
+      hooks.checkpoint(factors, result);
     }
   }
 
   result.loop_seconds = loop_watch.seconds();
   result.communicate_seconds = comm.seconds_in_collectives() - collective_seconds_before;
   result.compute_seconds = result.loop_seconds - result.communicate_seconds;
-  if (result.iterations > 0) {
-    result.bytes_per_iteration =
-        static_cast<double>(comm.bytes_in_collectives() - bytes_before) / result.iterations;
+  result.iterations_this_run = result.iterations - resumed.iterations;
+  if (result.iterations_this_run > 0) {
+    result.bytes_per_iteration = static_cast<double>(comm.bytes_in_collectives() - bytes_before) /
+                                 result.iterations_this_run;
   }
   const double local_flops = A.product_flops(k) + w_rule->flops(k, local_rows) +
                              h_rule->flops(k, column_count) +

@@ -31,4 +31,11 @@ std::string describe_type(hid_t type);
 /// True for integer and floating-point element types.
 bool is_numeric_type(hid_t type);
 
+/// The HDF5 native (memory) type of a C++ element type, and the little-endian file type dnmf
+/// stores it as: float, double, std::int64_t, std::uint8_t.
+template <class T>
+hid_t native_type();
+template <class T>
+hid_t file_type();
+
 }  // namespace dnmf::io

@@ -46,7 +46,24 @@ class InputFile {
   /// Root group attributes as text.
   std::vector<AttributeText> attributes() const;
 
+  /// The rows `rows` (ascending, no repeats) of a numeric dataset of any rank >= 1, converted by
+  /// HDF5 to T (float, double, std::int64_t or std::uint8_t) and stored one after another in
+  /// `out` (rows.size() times the product of the other dimensions). Not collective: each rank
+  /// reads its own rows independently, in reads of at most 256 rows, because HDF5 1.10 builds a
+  /// union of n hyperslabs in O(n^2) (35,000 scattered rows in one selection take half a minute).
+  template <class T>
+  void read_row_set(const DatasetInfo& info, const std::vector<std::int64_t>& rows, T* out) const;
+  /// A whole numeric dataset of any rank, converted to T, row-major, on every rank.
+  template <class T>
+  std::vector<T> read_array(const DatasetInfo& info) const;
+  /// A root attribute; InputError naming the file and attribute if it is missing or is not a
+  /// string (a number).
+  std::string string_attribute(const std::string& name) const;
+  double number_attribute(const std::string& name) const;
+
  private:
+  Handle open_attribute(const std::string& name, H5T_class_t expected) const;
+
   std::string path_;
   Handle file_;
 };

@@ -20,7 +20,8 @@ struct StopRule {
   /// `window` iterations: (e[t-window] - e[t]) / e[t-window] < tolerance. Scale-invariant.
   double tolerance = 1e-4;
   int window = 10;
-  /// Seconds; 0 means no limit. Checked at iteration boundaries.
+  /// Seconds of iterations in this run (a resumed run gets a new allowance); 0 means no limit.
+  /// Checked at iteration boundaries.
   double time_limit = 0;
 };
 

@@ -7,7 +7,7 @@
 //      then WtA += Wt_b A_b while A_b is still in cache.
 //   2. reduce-scatter WtA by column blocks (k x n);  allreduce WtW (k x k);
 //      update H_C with G = WtW, B = WtA_C;  allgather H (k x n).
-//   3. one allreduce of [H_C H_Cᵀ | <WtA_C, H_C> | elapsed seconds]  (k^2 + 2 values)
+//   3. one allreduce of [H_C H_Cᵀ | <WtA_C, H_C> | elapsed seconds | stop votes] (k^2 + 3 values)
 //   4. objective ||A - WH||^2 = ||A||^2 - 2 <WtA, H> + <WtW, HHᵀ> from what 2-3 already hold.
 
 #include <functional>
@@ -27,11 +27,12 @@ struct IterationRecord {
   double seconds = 0;         ///< since the start of the loop (mean over ranks)
 };
 
-enum class StopReason { MaxIterations, Converged, TimeLimit };
+enum class StopReason { MaxIterations, Converged, TimeLimit, Signal };
 std::string to_string(StopReason reason);
 
 struct SolveResult {
-  int iterations = 0;
+  int iterations = 0;           ///< in all, counting the runs this one resumed
+  int iterations_this_run = 0;
   StopReason reason = StopReason::MaxIterations;
   bool converged() const { return reason == StopReason::Converged; }
   std::vector<IterationRecord> history;  ///< iteration 0 is the starting point
@@ -43,13 +44,23 @@ struct SolveResult {
   double bytes_per_iteration = 0;        ///< sent by this rank in collectives, per iteration
 };
 
-using ProgressCallback = std::function<void(const IterationRecord&)>;
+struct SolverHooks {
+  /// Called on every rank after every iteration, with the same values everywhere.
+  std::function<void(const IterationRecord&)> progress;
+  /// Called collectively every `checkpoint_every` iterations (0: never) and when a signal stops
+  /// the run, with the factors and the run so far: enough to continue exactly.
+  std::function<void(const Factors&, const SolveResult&)> checkpoint;
+  int checkpoint_every = 0;
+};
 
 /// Collective over `comm`. `A` is this rank's row block; `factors` the starting point, updated in
-/// place. `progress` is called on every rank after every iteration (with the same values).
+/// place. `resumed` is the record of the run that produced `factors` when continuing one (its
+/// history feeds the stopping rule, so a resumed run takes the same steps as an uninterrupted
+/// one); default: a fresh start. A SIGTERM or SIGUSR1 received by any rank (see
+/// core/stop_request.hpp) stops every rank after the same iteration with StopReason::Signal.
 SolveResult solve(const LocalBlock& A, Factors& factors, const SolverOptions& options,
                   const InputStatistics& statistics, mpi::Communicator& comm,
-                  const ProgressCallback& progress = {});
+                  const SolveResult& resumed = {}, const SolverHooks& hooks = {});
 
 /// ||A - WH||_F / ||A||_F computed directly from A, W and H (one pass over A, one allreduce).
 double relative_error(const LocalBlock& A, const Factors& factors,

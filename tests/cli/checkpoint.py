@@ -1,0 +1,109 @@
+#!/usr/bin/python3
+"""Checkpoint and restart of dnmf factorize with real signals: a run sent SIGUSR1 (through mpirun,
+as Slurm's --signal does) or SIGTERM (a single process) at an arbitrary iteration writes its
+checkpoint, exits with code 75 and leaves no output; --resume then ends with bitwise the factors
+of an uninterrupted run with the same rank count, and to rounding with another rank count."""
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+
+import h5py
+import numpy as np
+
+from common import command
+
+FAILURES = []
+PASSED = []
+
+
+def check(condition, what):
+    (PASSED if condition else FAILURES).append(what)
+    print(("ok: " if condition else "FAILED: ") + what)
+
+
+def factorize(data, out, extra):
+    return ["factorize", "--input", data, "--dataset", "/train/images", "--rank", "12",
+            "--algorithm", "hals", "--max-iter", "120", "--tol", "0", "--seed", "3",
+            "--output", out, "--progress", "lines"] + extra
+
+
+def run_interrupted(dnmf, ranks, arguments, stop_after, signal_number):
+    """Starts dnmf, sends the signal once the progress line of iteration `stop_after` appears."""
+    env = dict(os.environ, OMPI_MCA_rmaps_base_oversubscribe="1")
+    process = subprocess.Popen(command(dnmf, ranks, arguments), stderr=subprocess.PIPE,
+                               stdout=subprocess.PIPE, text=True, env=env)
+    lines = []
+    for line in process.stderr:
+        lines.append(line)
+        if line.startswith(f"it {stop_after}/"):
+            process.send_signal(signal_number)
+            break
+    out, err = process.communicate(timeout=120)
+    return process.returncode, "".join(lines) + err
+
+
+def factors(path):
+    with h5py.File(path, "r") as f:
+        return f["W"][()], f["H"][()], f["history/relative_error"][()], dict(f.attrs)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--dnmf", required=True)
+    parser.add_argument("--data", required=True)
+    options = parser.parse_args()
+    dnmf, data = options.dnmf, options.data
+    with tempfile.TemporaryDirectory() as d:
+        reference = {}
+        for ranks in (1, 2):
+            out = os.path.join(d, f"reference-{ranks}.h5")
+            subprocess.run(command(dnmf, ranks, factorize(data, out, ["--quiet"])), check=True,
+                           timeout=300)
+            reference[ranks] = factors(out)
+
+        for ranks, signal_number, stop_after in ((2, signal.SIGUSR1, 30), (1, signal.SIGTERM, 50)):
+            name = signal.Signals(signal_number).name
+            ckpt = os.path.join(d, f"ckpt-{ranks}.h5")
+            out = os.path.join(d, f"resumed-{ranks}.h5")
+            code, err = run_interrupted(dnmf, ranks, factorize(data, out, [
+                "--checkpoint", ckpt, "--checkpoint-every", "20"]), stop_after, signal_number)
+            check(code == 75, f"{name} at {ranks} rank(s): exit code 75 (got {code})")
+            check("checkpoint in" in err and "--resume" in err, f"{name}: says how to continue")
+            check(os.path.exists(ckpt) and not os.path.exists(out),
+                  f"{name}: checkpoint written, no output under the real name")
+            check(sorted(os.listdir(d)) == sorted(
+                f for f in os.listdir(d) if not f.startswith(".")), f"{name}: no temporary files left")
+            with h5py.File(ckpt, "r") as f:
+                stopped_at = int(f.attrs["iterations"])
+                check(f.attrs["checkpoint"] == 1 and f.attrs["stop_reason"] == "signal",
+                      f"{name}: checkpoint attributes")
+            check(stop_after < stopped_at < 120, f"{name}: stopped mid-run (iteration {stopped_at})")
+            subprocess.run(command(dnmf, ranks, factorize(data, out, [
+                "--checkpoint", ckpt, "--checkpoint-every", "20", "--resume", ckpt, "--quiet"])),
+                check=True, timeout=300)
+            W, H, history, attributes = factors(out)
+            W0, H0, history0, _ = reference[ranks]
+            check(np.array_equal(W, W0) and np.array_equal(H, H0),
+                  f"{name}: resumed factors bitwise equal to the uninterrupted run at {ranks} rank(s)")
+            check(np.array_equal(history, history0), f"{name}: the same history")
+            check(attributes["iterations"] == 120, f"{name}: 120 iterations in all")
+
+        # Resume the 2-rank checkpoint on 3 ranks: the same to rounding.
+        other = os.path.join(d, "resumed-other.h5")
+        subprocess.run(command(dnmf, 3, factorize(data, other, [
+            "--resume", os.path.join(d, "ckpt-2.h5"), "--quiet"])), check=True, timeout=300)
+        W, H, _, _ = factors(other)
+        W0, H0, _, _ = reference[2]
+        difference = max(np.linalg.norm(W - W0) / np.linalg.norm(W0),
+                         np.linalg.norm(H - H0) / np.linalg.norm(H0))
+        check(difference < 1e-8, f"resumed on 3 ranks agrees to rounding ({difference:.1e})")
+    print(f"{len(PASSED)} passed, {len(FAILURES)} failed")
+    return 1 if FAILURES else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
