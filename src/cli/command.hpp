@@ -17,5 +17,9 @@ struct Invocation {
 int run_factorize(const Invocation& invocation, mpi::Communicator& comm);
 int run_generate(const Invocation& invocation, mpi::Communicator& comm);
 int run_info(const Invocation& invocation, mpi::Communicator& comm);
+int run_train(const Invocation& invocation, mpi::Communicator& comm);
+int run_evaluate(const Invocation& invocation, mpi::Communicator& comm);
+int run_predict(const Invocation& invocation, mpi::Communicator& comm);
+int run_convert(const Invocation& invocation, mpi::Communicator& comm);
 
 }  // namespace dnmf::cli

@@ -8,8 +8,8 @@
 
 #include "cli/command.hpp"
 #include "dnmf/core/error.hpp"
-#include "dnmf/core/stop_request.hpp"
 #include "dnmf/mpi/environment.hpp"
+#include "dnmf/mpi/launch_check.hpp"
 
 namespace {
 
@@ -19,6 +19,10 @@ constexpr const char* kUsage =
     "  factorize   A ≈ W H for a nonnegative matrix in an HDF5 file (MU, HALS, ANLS-BPP)\n"
     "  generate    a synthetic low-rank nonnegative matrix, with its planted factors\n"
     "  info        the datasets, shapes, types and attributes of an HDF5 file\n"
+    "  train       a digit classifier (cnn, nmf, nmf-cnn), data-parallel over the ranks\n"
+    "  evaluate    accuracy and confusion matrix of a trained model on labelled images\n"
+    "  predict     class probabilities of a trained model for images\n"
+    "  convert     MNIST IDX files (gzip too) into the HDF5 layout train reads\n"
     "Run many ranks with mpirun -np P dnmf ... or srun dnmf ...; one process works too.";
 
 std::string quote_for_shell(const std::string& argument) {
@@ -36,6 +40,10 @@ int run(int argc, char** argv, dnmf::mpi::Communicator& comm) {
       {"factorize", dnmf::cli::run_factorize},
       {"generate", dnmf::cli::run_generate},
       {"info", dnmf::cli::run_info},
+      {"train", dnmf::cli::run_train},
+      {"evaluate", dnmf::cli::run_evaluate},
+      {"predict", dnmf::cli::run_predict},
+      {"convert", dnmf::cli::run_convert},
   };
   if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0) {
     if (comm.is_root()) std::printf("%s\n", kUsage);
@@ -63,8 +71,8 @@ int run(int argc, char** argv, dnmf::mpi::Communicator& comm) {
 int main(int argc, char** argv) {
   dnmf::mpi::Environment environment(argc, argv);
   dnmf::mpi::Communicator comm = dnmf::mpi::Communicator::world();
-  dnmf::install_stop_handlers();
   try {
+    dnmf::mpi::check_launch(comm);
     return run(argc, argv, comm);
   } catch (const dnmf::Error& error) {
     if (error.on_all_ranks()) {

@@ -66,28 +66,29 @@ OutputFile::~OutputFile() {
   if (comm_.is_root() && !temporary_.empty()) std::remove(temporary_.c_str());
 }
 
-Handle OutputFile::create_dataset(const std::string& name, const std::vector<hsize_t>& dims) {
+Handle OutputFile::create_dataset(const std::string& name, const std::vector<hsize_t>& dims,
+                                  hid_t type) {
   Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose);
   Handle link_list = with_intermediate_groups();
-  Handle dataset(H5Dcreate2(file_.get(), name.c_str(), H5T_IEEE_F64LE, space.get(),
+  Handle dataset(H5Dcreate2(file_.get(), name.c_str(), type, space.get(),
                             link_list.get(), H5P_DEFAULT, H5P_DEFAULT),
                  H5Dclose);
   if (!dataset.valid()) throw IoError(target_ + ": cannot create dataset " + name);
   return dataset;
 }
 
+template <class T>
 void OutputFile::write_block(const std::string& name, const std::vector<hsize_t>& dims,
-                             const double* local, std::int64_t row_begin,
-                             std::int64_t local_rows) {
-  Handle dataset = create_dataset(name, dims);
+                             const T* local, std::int64_t row_begin, std::int64_t local_rows) {
+  Handle dataset = create_dataset(name, dims, file_type<T>());
   Handle file_space(H5Dget_space(dataset.get()), H5Sclose);
   hsize_t row_elements = 1;
   for (std::size_t i = 1; i < dims.size(); ++i) row_elements *= dims[i];
   const hsize_t local_elements = static_cast<hsize_t>(local_rows) * row_elements;
   Handle memory_space = select_rows(file_space.get(), row_begin, local_rows);
   Handle transfer = collective_transfer();
-  const double dummy = 0;
-  if (H5Dwrite(dataset.get(), H5T_NATIVE_DOUBLE, memory_space.get(), file_space.get(),
+  const T dummy = 0;
+  if (H5Dwrite(dataset.get(), native_type<T>(), memory_space.get(), file_space.get(),
                transfer.get(), local_elements == 0 ? &dummy : local) < 0) {
     throw IoError(target_ + ": writing dataset " + name + " failed");
   }
@@ -108,6 +109,25 @@ void OutputFile::write_vector(const std::string& name, const std::vector<double>
   const std::int64_t size = static_cast<std::int64_t>(values.size());
   write_block(name, {static_cast<hsize_t>(size)}, values.data(), 0, comm_.is_root() ? size : 0);
 }
+
+template <class T>
+void OutputFile::write_array(const std::string& name, const std::vector<std::int64_t>& shape,
+                             const T* values) {
+  const std::vector<hsize_t> dims(shape.begin(), shape.end());
+  const std::int64_t rows = shape.empty() ? 0 : shape.front();
+  write_block(name, dims, values, 0, comm_.is_root() ? rows : 0);
+}
+
+template void OutputFile::write_array<float>(const std::string&, const std::vector<std::int64_t>&,
+                                             const float*);
+template void OutputFile::write_array<double>(const std::string&, const std::vector<std::int64_t>&,
+                                              const double*);
+template void OutputFile::write_array<std::int64_t>(const std::string&,
+                                                    const std::vector<std::int64_t>&,
+                                                    const std::int64_t*);
+template void OutputFile::write_array<std::uint8_t>(const std::string&,
+                                                    const std::vector<std::int64_t>&,
+                                                    const std::uint8_t*);
 
 void OutputFile::set_attribute(const std::string& name, const std::string& value) {
   // Variable-length UTF-8, the string form h5py and most HDF5 tools read back as text.

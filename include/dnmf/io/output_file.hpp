@@ -34,6 +34,12 @@ class OutputFile {
   /// Collective: a 1-D float64 dataset every rank holds identically.
   void write_vector(const std::string& name, const std::vector<double>& values);
 
+  /// Collective: an array of row-major `shape` stored as T (float, double, std::int64_t or
+  /// std::uint8_t) that every rank holds identically (rank 0's copy is written).
+  template <class T>
+  void write_array(const std::string& name, const std::vector<std::int64_t>& shape,
+                   const T* values);
+
   /// Collective, identical values on every rank: attributes of the root group.
   void set_attribute(const std::string& name, const std::string& value);
   void set_attribute(const std::string& name, double value);
@@ -43,11 +49,12 @@ class OutputFile {
   void commit();
 
  private:
-  Handle create_dataset(const std::string& name, const std::vector<hsize_t>& dims);
+  Handle create_dataset(const std::string& name, const std::vector<hsize_t>& dims, hid_t type);
   void write_scalar_attribute(const std::string& name, hid_t file_type, hid_t memory_type,
                               const void* value);
-  void write_block(const std::string& name, const std::vector<hsize_t>& dims,
-                   const double* local, std::int64_t row_begin, std::int64_t local_rows);
+  template <class T>
+  void write_block(const std::string& name, const std::vector<hsize_t>& dims, const T* local,
+                   std::int64_t row_begin, std::int64_t local_rows);
 
   std::string target_;
   std::string temporary_;

@@ -1,0 +1,52 @@
+#pragma once
+// Synchronous data-parallel training: every rank holds the whole network and computes the
+// gradient of its part of each global batch; one allreduce sums the flat gradient buffer over
+// the ranks, the optimizer divides it by the global batch size, and every rank applies the same
+// update to the same parameters, so the replicas never drift apart (a test compares a hash of
+// the parameters across ranks after every step).
+//
+// All buffers are sized at construction for the largest local batch: step() and evaluate()
+// allocate nothing.
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "dnmf/mpi/communicator.hpp"
+#include "dnmf/nn/optimizer.hpp"
+#include "dnmf/nn/softmax_cross_entropy.hpp"
+
+namespace dnmf::nn {
+
+template <typename Scalar>
+class DataParallelTrainer {
+ public:
+  /// Reserves the network's and the loss's buffers for batches of up to max_local_batch.
+  DataParallelTrainer(Network<Scalar>& network, Optimizer<Scalar>& optimizer,
+                      mpi::Communicator& comm, Index max_local_batch);
+
+  /// Keeps the parameter array `name` (e.g. "nmf/H") fixed: its gradient is zeroed before every
+  /// step, so neither SGD nor Adam ever moves it. Throws InputError if there is no such array.
+  void freeze(const std::string& name);
+
+  /// One step on this rank's part of a global batch of `global_batch` samples: images
+  /// (features x local batch, possibly 0 columns) and their labels. Collective. Returns this
+  /// rank's summed loss and correct count (accumulate and reduce them once, e.g. an epoch).
+  LossResult<Scalar> step(BatchView<Scalar> images, const Eigen::Ref<const Eigen::VectorXi>& labels,
+                          Index global_batch);
+
+  /// Summed loss and correct count of the network on `images`, in chunks of the reserved batch
+  /// size. Local: no communication.
+  LossResult<Scalar> evaluate(BatchView<Scalar> images,
+                              const Eigen::Ref<const Eigen::VectorXi>& labels);
+
+ private:
+  Network<Scalar>& network_;
+  Optimizer<Scalar>& optimizer_;
+  mpi::Communicator& comm_;
+  Index max_local_batch_;
+  SoftmaxCrossEntropy<Scalar> loss_;
+  std::vector<std::pair<Index, Index>> frozen_;  // offset, size in the gradient buffer
+};
+
+}  // namespace dnmf::nn

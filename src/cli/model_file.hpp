@@ -1,0 +1,97 @@
+#pragma once
+// The model file: everything needed to use a trained network (evaluate, predict) and to continue
+// training it exactly where it stopped (--resume; later --checkpoint).
+//
+//   root attributes   format "dnmf model 1"; architecture, input_height, input_width,
+//                     input_channels, classes, conv_filters, conv_kernel, hidden, nmf_rank,
+//                     nmf_steps, nmf_epsilon, input_scaling; optimizer, learning_rate, momentum,
+//                     beta1, beta2, adam_epsilon, batch_size, seed, shuffle, freeze_basis,
+//                     nmf_basis; the position: epoch (completed), step (optimizer steps),
+//                     batch_in_epoch (next global batch of the epoch, 0 at an epoch boundary),
+//                     epoch_loss_sum and epoch_correct (this epoch's sums so far);
+//                     dnmf_version, command_line, data_file, mpi_ranks
+//   /<layer>/<array>  each parameter as stored by the network (float32, row-major shapes:
+//                     /conv1/W, /conv1/b, /nmf/H (k x d, so scripts can draw it), /dense1/W, ...)
+//   /optimizer/...    the optimizer's state arrays (/optimizer/adam/m, /optimizer/adam/v or
+//                     /optimizer/sgd/velocity), float32
+//   /history/...      per completed epoch: epoch, loss, train_accuracy, validation_accuracy,
+//                     images_per_second, seconds (float64)
+//
+// The shuffle order of an epoch is a pure function of (seed, epoch), so the position above plus
+// the parameters and optimizer state continue a run bitwise exactly.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cli/command.hpp"
+#include "cli/image_data.hpp"
+#include "dnmf/io/input_file.hpp"
+#include "dnmf/nn/architectures.hpp"
+#include "dnmf/nn/epoch_schedule.hpp"
+#include "dnmf/nn/optimizer.hpp"
+
+namespace dnmf::cli {
+
+struct TrainingSettings {
+  std::string optimizer = "adam";  ///< adam | sgd
+  double learning_rate = 1e-3;
+  double momentum = 0.9;  ///< SGD
+  double beta1 = 0.9;     ///< Adam
+  double beta2 = 0.999;
+  double adam_epsilon = 1e-8;
+  std::int64_t batch_size = 64;
+  std::uint64_t seed = 0;
+  nn::Shuffle shuffle = nn::Shuffle::Global;
+  bool freeze_basis = false;
+  std::string nmf_basis = "random";  ///< where H started: a file, or random
+};
+
+/// Where a run stands, and what each completed epoch measured.
+struct TrainingProgress {
+  std::int64_t epoch = 0;
+  std::int64_t step = 0;
+  std::int64_t batch_in_epoch = 0;
+  double epoch_loss_sum = 0;
+  double epoch_correct = 0;
+  std::vector<double> history_epoch, history_loss, history_train_accuracy,
+      history_validation_accuracy, history_images_per_second, history_seconds;
+};
+
+struct ModelDescription {
+  nn::ArchitectureOptions architecture;
+  TrainingSettings training;
+  TrainingProgress progress;
+};
+
+/// The optimizer `settings` name, for `parameter_count` parameters.
+std::unique_ptr<nn::Optimizer<float>> make_optimizer(const TrainingSettings& settings,
+                                                     nn::Index parameter_count);
+
+/// Collective: writes the model atomically to `path`.
+void write_model(const std::string& path, const ModelDescription& model,
+                 nn::Network<float>& network, nn::Optimizer<float>& optimizer,
+                 const Invocation& invocation, const std::string& data_file,
+                 mpi::Communicator& comm);
+
+/// A model read back: its description, and the network with the saved parameters.
+struct LoadedModel {
+  ModelDescription description;
+  nn::Network<float> network;
+};
+
+/// Collective; InputError naming the file and what is missing or of the wrong shape.
+LoadedModel read_model(const io::InputFile& file);
+
+/// InputError unless one image of `images` (in `data_path`) has as many values as the model's
+/// input.
+void require_fitting_images(const nn::ArchitectureOptions& architecture,
+                            const std::string& model_path, const ImageDataset& images,
+                            const std::string& data_path);
+
+/// Collective: restores the optimizer's state from the model file, and its step count.
+void read_optimizer_state(const io::InputFile& file, nn::Optimizer<float>& optimizer,
+                          std::int64_t step);
+
+}  // namespace dnmf::cli
