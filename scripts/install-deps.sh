@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages dnmf needs to build, test and run its scripts.
+# Installs the Debian 12 packages dnmf needs to build, test and run its scripts (Slurm and
+# munge for the tests that run the batch scripts on a real one-node cluster).
 # Silent when everything is already installed.
 set -euo pipefail
 
@@ -8,6 +9,7 @@ packages=(
   openmpi-bin libopenmpi-dev libhdf5-openmpi-dev
   libeigen3-dev libopenblas-dev libboost-program-options-dev libgtest-dev
   python3 python3-h5py python3-numpy python3-matplotlib python3-sklearn
+  slurm-wlm munge
 )
 
 missing=()

@@ -10,6 +10,7 @@
 #include "dnmf/core/error.hpp"
 #include "dnmf/core/stop_request.hpp"
 #include "dnmf/mpi/environment.hpp"
+#include "dnmf/mpi/launch_check.hpp"
 
 namespace {
 
@@ -73,6 +74,7 @@ int main(int argc, char** argv) {
   dnmf::mpi::Communicator comm = dnmf::mpi::Communicator::world();
   dnmf::install_stop_handlers();
   try {
+    dnmf::mpi::check_launch(comm);
     return run(argc, argv, comm);
   } catch (const dnmf::Error& error) {
     if (error.on_all_ranks()) {

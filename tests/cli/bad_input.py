@@ -28,31 +28,32 @@ def write(path, datasets):
 
 
 def case_setup(case, d):
-    """Returns (arguments, expected exit code, substrings the error line must contain, user)."""
+    """Returns (arguments, expected exit code, substrings the error line must contain, user,
+    extra environment)."""
     good = write(os.path.join(d, "good.h5"), {"/data/A": matrix()})
     out = os.path.join(d, "out.h5")
     base = ["factorize", "--rank", "3", "--max-iter", "5", "--output", out, "--progress", "none"]
     if case == "missing_file":
         missing = os.path.join(d, "missing.h5")
-        return base + ["--input", missing], 1, [missing, "no such file"], None
+        return base + ["--input", missing], 1, [missing, "no such file"], None, None
     if case == "not_hdf5":
         path = os.path.join(d, "text.h5")
         with open(path, "w") as f:
             f.write("1,2,3\n4,5,6\n")
-        return base + ["--input", path], 1, [path, "not an HDF5 file"], None
+        return base + ["--input", path], 1, [path, "not an HDF5 file"], None, None
     if case == "missing_dataset":
-        return base + ["--input", good, "--dataset", "/data/B"], 1, [good + ":/data/B", "no such dataset"], None
+        return base + ["--input", good, "--dataset", "/data/B"], 1, [good + ":/data/B", "no such dataset"], None, None
     if case == "not_2d":
         path = write(os.path.join(d, "cube.h5"), {"/cube": np.ones((3, 4, 5))})
-        return base + ["--input", path, "--dataset", "/cube"], 1, [path + ":/cube", "2-D", "3x4x5"], None
+        return base + ["--input", path, "--dataset", "/cube"], 1, [path + ":/cube", "2-D", "3x4x5"], None, None
     if case == "non_numeric":
         path = os.path.join(d, "strings.h5")
         with h5py.File(path, "w") as f:
             f.create_dataset("/s", data=np.array([[b"a", b"b"], [b"c", b"d"]], dtype="S1"))
-        return base + ["--input", path, "--dataset", "/s"], 1, [path + ":/s", "not numeric"], None
+        return base + ["--input", path, "--dataset", "/s"], 1, [path + ":/s", "not numeric"], None, None
     if case == "empty_matrix":
         path = write(os.path.join(d, "empty.h5"), {"/e": np.zeros((0, 5))})
-        return base + ["--input", path, "--dataset", "/e"], 1, [path + ":/e", "empty"], None
+        return base + ["--input", path, "--dataset", "/e"], 1, [path + ":/e", "empty"], None, None
     if case in ("nan_value", "inf_value", "negative_value"):
         a = matrix()
         row, col, value, what = {"nan_value": (5, 2, np.nan, "NaN or Inf"),
@@ -62,21 +63,21 @@ def case_setup(case, d):
         a[9, 7] = value  # a later bad entry must not be the one named
         path = write(os.path.join(d, "bad.h5"), {"/A": a})
         return (base + ["--input", path], 1,
-                [path + ":/A", what, f"row {row}, column {col}"], None)
+                [path + ":/A", what, f"row {row}, column {col}"], None, None)
     if case == "rank_zero":
         args = [a if a != "3" else "0" for a in base]
-        return args + ["--input", good], 2, ["--rank 0", "between 1 and"], None
+        return args + ["--input", good], 2, ["--rank 0", "between 1 and"], None, None
     if case == "rank_too_large":
         args = [a if a != "3" else "9" for a in base]
-        return args + ["--input", good], 2, ["--rank 9", "min(m, n) = 8"], None
+        return args + ["--input", good], 2, ["--rank 9", "min(m, n) = 8"], None, None
     if case == "output_exists":
         with open(out, "w") as f:
             f.write("keep me")
-        return base + ["--input", good], 1, [out, "exists", "--force"], None
+        return base + ["--input", good], 1, [out, "exists", "--force"], None, None
     if case == "output_dir_missing":
         target = os.path.join(d, "no", "such", "dir", "out.h5")
         args = [a if a != out else target for a in base]
-        return args + ["--input", good], 1, [target, "does not exist"], None
+        return args + ["--input", good], 1, [target, "does not exist"], None, None
     if case == "output_dir_readonly":
         # Root writes anywhere, so the program runs as an unprivileged user here.
         locked = os.path.join(d, "locked")
@@ -86,19 +87,23 @@ def case_setup(case, d):
         target = os.path.join(locked, "out.h5")
         args = [a if a != out else target for a in base]
         user = NOBODY if os.geteuid() == 0 else None
-        return args + ["--input", good], 1, [target, "not writable"], user
+        return args + ["--input", good], 1, [target, "not writable"], user, None
     if case == "init_wrong_shape":
         init = write(os.path.join(d, "init.h5"), {"/W": np.ones((10, 4)), "/H": np.ones((3, 8))})
         return (base + ["--input", good, "--init", init], 1,
-                [init + ":/W", "expected shape 10x3", "found 10x4"], None)
+                [init + ":/W", "expected shape 10x3", "found 10x4"], None, None)
     if case == "unknown_option":
-        return base + ["--input", good, "--bogus", "1"], 2, ["--bogus"], None
+        return base + ["--input", good, "--bogus", "1"], 2, ["--bogus"], None, None
     if case == "malformed_value":
         args = [a if a != "3" else "3x" for a in base]
-        return args + ["--input", good], 2, ["--rank", "3x", "invalid"], None
+        return args + ["--input", good], 2, ["--rank", "3x", "invalid"], None, None
+    if case == "misconfigured_launch":
+        # What srun without a working --mpi looks like from inside: Slurm says 4 tasks, MPI says 1.
+        return (base + ["--input", good], 2, ["Slurm started 4 tasks", "srun --mpi=pmix"], None,
+                {"SLURM_STEP_NUM_TASKS": "4"})
     if case == "ambiguous_dataset":
         path = write(os.path.join(d, "two.h5"), {"/A": matrix(), "/B": matrix(seed=1)})
-        return base + ["--input", path], 1, [path, "several 2-D numeric datasets", "/A", "/B"], None
+        return base + ["--input", path], 1, [path, "several 2-D numeric datasets", "/A", "/B"], None, None
     raise SystemExit(f"unknown case {case}")
 
 
@@ -109,10 +114,10 @@ def main():
     parser.add_argument("--case", required=True)
     options = parser.parse_args()
     with tempfile.TemporaryDirectory() as d:
-        arguments, expected_code, expected_text, user = case_setup(options.case, d)
+        arguments, expected_code, expected_text, user, extra_env = case_setup(options.case, d)
         before = set(os.listdir(d))
         before_out = open(os.path.join(d, "out.h5")).read() if "out.h5" in before else None
-        result = run(options.dnmf, options.ranks, arguments, as_user=user)
+        result = run(options.dnmf, options.ranks, arguments, as_user=user, extra_env=extra_env)
         failures = []
         if result.returncode != expected_code:
             failures.append(f"exit code {result.returncode}, expected {expected_code}")

@@ -16,8 +16,8 @@ def command(dnmf, ranks, arguments, as_user=None):
     return argv
 
 
-def run(dnmf, ranks, arguments, timeout=60, as_user=None):
+def run(dnmf, ranks, arguments, timeout=60, as_user=None, extra_env=None):
     """Runs dnmf; a hang is a failure (TimeoutExpired propagates)."""
-    env = dict(os.environ, OMPI_MCA_rmaps_base_oversubscribe="1")
+    env = dict(os.environ, OMPI_MCA_rmaps_base_oversubscribe="1", **(extra_env or {}))
     return subprocess.run(command(dnmf, ranks, arguments, as_user), capture_output=True, text=True,
                           timeout=timeout, env=env)
