@@ -195,7 +195,7 @@ LoadedModel initial_model(const TrainOptions& options, const TrainingData& data,
   ModelDescription description = options.model;
   nn::ArchitectureOptions& architecture = description.architecture;
   architecture.input = data.train_images.sample;
-  architecture.classes = count_classes(file, data.train_labels, comm);
+  mpi::agree(comm, [&] { architecture.classes = count_classes(file, data.train_labels, comm); });
   RowMatrix basis;
   if (uses_nmf(architecture) && description.training.nmf_basis != "random") {
     basis = read_basis(description.training.nmf_basis, options, architecture.input.size(), comm);
@@ -246,6 +246,13 @@ int run_train(const Invocation& invocation, mpi::Communicator& comm) {
   }
   nn::DataParallelTrainer<float> trainer(network, *optimizer, comm, schedule->max_local_batch());
   if (settings.freeze_basis) trainer.freeze("nmf/H");
+  // Every buffer is sized here, before the first step.
+  SampleBuffer train(file, data.train_images, &data.train_labels, schedule->local_samples());
+  const std::vector<std::int64_t> test_rows = block_rows(data.test_images.count, comm);
+  SampleBuffer test(file, data.test_images, &data.test_labels,
+                    static_cast<std::int64_t>(test_rows.size()));
+  mpi::agree(comm, [&] { test.read(test_rows, nonnegative, classes); });
+  const Index features = data.train_images.sample.size();
   if (comm.is_root() && !options->quiet) {
     std::printf("%s: %ld parameters, %ld classes, %ld training images of %s, batch %ld over %d "
                 "rank%s, NMF basis %s%s\n",
@@ -258,13 +265,6 @@ int run_train(const Invocation& invocation, mpi::Communicator& comm) {
                 nonnegative && settings.nmf_basis == "random" ? " (no --nmf-basis: random start)" : "");
   }
 
-  // Every buffer is sized here, before the first step.
-  SampleBuffer train(file, data.train_images, &data.train_labels, schedule->local_samples());
-  const std::vector<std::int64_t> test_rows = block_rows(data.test_images.count, comm);
-  SampleBuffer test(file, data.test_images, &data.test_labels,
-                    static_cast<std::int64_t>(test_rows.size()));
-  mpi::agree(comm, [&] { test.read(test_rows, nonnegative, classes); });
-  const Index features = data.train_images.sample.size();
 
   for (std::int64_t epoch = progress.epoch; epoch < options->epochs; ++epoch) {
     const Stopwatch clock;

@@ -81,6 +81,9 @@ template <class T>
 void OutputFile::write_block(const std::string& name, const std::vector<hsize_t>& dims,
                              const T* local, std::int64_t row_begin, std::int64_t local_rows) {
   Handle dataset = create_dataset(name, dims, file_type<T>());
+  hsize_t total = 1;
+  for (const hsize_t extent : dims) total *= extent;
+  if (total == 0) return;  // an empty dataset: nothing to write (HDF5 refuses the transfer)
   Handle file_space(H5Dget_space(dataset.get()), H5Sclose);
   hsize_t row_elements = 1;
   for (std::size_t i = 1; i < dims.size(); ++i) row_elements *= dims[i];
