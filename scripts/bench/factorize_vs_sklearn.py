@@ -26,6 +26,7 @@ from threadpoolctl import threadpool_info, threadpool_limits
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DNMF = os.path.join(ROOT, "build", "src", "dnmf")
+# One rank per core, pinned, with one BLAS thread each (OMP_NUM_THREADS=1 below).
 MPIRUN = ["mpirun", "--oversubscribe", "--allow-run-as-root", "--bind-to", "core"]
 
 
@@ -86,6 +87,7 @@ def main():
     os.environ.setdefault("OMPI_ALLOW_RUN_AS_ROOT", "1")
     os.environ.setdefault("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
 
+    load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as d:
         data = os.path.join(d, "A.h5")
         subprocess.run([DNMF, "generate", "--rows", str(options.rows), "--cols", str(options.cols),
@@ -101,6 +103,12 @@ def main():
         init = {"path": os.path.join(d, "init.h5"), "k": options.rank}
         with h5py.File(init["path"], "w") as f:
             f["W"], f["H"] = W0, H0
+
+        # The memory a dnmf process has before any data: libraries, MPI, OpenBLAS buffers.
+        tiny = os.path.join(d, "tiny.h5")
+        subprocess.run([DNMF, "generate", "--rows", "20", "--cols", "10", "--rank", "2",
+                        "--output", tiny, "--quiet"], check=True)
+        baseline = run_dnmf("mu", 1, tiny, {"path": "random", "k": 2}, 2, d)["peak_memory"]
 
         blas = [p for p in threadpool_info() if p["user_api"] == "blas"]
         kernel = ", ".join(f"{p['internal_api']} {p.get('version')} {p.get('architecture')}" for p in blas)
@@ -119,9 +127,12 @@ def main():
           f"tol = 0, same A and same initial W, H for all")
     print(f"numpy BLAS: {kernel}; OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}")
     print(f"DGEMM 2000^3 measured now: {gemm[1]:.1f} GFLOP/s on 1 thread, {gemm[2]:.1f} on 2")
+    print(f"load average before the runs: {load:.2f}; dnmf process baseline (tiny input): "
+          f"{baseline / 2**20:.1f} MiB")
     print()
-    print("| tool | algorithm | cores | s/iteration | vs scikit-learn | relative error | GFLOP/s | peak memory / block of A |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("| tool | algorithm | cores | s/iteration | vs scikit-learn | relative error | GFLOP/s "
+          "| peak memory / block of A | (peak - baseline) / block |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     reference_solver = {"mu": "mu", "hals": "cd", "bpp": "cd", "cd": "cd"}
     for cores in (1, 2):
         for (tool, algorithm, c), r in results.items():
@@ -129,14 +140,16 @@ def main():
                 continue
             reference = results[("sklearn", reference_solver[algorithm], cores)]
             ratio = reference["seconds_per_iteration"] / r["seconds_per_iteration"]
-            memory = (f"{r['peak_memory'] / block_bytes[cores]:.2f}" if "peak_memory" in r else "")
+            memory = (f"{r['peak_memory'] / block_bytes[cores]:.2f} | "
+                      f"{(r['peak_memory'] - baseline) / block_bytes[cores]:.2f}"
+                      if "peak_memory" in r else " | ")
             gflops = f"{r['gflops']:.1f}" if "gflops" in r else ""
             print(f"| {tool} | {algorithm} | {cores} | {r['seconds_per_iteration']:.4f} | "
                   f"{ratio:.2f}x faster than sklearn {reference_solver[algorithm]} | "
                   f"{r['relative_error']:.6f} | {gflops} | {memory} |")
     if options.json:
         with open(options.json, "w") as f:
-            json.dump({"gemm": gemm, "kernel": kernel,
+            json.dump({"gemm": gemm, "kernel": kernel, "load_average": load, "baseline": baseline,
                        "results": [dict(zip(("tool", "algorithm", "cores"), key), **value)
                                    for key, value in results.items()]}, f, indent=1)
 
