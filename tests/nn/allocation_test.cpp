@@ -1,54 +1,12 @@
-// The step loop allocates nothing once the buffers are reserved. This program replaces malloc
-// and its relatives (glibc allows it; the originals are reached through their __libc_ names),
-// counting calls while a flag is set; it is its own executable so no other test sees that.
+// The step loop allocates nothing once the buffers are reserved (allocations counted by
+// allocation_counter.cpp, in a program of its own).
 
 #include <gtest/gtest.h>
 
-#include <cstddef>
-
+#include "allocation_counter.hpp"
 #include "dnmf/nn/adam.hpp"
 #include "dnmf/nn/architectures.hpp"
 #include "dnmf/nn/softmax_cross_entropy.hpp"
-
-extern "C" {
-void* __libc_malloc(std::size_t size);
-void* __libc_calloc(std::size_t count, std::size_t size);
-void* __libc_realloc(void* pointer, std::size_t size);
-void* __libc_memalign(std::size_t alignment, std::size_t size);
-}
-
-namespace {
-bool counting = false;
-std::size_t allocations = 0;
-
-void count() {
-  if (counting) ++allocations;
-}
-}  // namespace
-
-extern "C" {
-void* malloc(std::size_t size) noexcept {
-  count();
-  return __libc_malloc(size);
-}
-void* calloc(std::size_t count_, std::size_t size) noexcept {
-  count();
-  return __libc_calloc(count_, size);
-}
-void* realloc(void* pointer, std::size_t size) noexcept {
-  count();
-  return __libc_realloc(pointer, size);
-}
-void* aligned_alloc(std::size_t alignment, std::size_t size) noexcept {
-  count();
-  return __libc_memalign(alignment, size);
-}
-int posix_memalign(void** pointer, std::size_t alignment, std::size_t size) noexcept {
-  count();
-  *pointer = __libc_memalign(alignment, size);
-  return *pointer == nullptr ? 12 /* ENOMEM */ : 0;
-}
-}
 
 namespace dnmf::nn {
 namespace {
@@ -79,20 +37,20 @@ TEST(StepLoop, AllocatesNothingAfterReserve) {
   };
   step(kMaxBatch);  // a BLAS library may set up its own buffers on its first call
 
-  counting = true;
+  test::set_allocation_counting(true);
   step(kMaxBatch);
   step(7);  // a short last batch reuses the same buffers
   step(kMaxBatch);
-  counting = false;
-  EXPECT_EQ(allocations, 0u);
+  test::set_allocation_counting(false);
+  EXPECT_EQ(test::allocations_counted(), 0u);
 }
 
 TEST(StepLoop, CountingSeesAnAllocation) {
-  counting = true;
+  test::set_allocation_counting(true);
   Matrix<float> grown(100, 100);
-  counting = false;
-  EXPECT_GT(allocations, 0u);
-  allocations = 0;
+  test::set_allocation_counting(false);
+  EXPECT_GT(test::allocations_counted(), 0u);
+  test::reset_allocation_count();
 }
 
 }  // namespace
