@@ -60,7 +60,7 @@ TEST(BlockPrincipalPivoting, SolvesEveryColumnExactly) {
     if (warm) X.array() -= 0.4;  // a mixed, partly wrong starting support
     X = X.cwiseMax(0.0);
     dnmf::nmf::BlockPrincipalPivoting bpp;
-    bpp.update(X, G, B);
+    bpp.update(X, G, B, 0.0);
     for (dnmf::Index c = 0; c < 40; ++c) {
       const Matrix expected = naive::nnls_brute_force(F, targets.col(c));
       EXPECT_LT((X.col(c) - expected).norm(), 1e-10 * std::max(1.0, expected.norm()))

@@ -20,9 +20,11 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: dnmf factorize --input FILE [--dataset PATH] --rank K --output FILE [options]\n"
-    "Nonnegative matrix factorization A ≈ W H of a 2-D HDF5 dataset; W is m x K, H is K x n.\n"
+    "Nonnegative matrix factorization A ≈ W H of a 2-D HDF5 dataset or a sparse matrix (AnnData\n"
+    ".h5ad, 10x Genomics .h5, a CSR group); W is m x K, H is K x n.\n"
     "Stops after --max-iter iterations, or when the relative error ||A - WH|| / ||A|| improved\n"
-    "by less than --tol, relatively, over the last 10 iterations, or after --time-limit seconds.";
+    "by less than --tol, relatively, over the last 10 iterations, or after --time-limit seconds.\n"
+    "With --loss kl the watched value is D(A || WH) / sum(A); penalties are included in both.";
 
 struct FactorizeOptions {
   std::string input;
@@ -34,6 +36,7 @@ struct FactorizeOptions {
   int checkpoint_every = 0;
   std::string resume;
   bool force = false;
+  bool transpose = false;
   std::uint64_t seed = 0;
   nmf::SolverOptions solver;
   ProgressMode progress = ProgressMode::Auto;
@@ -45,7 +48,15 @@ std::optional<FactorizeOptions> parse(const Invocation& invocation, mpi::Communi
   options.add_options()
       ("input,i", po::value<std::string>()->required(), "HDF5 file holding A")
       ("dataset,d", po::value<std::string>()->default_value(""),
-       "path of A in the file (default: the only 2-D numeric dataset)")
+       "path of A in the file: a 2-D dataset or a sparse group such as X, layers/counts, raw/X "
+       "(default: /X, /matrix, else the only 2-D dataset or sparse group)")
+      ("transpose", po::bool_switch(), "factorize Aᵀ instead of A (rows become columns)")
+      ("loss", po::value<std::string>()->default_value("frobenius"),
+       "frobenius|kl (generalized Kullback-Leibler; needs --algorithm mu)")
+      ("l1-w", po::value<double>()->default_value(0), "L1 penalty l1 ||W||_1 added to the loss")
+      ("l2-w", po::value<double>()->default_value(0), "L2 penalty (l2/2) ||W||_F^2")
+      ("l1-h", po::value<double>()->default_value(0), "L1 penalty on H")
+      ("l2-h", po::value<double>()->default_value(0), "L2 penalty on H")
       ("rank,k", po::value<std::int64_t>()->required(), "K, the number of components")
       ("algorithm,a", po::value<std::string>()->default_value("hals"), "mu|hals|bpp")
       ("max-iter", po::value<int>()->default_value(200), "maximum number of iterations")
@@ -75,6 +86,7 @@ std::optional<FactorizeOptions> parse(const Invocation& invocation, mpi::Communi
   parsed.report = v["report"].as<std::string>();
   parsed.init = v["init"].as<std::string>();
   parsed.force = v["force"].as<bool>();
+  parsed.transpose = v["transpose"].as<bool>();
   parsed.checkpoint = v["checkpoint"].as<std::string>();
   parsed.checkpoint_every = v["checkpoint-every"].as<int>();
   parsed.resume = v["resume"].as<std::string>();
@@ -89,6 +101,9 @@ std::optional<FactorizeOptions> parse(const Invocation& invocation, mpi::Communi
   parsed.seed = non_negative(v, "seed");
   parsed.solver.algorithm = nmf::parse_algorithm(v["algorithm"].as<std::string>());
   parsed.solver.rank = static_cast<Index>(v["rank"].as<std::int64_t>());
+  parsed.solver.loss = nmf::parse_loss(v["loss"].as<std::string>());
+  parsed.solver.w_penalty = {v["l1-w"].as<double>(), v["l2-w"].as<double>()};
+  parsed.solver.h_penalty = {v["l1-h"].as<double>(), v["l2-h"].as<double>()};
   parsed.solver.stop.max_iterations = v["max-iter"].as<int>();
   parsed.solver.stop.tolerance = v["tol"].as<double>();
   parsed.solver.stop.time_limit = v["time-limit"].as<double>();
@@ -136,6 +151,11 @@ nmf::SolveResult resumed_run(const FactorizeOptions& options, mpi::Communicator&
       throw UsageError(options.resume + ": was made with --algorithm " + algorithm +
                        "; resume it with the same algorithm");
     }
+    const std::string loss = file.string_attribute("loss");
+    if (loss != nmf::to_string(options.solver.loss)) {
+      throw UsageError(options.resume + ": was made with --loss " + loss +
+                       "; resume it with the same loss");
+    }
     const auto column = [&](const char* name) {
       const io::DatasetInfo info = file.dataset(std::string("/history/") + name);
       if (info.shape.size() != 1) throw InputError(io::where(options.resume, info.path) + ": expected 1-D");
@@ -144,11 +164,14 @@ nmf::SolveResult resumed_run(const FactorizeOptions& options, mpi::Communicator&
     const std::vector<double> iterations = column("iteration");
     const std::vector<double> errors = column("relative_error");
     const std::vector<double> seconds = column("seconds");
-    if (errors.size() != iterations.size() || seconds.size() != iterations.size()) {
+    const std::vector<double> objectives = column("objective");
+    if (errors.size() != iterations.size() || seconds.size() != iterations.size() ||
+        objectives.size() != iterations.size()) {
       throw InputError(options.resume + ": /history datasets differ in length");
     }
     for (std::size_t i = 0; i < iterations.size(); ++i) {
-      resumed.history.push_back({static_cast<int>(iterations[i]), errors[i], seconds[i]});
+      resumed.history.push_back(
+          {static_cast<int>(iterations[i]), errors[i], objectives[i], seconds[i]});
     }
     resumed.iterations = resumed.history.empty() ? 0 : resumed.history.back().iteration;
   });
@@ -165,19 +188,27 @@ void write_factors(const std::string& target, bool is_checkpoint, const Factoriz
     const Index k = options.solver.rank;
     out.write_rows("/W", input.rows, k, factors.Wt.data(), input.row_begin, factors.Wt.cols());
     out.write_matrix("/H", RowMatrix(factors.H));
-    std::vector<double> iterations, errors, seconds;
+    std::vector<double> iterations, errors, objectives, seconds;
     for (const nmf::IterationRecord& record : result.history) {
       iterations.push_back(record.iteration);
       errors.push_back(record.relative_error);
+      objectives.push_back(record.objective);
       seconds.push_back(record.seconds);
     }
     out.write_vector("/history/iteration", iterations);
     out.write_vector("/history/relative_error", errors);
+    out.write_vector("/history/objective", objectives);
     out.write_vector("/history/seconds", seconds);
     out.set_attribute("dnmf_version", std::string(DNMF_VERSION));
     out.set_attribute("command_line", invocation.command_line);
     out.set_attribute("algorithm", nmf::to_string(options.solver.algorithm));
-    out.set_attribute("loss", std::string("frobenius"));
+    out.set_attribute("loss", nmf::to_string(options.solver.loss));
+    out.set_attribute("l1_w", options.solver.w_penalty.l1);
+    out.set_attribute("l2_w", options.solver.w_penalty.l2);
+    out.set_attribute("l1_h", options.solver.h_penalty.l1);
+    out.set_attribute("l2_h", options.solver.h_penalty.l2);
+    out.set_attribute("transpose", static_cast<std::int64_t>(input.transposed ? 1 : 0));
+    out.set_attribute("input_kind", input.kind);
     out.set_attribute("rank", static_cast<std::int64_t>(k));
     out.set_attribute("seed", static_cast<std::int64_t>(options.seed));
     out.set_attribute("init", options.init);
@@ -217,7 +248,8 @@ JsonObject report_json(const FactorizeOptions& options, const Invocation& invoca
   report.add("dnmf_version", DNMF_VERSION)
       .add("command_line", invocation.command_line)
       .add("algorithm", nmf::to_string(options.solver.algorithm))
-      .add("loss", "frobenius")
+      .add("loss", nmf::to_string(options.solver.loss))
+      .add("input_kind", input.kind)
       .add("rank", static_cast<double>(options.solver.rank))
       .add("seed", static_cast<double>(options.seed))
       .add("rows", static_cast<double>(input.rows))
@@ -257,7 +289,7 @@ int run_factorize(const Invocation& invocation, mpi::Communicator& comm) {
 
   PhaseSeconds phases;
   Stopwatch phase;
-  const InputMatrix input = load_input_matrix(options->input, options->dataset, comm);
+  const InputMatrix input = load_input_matrix(options->input, options->dataset, options->transpose, comm);
   phases.read = phase.seconds();
   mpi::agree(comm, [&] {
     try {

@@ -5,6 +5,7 @@
 #include "cli/command.hpp"
 #include "cli/options.hpp"
 #include "dnmf/io/input_file.hpp"
+#include "dnmf/io/sparse_input.hpp"
 #include "dnmf/mpi/agree.hpp"
 
 namespace dnmf::cli {
@@ -23,8 +24,10 @@ int run_info(const Invocation& invocation, mpi::Communicator& comm) {
   const io::InputFile file(path, comm);
   std::vector<io::DatasetInfo> datasets;
   std::vector<io::AttributeText> attributes;
+  std::vector<io::SparseLayout> sparse;
   mpi::agree(comm, [&] {
     datasets = file.datasets();
+    sparse = io::find_sparse_groups(file);
     attributes = file.attributes();
   });
   if (!comm.is_root()) return 0;
@@ -36,6 +39,12 @@ int run_info(const Invocation& invocation, mpi::Communicator& comm) {
     }
     std::cout << "  " << dataset.path << "  " << (shape.empty() ? "scalar" : shape) << "  "
               << dataset.type << "\n";
+  }
+  if (!sparse.empty()) std::cout << "sparse matrices:\n";
+  for (const io::SparseLayout& layout : sparse) {
+    std::cout << "  " << layout.group << "  " << layout.rows << " x " << layout.cols << "  "
+              << layout.format << ", " << io::shape_text(layout.data.shape) << " stored values ("
+              << layout.data.type << ")\n";
   }
   if (!attributes.empty()) std::cout << "attributes:\n";
   for (const io::AttributeText& attribute : attributes) {

@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "dnmf/core/error.hpp"
+#include "dnmf/io/sparse_input.hpp"
 #include "dnmf/mpi/agree.hpp"
 #include "dnmf/mpi/partition.hpp"
 
@@ -19,6 +20,51 @@ void require_2d_numeric(const io::DatasetInfo& info, const std::string& file) {
   if (!info.numeric) throw InputError(where + ": element type " + info.type + " is not numeric");
   if (info.shape[0] == 0 || info.shape[1] == 0) {
     throw InputError(where + ": the matrix is empty (" + io::shape_text(info.shape) + ")");
+  }
+}
+
+/// Collective: InputError naming the first (global row, column) where `for_each` reports NaN/Inf
+/// or a negative value. for_each(visit) calls visit(local row, column, value) for each entry in
+/// row order and stops when visit returns false.
+template <class ForEach>
+void check_entries(const ForEach& for_each, std::int64_t row_begin, std::int64_t cols,
+                   const std::string& where, mpi::Communicator& comm) {
+  constexpr std::int64_t kNone = std::numeric_limits<std::int64_t>::max();
+  std::int64_t first_nonfinite = kNone;
+  std::int64_t first_negative = kNone;
+  for_each([&](Index i, Index j, double value) {
+    const std::int64_t position = (row_begin + i) * cols + j;
+    if (!std::isfinite(value)) {
+      first_nonfinite = position;
+      return false;
+    }
+    if (value < 0 && first_negative == kNone) first_negative = position;
+    return true;
+  });
+  first_nonfinite = comm.min(first_nonfinite);
+  first_negative = comm.min(first_negative);
+  const auto located = [&](std::int64_t position) {
+    return " at row " + std::to_string(position / cols) + ", column " +
+           std::to_string(position % cols) + " (counting from 0)";
+  };
+  if (first_nonfinite != kNone) throw InputError(where + ": NaN or Inf" + located(first_nonfinite));
+  if (first_negative != kNone) {
+    throw InputError(where + ": negative value" + located(first_negative) +
+                     "; NMF needs a nonnegative matrix");
+  }
+}
+
+/// The sparse group or dense dataset to read when --dataset is not given.
+std::string default_matrix(const io::InputFile& reader) {
+  for (const char* conventional : {"/X", "/matrix"}) {  // AnnData, 10x Genomics
+    if (io::find_sparse(reader, conventional)) return conventional;
+  }
+  const std::vector<io::SparseLayout> sparse = io::find_sparse_groups(reader);
+  try {
+    return reader.only_matrix().path;
+  } catch (const InputError&) {
+    if (sparse.size() == 1) return sparse.front().group;  // e.g. 10x's older /<genome> layout
+    throw;
   }
 }
 
@@ -39,54 +85,67 @@ io::DatasetInfo require_matrix(const io::InputFile& file, const std::string& nam
 
 void check_nonnegative_finite(const RowMatrix& values, std::int64_t row_begin,
                               const std::string& where, mpi::Communicator& comm) {
-  constexpr std::int64_t kNone = std::numeric_limits<std::int64_t>::max();
-  std::int64_t first_nonfinite = kNone;
-  std::int64_t first_negative = kNone;
-  const std::int64_t cols = values.cols();
-  for (Index i = 0; i < values.rows() && first_nonfinite == kNone; ++i) {
-    for (Index j = 0; j < cols; ++j) {
-      const double value = values(i, j);
-      const std::int64_t position = (row_begin + i) * cols + j;
-      if (!std::isfinite(value)) {
-        first_nonfinite = position;
-        break;
-      }
-      if (value < 0 && first_negative == kNone) first_negative = position;
-    }
-  }
-  first_nonfinite = comm.min(first_nonfinite);
-  first_negative = comm.min(first_negative);
-  const auto located = [&](std::int64_t position) {
-    return " at row " + std::to_string(position / cols) + ", column " +
-           std::to_string(position % cols) + " (counting from 0)";
+  const auto for_each = [&](const auto& visit) {
+    for (Index i = 0; i < values.rows(); ++i)
+      for (Index j = 0; j < values.cols(); ++j)
+        if (!visit(i, j, values(i, j))) return;
   };
-  if (first_nonfinite != kNone) throw InputError(where + ": NaN or Inf" + located(first_nonfinite));
-  if (first_negative != kNone) {
-    throw InputError(where + ": negative value" + located(first_negative) +
-                     "; NMF needs a nonnegative matrix");
-  }
+  check_entries(for_each, row_begin, values.cols(), where, comm);
 }
 
-InputMatrix load_input_matrix(const std::string& file, const std::string& dataset,
+InputMatrix load_input_matrix(const std::string& file, const std::string& dataset, bool transpose,
                               mpi::Communicator& comm) {
   InputMatrix input;
   input.file = file;
+  input.transposed = transpose;
   const io::InputFile reader(file, comm);
+  std::optional<io::SparseLayout> sparse;
   io::DatasetInfo info;
   mpi::agree(comm, [&] {
-    info = dataset.empty() ? reader.only_matrix() : reader.dataset(dataset);
-    require_2d_numeric(info, file);
+    input.dataset = dataset.empty() ? default_matrix(reader)
+                                    : (dataset[0] == '/' ? dataset : "/" + dataset);
+    sparse = io::find_sparse(reader, input.dataset);
+    if (sparse) {
+      input.kind = sparse->format;
+      input.rows = sparse->rows;
+      input.cols = sparse->cols;
+      if (input.rows == 0 || input.cols == 0) {
+        throw InputError(io::where(file, input.dataset) + ": the matrix is empty (" +
+                         std::to_string(input.rows) + "x" + std::to_string(input.cols) + ")");
+      }
+    } else {
+      info = reader.dataset(input.dataset);
+      require_2d_numeric(info, file);
+      input.kind = "dense " + info.type;
+      input.rows = static_cast<std::int64_t>(info.shape[0]);
+      input.cols = static_cast<std::int64_t>(info.shape[1]);
+    }
   });
-  input.dataset = info.path;
-  input.rows = static_cast<std::int64_t>(info.shape[0]);
-  input.cols = static_cast<std::int64_t>(info.shape[1]);
+  if (transpose) std::swap(input.rows, input.cols);
   const mpi::BlockPartition rows(input.rows, comm.size());
   input.row_begin = rows.begin(comm.rank());
+  const std::int64_t row_count = rows.size(comm.rank());
+  const std::string where = io::where(file, input.dataset);
+  if (sparse) {
+    SparseRowMatrix values;
+    mpi::agree(comm, [&] {
+      values = io::read_sparse_rows(reader, *sparse, transpose, input.row_begin, row_count);
+    });
+    const auto for_each = [&](const auto& visit) {
+      for (Index i = 0; i < values.outerSize(); ++i)
+        for (SparseRowMatrix::InnerIterator it(values, i); it; ++it)
+          if (!visit(i, it.col(), it.value())) return;
+    };
+    mpi::agree(comm, [&] { check_entries(for_each, input.row_begin, input.cols, where, comm); });
+    input.block = std::make_unique<nmf::SparseBlock>(std::move(values));
+    return input;
+  }
   RowMatrix values;
-  mpi::agree(comm, [&] { values = reader.read_rows(info, input.row_begin, rows.size(comm.rank())); });
   mpi::agree(comm, [&] {
-    check_nonnegative_finite(values, input.row_begin, io::where(file, info.path), comm);
+    values = transpose ? RowMatrix(reader.read_columns(info, input.row_begin, row_count).transpose())
+                       : reader.read_rows(info, input.row_begin, row_count);
   });
+  mpi::agree(comm, [&] { check_nonnegative_finite(values, input.row_begin, where, comm); });
   input.block = std::make_unique<nmf::DenseBlock>(std::move(values));
   return input;
 }

@@ -1,6 +1,8 @@
 #pragma once
-// Reading the matrix to factorize: each rank's row block of a 2-D numeric HDF5 dataset, checked
-// collectively (shape, type, finiteness, sign) so bad input stops every rank with one message.
+// Reading the matrix to factorize: each rank's row block of a 2-D numeric HDF5 dataset or of a
+// sparse matrix group (AnnData, 10x Genomics, generic CSR; see io/sparse_input.hpp), checked
+// collectively (shape, type, structure, finiteness, sign) so bad input stops every rank with
+// one message.
 
 #include <cstdint>
 #include <memory>
@@ -15,15 +17,18 @@ namespace dnmf::cli {
 
 struct InputMatrix {
   std::string file;
-  std::string dataset;
-  std::int64_t rows = 0;
+  std::string dataset;      ///< the dataset or sparse group
+  std::string kind;         ///< "dense float32", "AnnData csr_matrix", ...
+  bool transposed = false;  ///< the block holds rows of Aᵀ
+  std::int64_t rows = 0;    ///< of the matrix factorized (Aᵀ when transposed)
   std::int64_t cols = 0;
   std::int64_t row_begin = 0;  ///< this rank's first global row
   std::unique_ptr<nmf::LocalBlock> block;
 };
 
-/// Collective. `dataset` empty means: the only 2-D numeric dataset in the file.
-InputMatrix load_input_matrix(const std::string& file, const std::string& dataset,
+/// Collective. `dataset` empty means: /X (AnnData), /matrix (10x), the only 2-D numeric
+/// dataset, or the only sparse matrix group. `transpose` factorizes Aᵀ instead of A.
+InputMatrix load_input_matrix(const std::string& file, const std::string& dataset, bool transpose,
                               mpi::Communicator& comm);
 
 /// Collective: the 2-D numeric dataset `name` of `file`, with the given shape (an InputError

@@ -152,6 +152,32 @@ RowMatrix InputFile::read_rows(const DatasetInfo& info, std::int64_t row_begin,
   return block;
 }
 
+RowMatrix InputFile::read_columns(const DatasetInfo& info, std::int64_t col_begin,
+                                  std::int64_t col_count) const {
+  const hsize_t rows = info.shape.at(0);
+  RowMatrix block(static_cast<Index>(rows), col_count);
+  Handle dataset(H5Dopen2(file_.get(), info.path.c_str(), H5P_DEFAULT), H5Dclose);
+  Handle file_space(H5Dget_space(dataset.get()), H5Sclose);
+  const hsize_t elements = std::max<hsize_t>(rows * static_cast<hsize_t>(col_count), 1);
+  Handle memory_space(H5Screate_simple(1, &elements, nullptr), H5Sclose);
+  if (block.size() == 0) {
+    H5Sselect_none(file_space.get());
+    H5Sselect_none(memory_space.get());
+  } else {
+    const hsize_t start[2] = {0, static_cast<hsize_t>(col_begin)};
+    const hsize_t count[2] = {rows, static_cast<hsize_t>(col_count)};
+    H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr);
+  }
+  Handle transfer = collective_transfer();
+  double dummy = 0;
+  if (H5Dread(dataset.get(), H5T_NATIVE_DOUBLE, memory_space.get(), file_space.get(),
+              transfer.get(), block.size() == 0 ? &dummy : block.data()) < 0) {
+    throw IoError(where(path_, info.path) + ": reading columns " + std::to_string(col_begin) +
+                  ".." + std::to_string(col_begin + col_count) + " failed (corrupt or unreadable data)");
+  }
+  return block;
+}
+
 RowMatrix InputFile::read_all(const DatasetInfo& info) const {
   // Every rank selects the whole dataset: a collective read that replicates it.
   return read_rows(info, 0, static_cast<std::int64_t>(info.shape.at(0)));
@@ -211,10 +237,28 @@ std::vector<T> InputFile::read_array(const DatasetInfo& info) const {
   return values;
 }
 
+template <class T>
+void InputFile::read_range(const DatasetInfo& info, std::int64_t begin, std::int64_t count,
+                           T* out) const {
+  if (count <= 0) return;
+  Handle dataset(H5Dopen2(file_.get(), info.path.c_str(), H5P_DEFAULT), H5Dclose);
+  Handle file_space(H5Dget_space(dataset.get()), H5Sclose);
+  const hsize_t start = static_cast<hsize_t>(begin);
+  const hsize_t elements = static_cast<hsize_t>(count);
+  H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, &start, nullptr, &elements, nullptr);
+  Handle memory_space(H5Screate_simple(1, &elements, nullptr), H5Sclose);
+  if (H5Dread(dataset.get(), native_type<T>(), memory_space.get(), file_space.get(), H5P_DEFAULT,
+              out) < 0) {
+    throw IoError(where(path_, info.path) + ": reading elements " + std::to_string(begin) + ".." +
+                  std::to_string(begin + count) + " failed (corrupt or unreadable data)");
+  }
+}
+
 #define DNMF_INSTANTIATE_READS(T)                                                               \
   template void InputFile::read_row_set<T>(const DatasetInfo&, const std::vector<std::int64_t>&, \
                                            T*) const;                                          \
-  template std::vector<T> InputFile::read_array<T>(const DatasetInfo&) const;
+  template std::vector<T> InputFile::read_array<T>(const DatasetInfo&) const;                  \
+  template void InputFile::read_range<T>(const DatasetInfo&, std::int64_t, std::int64_t, T*) const;
 DNMF_INSTANTIATE_READS(float)
 DNMF_INSTANTIATE_READS(double)
 DNMF_INSTANTIATE_READS(std::int64_t)
@@ -248,6 +292,45 @@ double InputFile::number_attribute(const std::string& name) const {
     throw InputError(path_ + ": attribute " + name + " is not a single number");
   }
   return value;
+}
+
+bool InputFile::is_group(const std::string& path) const {
+  if (path != "/" && H5Lexists(file_.get(), path.c_str(), H5P_DEFAULT) <= 0) return false;
+  Handle object(H5Oopen(file_.get(), path.c_str(), H5P_DEFAULT), H5Oclose);
+  return object.valid() && H5Iget_type(object.get()) == H5I_GROUP;
+}
+
+namespace {
+/// The attribute `name` of the object at `path` if it exists and its class is `accepted`.
+Handle find_attribute(hid_t file, const std::string& path, const std::string& name,
+                      bool (*accepted)(H5T_class_t)) {
+  if (path != "/" && H5Lexists(file, path.c_str(), H5P_DEFAULT) <= 0) return {};
+  if (H5Aexists_by_name(file, path.c_str(), name.c_str(), H5P_DEFAULT) <= 0) return {};
+  Handle attribute(H5Aopen_by_name(file, path.c_str(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT),
+                   H5Aclose);
+  Handle type(H5Aget_type(attribute.get()), H5Tclose);
+  if (!accepted(H5Tget_class(type.get()))) return {};
+  return attribute;
+}
+}  // namespace
+
+std::optional<std::string> InputFile::object_string_attribute(const std::string& path,
+                                                              const std::string& name) const {
+  const Handle attribute = find_attribute(file_.get(), path, name,
+                                          [](H5T_class_t c) { return c == H5T_STRING; });
+  if (!attribute.valid()) return std::nullopt;
+  return read_attribute_text(attribute.get());
+}
+
+std::optional<std::vector<double>> InputFile::object_number_attribute(
+    const std::string& path, const std::string& name) const {
+  const Handle attribute = find_attribute(
+      file_.get(), path, name, [](H5T_class_t c) { return c == H5T_INTEGER || c == H5T_FLOAT; });
+  if (!attribute.valid()) return std::nullopt;
+  Handle space(H5Aget_space(attribute.get()), H5Sclose);
+  std::vector<double> values(static_cast<std::size_t>(H5Sget_simple_extent_npoints(space.get())));
+  if (H5Aread(attribute.get(), H5T_NATIVE_DOUBLE, values.data()) < 0) return std::nullopt;
+  return values;
 }
 
 std::vector<AttributeText> InputFile::attributes() const {

@@ -69,7 +69,17 @@ void BlockPrincipalPivoting::solve_on_passive_sets(Eigen::Ref<Matrix> X, const M
 }
 
 void BlockPrincipalPivoting::update(Eigen::Ref<Matrix> X, const Matrix& G,
-                                    Eigen::Ref<const Matrix> B) {
+                                    Eigen::Ref<const Matrix> B, double l1) {
+  if (l1 == 0) {
+    solve(X, G, B);
+    return;
+  }
+  shifted_rhs_ = B.array() - l1;  // an L1 penalty shifts the right-hand side
+  solve(X, G, shifted_rhs_);
+}
+
+void BlockPrincipalPivoting::solve(Eigen::Ref<Matrix> X, const Matrix& G,
+                                   Eigen::Ref<const Matrix> B) {
   const Index k = X.rows();
   const Index n = X.cols();
   passive_.resize(k, n);

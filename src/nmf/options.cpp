@@ -23,6 +23,16 @@ Algorithm parse_algorithm(const std::string& name) {
   throw UsageError("--algorithm: '" + name + "' is not one of mu, hals, bpp");
 }
 
+std::string to_string(Loss loss) {
+  return loss == Loss::Frobenius ? "frobenius" : "kl";
+}
+
+Loss parse_loss(const std::string& name) {
+  if (name == "frobenius") return Loss::Frobenius;
+  if (name == "kl") return Loss::KullbackLeibler;
+  throw UsageError("--loss: '" + name + "' is not one of frobenius, kl");
+}
+
 void validate(const SolverOptions& options, std::int64_t rows, std::int64_t cols) {
   const std::int64_t limit = std::min(rows, cols);
   if (options.rank <= 0 || options.rank > limit) {
@@ -35,6 +45,17 @@ void validate(const SolverOptions& options, std::int64_t rows, std::int64_t cols
     throw UsageError("--tol must be a finite number >= 0");
   }
   if (!(options.stop.time_limit >= 0)) throw UsageError("--time-limit must be >= 0 seconds");
+  if (options.loss == Loss::KullbackLeibler && options.algorithm != Algorithm::Mu) {
+    throw UsageError("--loss kl needs --algorithm mu (HALS and BPP minimise the Frobenius loss)");
+  }
+  const std::pair<const char*, double> penalties[] = {
+      {"--l1-w", options.w_penalty.l1}, {"--l2-w", options.w_penalty.l2},
+      {"--l1-h", options.h_penalty.l1}, {"--l2-h", options.h_penalty.l2}};
+  for (const auto& [name, value] : penalties) {
+    if (!(value >= 0) || !std::isfinite(value)) {
+      throw UsageError(std::string(name) + " must be a finite number >= 0");
+    }
+  }
   if (options.stop.window < 1) throw UsageError("the stopping window must be >= 1 iteration");
 }
 

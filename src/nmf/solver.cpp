@@ -43,6 +43,9 @@ SolveResult solve(const LocalBlock& A, Factors& factors, const SolverOptions& op
   const Index k = options.rank;
   const Index n = A.cols();
   const Index local_rows = A.rows();
+  const bool kl = options.loss == Loss::KullbackLeibler;
+  const Penalty& w_penalty = options.w_penalty;
+  const Penalty& h_penalty = options.h_penalty;
   Matrix& Wt = factors.Wt;
   Matrix& H = factors.H;
 
@@ -56,25 +59,61 @@ SolveResult solve(const LocalBlock& A, Factors& factors, const SolverOptions& op
   std::unique_ptr<UpdateRule> h_rule = make_update_rule(options.algorithm);
 
   Matrix rhs_block(k, std::min(kRowsPerBlock, local_rows));  // B_b = H A_bᵀ   (k x rows)
-  Matrix WtA(k, n);                 // this rank's W_rᵀ A_r              (k x n)
+  Matrix WtA(k, n);                 // this rank's W_rᵀ A_r (KL: W_rᵀ Q_r)   (k x n)
   Matrix WtA_block(k, column_count);  // (Wᵀ A)[:, C_r] after reduce-scatter  (k x |C_r|)
-  Matrix WtW(k, k);                 // Wᵀ W, allreduced
-  Matrix HHt(k, k);                 // H Hᵀ, allreduced
-  // [H_C H_Cᵀ (k*k) | <(WᵀA)_C, H_C> | elapsed seconds | stop votes]: one allreduce an iteration.
-  std::vector<double> reduction(static_cast<std::size_t>(k * k + 3));
-  Eigen::Map<Matrix> reduced_gram(reduction.data(), k, k);
-  double& reduced_cross = reduction[static_cast<std::size_t>(k * k)];
-  double& reduced_seconds = reduction[static_cast<std::size_t>(k * k + 1)];
-  double& stop_votes = reduction[static_cast<std::size_t>(k * k + 2)];
+  Matrix WtW(k, k);                 // Frobenius: Wᵀ W, allreduced
+  Matrix HHt(k, k);                 // Frobenius: H Hᵀ, allreduced
+  Matrix gram(k, k);                // G + l2 I handed to the update rule
+  Vector w_sums(k);                 // KL: column sums of W, allreduced          (k)
+  Vector h_sums(k);                 // KL: row sums of H (H is replicated)       (k)
+  // KL: Q = A ⊘ (W H) at A's nonzeros, this rank's rows (the shape and pattern of A_r).
+  const std::unique_ptr<LocalBlock> ratio = kl ? A.same_pattern() : nullptr;
+  const auto ratio_pass = [&] {  // Q <- A ⊘ (W H); returns this rank's Σ A log(A / WH)
+    double log_sum = 0;
+    for (Index row = 0; row < local_rows; row += kRowsPerBlock) {
+      const Index rows = std::min(kRowsPerBlock, local_rows - row);
+      log_sum += A.divide_by_product(Wt.middleCols(row, rows), H, row, rows, *ratio);
+    }
+    return log_sum;
+  };
 
-  const auto reduce_gram_of_H = [&](double cross, double seconds) {
-    auto H_block = H.middleCols(column_begin, column_count);
-    reduced_gram.noalias() = H_block * H_block.transpose();
-    reduced_cross = cross;
+  // [H_C H_Cᵀ (k*k, Frobenius only) | loss term | elapsed seconds | stop votes | Σ W_r |
+  // ||W_r||² (the last two only with penalties on W)]: one allreduce an iteration.
+  const Index gram_size = kl ? 0 : k * k;
+  const bool w_penalised = w_penalty.l1 > 0 || w_penalty.l2 > 0;
+  std::vector<double> reduction(static_cast<std::size_t>(gram_size + (w_penalised ? 5 : 3)));
+  Eigen::Map<Matrix> reduced_gram(reduction.data(), kl ? 0 : k, kl ? 0 : k);
+  double* const scalars = reduction.data() + gram_size;
+  double& reduced_loss_term = scalars[0];
+  double& reduced_seconds = scalars[1];
+  double& stop_votes = scalars[2];
+  double w_sum = 0;      // Σ W and ||W||², allreduced when W is penalised
+  double w_squares = 0;
+
+  const auto reduce_scalars = [&](double loss_term, double seconds) {
+    if (!kl) {
+      auto H_block = H.middleCols(column_begin, column_count);
+      reduced_gram.noalias() = H_block * H_block.transpose();
+    }
+    reduced_loss_term = loss_term;
     reduced_seconds = seconds;
     stop_votes = stop_signal() != 0 ? 1.0 : 0.0;
+    if (w_penalised) {
+      scalars[3] = Wt.sum();
+      scalars[4] = Wt.squaredNorm();
+    }
     comm.allreduce_sum(reduction.data(), static_cast<std::int64_t>(reduction.size()));
-    HHt = reduced_gram;
+    if (!kl) HHt = reduced_gram;
+    if (w_penalised) {
+      w_sum = scalars[3];
+      w_squares = scalars[4];
+    }
+  };
+  const auto with_ridge = [&](const Matrix& G, double l2) -> const Matrix& {
+    if (l2 == 0) return G;
+    gram = G;
+    gram.diagonal().array() += l2;
+    return gram;
   };
 
   SolveResult result = resumed;
@@ -83,36 +122,72 @@ SolveResult solve(const LocalBlock& A, Factors& factors, const SolverOptions& op
   const double collective_seconds_before = comm.seconds_in_collectives();
   const std::uint64_t bytes_before = comm.bytes_in_collectives();
   const Stopwatch loop_watch;
-  reduce_gram_of_H(0.0, 0.0);
+  if (kl) {
+    ratio_pass();
+    h_sums = H.rowwise().sum();
+  } else {
+    reduce_scalars(0.0, 0.0);
+  }
 
   for (int iteration = resumed.iterations + 1; iteration <= options.stop.max_iterations;
        ++iteration) {
     // 1. W update, streamed over row blocks of A.
     WtA.setZero();
+    const Matrix& w_gram = kl ? HHt : with_ridge(HHt, w_penalty.l2);
     for (Index row = 0; row < local_rows; row += kRowsPerBlock) {
       const Index rows = std::min(kRowsPerBlock, local_rows - row);
       auto rhs = rhs_block.leftCols(rows);
-      A.times_transposed_rows(H, row, rows, rhs);
-      w_rule->update(Wt.middleCols(row, rows), HHt, rhs);
-      A.add_product_with_rows(Wt.middleCols(row, rows), row, rows, WtA);
+      auto Wt_b = Wt.middleCols(row, rows);
+      if (kl) {
+        ratio->times_transposed_rows(H, row, rows, rhs);
+        kl_multiplicative_update(Wt_b, h_sums, rhs, w_penalty);
+        A.divide_by_product(Wt_b, H, row, rows, *ratio);
+        ratio->add_product_with_rows(Wt_b, row, rows, WtA);
+      } else {
+        A.times_transposed_rows(H, row, rows, rhs);
+        w_rule->update(Wt_b, w_gram, rhs, w_penalty.l1);
+        A.add_product_with_rows(Wt_b, row, rows, WtA);
+      }
     }
-    WtW.noalias() = Wt * Wt.transpose();
 
     // 2. H update on this rank's column block.
     comm.reduce_scatter_sum(WtA.data(), WtA_block.data(), block_counts);
-    comm.allreduce_sum(WtW.data(), k * k);
     auto H_block = H.middleCols(column_begin, column_count);
-    h_rule->update(H_block, WtW, WtA_block);
+    if (kl) {
+      w_sums = Wt.rowwise().sum();
+      comm.allreduce_sum(w_sums.data(), k);
+      kl_multiplicative_update(H_block, w_sums, WtA_block, h_penalty);
+    } else {
+      WtW.noalias() = Wt * Wt.transpose();
+      comm.allreduce_sum(WtW.data(), k * k);
+      h_rule->update(H_block, with_ridge(WtW, h_penalty.l2), WtA_block, h_penalty.l1);
+    }
     comm.allgather_in_place(H.data(), block_counts);
 
-    // 3-4. H Hᵀ for the next W update, and the objective by the Gram trick.
-    const double cross_partial = (WtA_block.array() * H_block.array()).sum();
-    reduce_gram_of_H(cross_partial, loop_watch.seconds());
-    const double objective =
-        statistics.squared_norm - 2.0 * reduced_cross + (WtW.array() * HHt.array()).sum();
+    // 3-4. The loss term, the penalties and the objective.
+    double loss_term = 0;
+    if (kl) {
+      loss_term = ratio_pass();
+      h_sums = H.rowwise().sum();
+    } else {
+      loss_term = (WtA_block.array() * H_block.array()).sum();
+    }
+    reduce_scalars(loss_term, loop_watch.seconds());
+    const double penalties = w_penalty.l1 * w_sum + 0.5 * w_penalty.l2 * w_squares +
+                             h_penalty.l1 * H.sum() + 0.5 * h_penalty.l2 * H.squaredNorm();
     IterationRecord record;
     record.iteration = iteration;
-    record.relative_error = std::sqrt(std::max(objective, 0.0) / statistics.squared_norm);
+    if (kl) {
+      const double divergence = reduced_loss_term - statistics.sum + w_sums.dot(h_sums);
+      record.objective = divergence + penalties;
+      record.relative_error = std::max(record.objective, 0.0) / statistics.sum;
+    } else {
+      const double fit = statistics.squared_norm - 2.0 * reduced_loss_term +
+                         (WtW.array() * HHt.array()).sum();
+      record.objective = 0.5 * fit + penalties;
+      record.relative_error =
+          std::sqrt(std::max(2.0 * record.objective, 0.0) / statistics.squared_norm);
+    }
     const double run_seconds = reduced_seconds / comm.size();
     record.seconds = seconds_before + run_seconds;
     result.history.push_back(record);
@@ -145,16 +220,31 @@ SolveResult solve(const LocalBlock& A, Factors& factors, const SolverOptions& op
     result.bytes_per_iteration = static_cast<double>(comm.bytes_in_collectives() - bytes_before) /
                                  result.iterations_this_run;
   }
-  const double local_flops = A.product_flops(k) + w_rule->flops(k, local_rows) +
+  const double local_flops = (kl ? 2.0 : 1.0) * A.product_flops(k) + w_rule->flops(k, local_rows) +
                              h_rule->flops(k, column_count) +
                              2.0 * static_cast<double>(k * k) * static_cast<double>(local_rows + column_count);
   result.flops_per_iteration = comm.sum(local_flops);
-  result.relative_error = relative_error(A, factors, statistics, comm);
+  result.relative_error = relative_error(A, factors, statistics, comm, options.loss);
   return result;
 }
 
 double relative_error(const LocalBlock& A, const Factors& factors,
-                      const InputStatistics& statistics, mpi::Communicator& comm) {
+                      const InputStatistics& statistics, mpi::Communicator& comm, Loss loss) {
+  if (loss == Loss::KullbackLeibler) {
+    // [Σ A log(A / WH) | column sums of W]: D = that - Σ A + <colsums(W), rowsums(H)>.
+    const std::unique_ptr<LocalBlock> ratio = A.same_pattern();
+    Vector partial(factors.Wt.rows() + 1);
+    partial(0) = 0;
+    for (Index row = 0; row < A.rows(); row += kRowsPerBlock) {
+      const Index rows = std::min(kRowsPerBlock, A.rows() - row);
+      partial(0) += A.divide_by_product(factors.Wt.middleCols(row, rows), factors.H, row, rows, *ratio);
+    }
+    partial.tail(factors.Wt.rows()) = factors.Wt.rowwise().sum();
+    comm.allreduce_sum(partial.data(), partial.size());
+    const double divergence =
+        partial(0) - statistics.sum + partial.tail(factors.Wt.rows()).dot(factors.H.rowwise().sum());
+    return std::max(divergence, 0.0) / statistics.sum;
+  }
   double residual = 0;
   for (Index row = 0; row < A.rows(); row += kRowsPerBlock) {
     const Index rows = std::min(kRowsPerBlock, A.rows() - row);

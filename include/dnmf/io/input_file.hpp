@@ -4,6 +4,7 @@
 // collective: all ranks of the communicator call it, a rank with no rows included.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -41,6 +42,9 @@ class InputFile {
   /// Rows [row_begin, row_begin + row_count) of a 2-D numeric dataset; collective.
   RowMatrix read_rows(const DatasetInfo& info, std::int64_t row_begin,
                       std::int64_t row_count) const;
+  /// Columns [col_begin, col_begin + col_count) of a 2-D numeric dataset, all rows; collective.
+  RowMatrix read_columns(const DatasetInfo& info, std::int64_t col_begin,
+                         std::int64_t col_count) const;
   /// The whole 2-D dataset on every rank; collective.
   RowMatrix read_all(const DatasetInfo& info) const;
   /// Root group attributes as text.
@@ -60,6 +64,19 @@ class InputFile {
   /// string (a number).
   std::string string_attribute(const std::string& name) const;
   double number_attribute(const std::string& name) const;
+
+  /// True if `path` names a group (not a dataset, not missing).
+  bool is_group(const std::string& path) const;
+  /// Attribute `name` of the object at `path` as text / as numbers; nullopt when it is missing
+  /// or of another kind (a string asked as numbers, or the reverse).
+  std::optional<std::string> object_string_attribute(const std::string& path,
+                                                     const std::string& name) const;
+  std::optional<std::vector<double>> object_number_attribute(const std::string& path,
+                                                             const std::string& name) const;
+  /// Elements [begin, begin + count) of a 1-D numeric dataset, converted by HDF5 to T (double
+  /// or std::int64_t). Not collective: each rank reads its own range.
+  template <class T>
+  void read_range(const DatasetInfo& info, std::int64_t begin, std::int64_t count, T* out) const;
 
  private:
   Handle open_attribute(const std::string& name, H5T_class_t expected) const;

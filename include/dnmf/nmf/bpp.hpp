@@ -17,12 +17,15 @@ namespace dnmf::nmf {
 
 class BlockPrincipalPivoting final : public UpdateRule {
  public:
-  void update(Eigen::Ref<Matrix> X, const Matrix& G, Eigen::Ref<const Matrix> B) override;
+  void update(Eigen::Ref<Matrix> X, const Matrix& G, Eigen::Ref<const Matrix> B,
+              double l1) override;
   double flops(Index rank, Index columns) const override;
 
  private:
   using PassiveSets = Eigen::Matrix<std::uint8_t, Eigen::Dynamic, Eigen::Dynamic>;
 
+  /// The unpenalised solve of all columns.
+  void solve(Eigen::Ref<Matrix> X, const Matrix& G, Eigen::Ref<const Matrix> B);
   /// For each listed column: x_P = G_PP^{-1} b_P, x_F = 0, and the gradient y = G x - b.
   /// Columns with equal passive sets share one Cholesky factorisation.
   void solve_on_passive_sets(Eigen::Ref<Matrix> X, const Matrix& G, Eigen::Ref<const Matrix> B);
@@ -34,6 +37,7 @@ class BlockPrincipalPivoting final : public UpdateRule {
   Matrix gradient_;
   Matrix gram_work_;
   Matrix rhs_work_;
+  Matrix shifted_rhs_;  ///< B - l1 when an L1 penalty is set
   std::vector<Index> pending_;
   std::vector<Index> next_pending_;
   std::vector<Index> passive_rows_;

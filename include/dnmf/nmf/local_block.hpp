@@ -1,9 +1,12 @@
 #pragma once
 // "My rows of A": the few operations the solvers need from a rank's block of the input, so every
-// solver is written once for any storage (dense now; sparse CSR implements the same interface).
+// solver is written once for any storage: dense (row-major, as HDF5 stores it) or sparse CSR.
 // Row ranges [row_begin, row_begin + row_count) are local to the block.
 
+#include <memory>
+
 #include "dnmf/core/matrix.hpp"
+#include "dnmf/core/sparse_matrix.hpp"
 
 namespace dnmf::nmf {
 
@@ -21,16 +24,26 @@ class LocalBlock {
   /// ||A_b - W_b H||_F^2, computed directly (no Gram trick).
   virtual double residual_squared_norm(Eigen::Ref<const Matrix> Wt_b, const Matrix& H,
                                        Index row_begin, Index row_count) const = 0;
+  /// A block of the same shape and pattern of nonzeros (values unspecified), to hold a ratio.
+  virtual std::unique_ptr<LocalBlock> same_pattern() const = 0;
+  /// The KL ratio at A's nonzeros (Lee & Seung 2001): ratio_b = A_b ⊘ (W_b H) where A_b > 0 and 0
+  /// elsewhere, for `ratio` made by same_pattern(). Returns Σ_{A_ij > 0} A_ij log(A_ij / (WH)_ij)
+  /// over these rows. W H is evaluated only at A's nonzeros for a sparse block (O(nnz_b k)).
+  virtual double divide_by_product(Eigen::Ref<const Matrix> Wt_b, const Matrix& H,
+                                   Index row_begin, Index row_count, LocalBlock& ratio) const = 0;
   virtual double sum() const = 0;
   virtual double squared_norm() const = 0;
   /// Multiply-adds in the two big products of one iteration, times two (flops).
   virtual double product_flops(Index rank) const = 0;
 };
 
-/// A dense row-major block, as read from HDF5.
-class DenseBlock final : public LocalBlock {
+/// A block stored as `Values`: RowMatrix (dense, row-major as HDF5 stores it) or SparseRowMatrix
+/// (CSR, Eigen RowMajor: every operation costs O(nnz k), none densifies A). The operations are
+/// specialised for each storage in local_block.cpp.
+template <class Values>
+class StoredBlock final : public LocalBlock {
  public:
-  explicit DenseBlock(RowMatrix values) : values_(std::move(values)) {}
+  explicit StoredBlock(Values values) : values_(std::move(values)) {}
   Index rows() const override { return values_.rows(); }
   Index cols() const override { return values_.cols(); }
   void times_transposed_rows(const Matrix& H, Index row_begin, Index row_count,
@@ -39,15 +52,24 @@ class DenseBlock final : public LocalBlock {
                              Matrix& accumulator) const override;
   double residual_squared_norm(Eigen::Ref<const Matrix> Wt_b, const Matrix& H, Index row_begin,
                                Index row_count) const override;
+  std::unique_ptr<LocalBlock> same_pattern() const override;
+  double divide_by_product(Eigen::Ref<const Matrix> Wt_b, const Matrix& H, Index row_begin,
+                           Index row_count, LocalBlock& ratio) const override;
   double sum() const override { return values_.sum(); }
   double squared_norm() const override { return values_.squaredNorm(); }
   double product_flops(Index rank) const override {
-    return 4.0 * static_cast<double>(values_.size()) * static_cast<double>(rank);
+    return 4.0 * static_cast<double>(stored_entries()) * static_cast<double>(rank);
   }
-  const RowMatrix& values() const { return values_; }
+  const Values& values() const { return values_; }
+  Values& values() { return values_; }
 
  private:
-  RowMatrix values_;
+  Index stored_entries() const;
+
+  Values values_;
 };
+
+using DenseBlock = StoredBlock<RowMatrix>;
+using SparseBlock = StoredBlock<SparseRowMatrix>;
 
 }  // namespace dnmf::nmf

@@ -14,6 +14,23 @@ std::string to_string(Algorithm algorithm);
 /// "mu", "hals" or "bpp"; throws UsageError otherwise.
 Algorithm parse_algorithm(const std::string& name);
 
+/// What the factorization minimises: ½||A - WH||_F^2, or the generalized Kullback-Leibler
+/// divergence D(A || WH) = Σ A log(A / WH) - A + WH (multiplicative updates only).
+enum class Loss { Frobenius, KullbackLeibler };
+
+std::string to_string(Loss loss);
+/// "frobenius" or "kl"; throws UsageError otherwise.
+Loss parse_loss(const std::string& name);
+
+/// Penalties on one factor X, added to the loss: l1 ||X||_1 + (l2 / 2) ||X||_F^2. They enter
+/// the update as G + l2 I (the Gram term) and B - l1 (the right-hand side); scikit-learn's
+/// alpha_W, l1_ratio correspond to l1 = alpha_W l1_ratio n, l2 = alpha_W (1 - l1_ratio) n for W
+/// (and alpha_H ... m for H), A being m x n.
+struct Penalty {
+  double l1 = 0;
+  double l2 = 0;
+};
+
 struct StopRule {
   int max_iterations = 200;
   /// Stop when the relative error improved by less than `tolerance`, relatively, over the last
@@ -28,6 +45,9 @@ struct StopRule {
 struct SolverOptions {
   Algorithm algorithm = Algorithm::Hals;
   Index rank = 0;  ///< k, the inner dimension
+  Loss loss = Loss::Frobenius;
+  Penalty w_penalty;
+  Penalty h_penalty;
   StopRule stop;
 };
 

@@ -2,13 +2,25 @@
 // The distributed alternating loop (DESIGN.md "The factorization"): 1-D row partition of A and
 // W, H replicated, each rank owning a column block C_r of H for the H update.
 //
-// One iteration, for every update rule, with exactly four collectives:
-//   1. W update, local, streamed over row blocks of A: B_b = H A_bᵀ, update Wt_b with G = H Hᵀ,
-//      then WtA += Wt_b A_b while A_b is still in cache.
+// One Frobenius iteration, for every update rule, with exactly four collectives:
+//   1. W update, local, streamed over row blocks of A: B_b = H A_bᵀ, update Wt_b with
+//      G = H Hᵀ + l2_W I, then WtA += Wt_b A_b while A_b is still in cache.
 //   2. reduce-scatter WtA by column blocks (k x n);  allreduce WtW (k x k);
-//      update H_C with G = WtW, B = WtA_C;  allgather H (k x n).
-//   3. one allreduce of [H_C H_Cᵀ | <WtA_C, H_C> | elapsed seconds | stop votes] (k^2 + 3 values)
-//   4. objective ||A - WH||^2 = ||A||^2 - 2 <WtA, H> + <WtW, HHᵀ> from what 2-3 already hold.
+//      update H_C with G = WtW + l2_H I, B = WtA_C;  allgather H (k x n).
+//   3. one allreduce of [H_C H_Cᵀ | <WtA_C, H_C> | elapsed seconds | stop votes (| Σ W_r |
+//      ||W_r||², with penalties on W)]
+//   4. objective ½||A - WH||² = ½(||A||² - 2 <WtA, H> + <WtW, HHᵀ>) + penalties, from 2-3.
+//
+// KL (Lee & Seung 2001 multiplicative updates) keeps the same pattern and count. With
+// Q = A ⊘ (W H), formed only at A's nonzeros and held in a block shaped like A:
+//   1. W update, local: Wt_b <- Wt_b * (H Q_bᵀ) / (rowsums(H) + ...), Q_b from the previous pass;
+//      then Q_b <- A_b ⊘ (W_b H) with the new W_b, and WtQ += Wt_b Q_b.
+//   2. reduce-scatter WtQ by column blocks; allreduce the column sums of W (k values, in place
+//      of WtW: the denominator Σ_i W_ia is a closed form); update H_C; allgather H.
+//   3. Q <- A ⊘ (W H) with the new H (this pass is also next iteration's W numerator), giving
+//      Σ A log(A / WH); one allreduce of [that sum | seconds | stop votes (| Σ W_r | ||W_r||²)].
+//   4. D(A || WH) = Σ A log(A / WH) - Σ A + <colsums(W), rowsums(H)>: Σ WH in closed form.
+// Two passes over A's nonzeros an iteration, O(nnz k) each; nothing of size m x n is formed.
 
 #include <functional>
 #include <string>
@@ -23,7 +35,10 @@ namespace dnmf::nmf {
 
 struct IterationRecord {
   int iteration = 0;
-  double relative_error = 0;  ///< ||A - WH||_F / ||A||_F
+  /// What the stopping rule watches. Frobenius: sqrt(2 objective) / ||A||_F, i.e.
+  /// ||A - WH||_F / ||A||_F without penalties. KL: objective / Σ A.
+  double relative_error = 0;
+  double objective = 0;       ///< the loss plus penalties (see nmf/options.hpp)
   double seconds = 0;         ///< since the start of the loop (mean over ranks)
 };
 
@@ -36,7 +51,7 @@ struct SolveResult {
   StopReason reason = StopReason::MaxIterations;
   bool converged() const { return reason == StopReason::Converged; }
   std::vector<IterationRecord> history;  ///< iteration 0 is the starting point
-  double relative_error = 0;             ///< final, computed directly (not by the Gram trick)
+  double relative_error = 0;  ///< final, computed directly, without penalties (see relative_error)
   double flops_per_iteration = 0;        ///< summed over ranks
   double loop_seconds = 0;               ///< wall time of the iteration loop on this rank
   double compute_seconds = 0;            ///< of which outside collectives
@@ -62,8 +77,10 @@ SolveResult solve(const LocalBlock& A, Factors& factors, const SolverOptions& op
                   const InputStatistics& statistics, mpi::Communicator& comm,
                   const SolveResult& resumed = {}, const SolverHooks& hooks = {});
 
-/// ||A - WH||_F / ||A||_F computed directly from A, W and H (one pass over A, one allreduce).
+/// Computed directly from A, W and H (one pass over A, one allreduce): ||A - WH||_F / ||A||_F
+/// for the Frobenius loss, D(A || WH) / Σ A for KL.
 double relative_error(const LocalBlock& A, const Factors& factors,
-                      const InputStatistics& statistics, mpi::Communicator& comm);
+                      const InputStatistics& statistics, mpi::Communicator& comm,
+                      Loss loss = Loss::Frobenius);
 
 }  // namespace dnmf::nmf

@@ -2,7 +2,8 @@
 // One update rule, used for both factors. With factors stored one problem per column
 // (Wt: k x m, H: k x n), the W and H updates are the same operation:
 //
-//   X (k x N) <- improve  min_{X >= 0} ||A' - Xᵀ F||  given  G = F Fᵀ (k x k) and B = F A'ᵀ (k x N)
+//   X (k x N) <- improve  min_{X >= 0} ½||A' - Xᵀ F||² + l1 Σ X  given  G = F Fᵀ (k x k) and
+//   B = F A'ᵀ (k x N); an L2 penalty (l2/2)||X||² is already in G as G + l2 I.
 //
 // W update: X = Wt_b, G = H Hᵀ,   B = H A_bᵀ.      H update: X = H_C, G = Wᵀ W, B = (Wᵀ A)_C.
 // Every column of X is an independent problem, so rules can work on any block of columns.
@@ -17,15 +18,18 @@ namespace dnmf::nmf {
 class UpdateRule {
  public:
   virtual ~UpdateRule() = default;
-  virtual void update(Eigen::Ref<Matrix> X, const Matrix& G, Eigen::Ref<const Matrix> B) = 0;
+  virtual void update(Eigen::Ref<Matrix> X, const Matrix& G, Eigen::Ref<const Matrix> B,
+                      double l1) = 0;
   /// Approximate flops of one update of a k x N block, for the run report.
   virtual double flops(Index rank, Index columns) const = 0;
 };
 
-/// Lee & Seung (2001) multiplicative update: X <- X * B / (G X), zero denominators guarded.
+/// Lee & Seung (2001) multiplicative update: X <- X * B / (G X + l1), zero denominators guarded
+/// (L1 in the denominator keeps X >= 0, as scikit-learn does).
 class MultiplicativeUpdate final : public UpdateRule {
  public:
-  void update(Eigen::Ref<Matrix> X, const Matrix& G, Eigen::Ref<const Matrix> B) override;
+  void update(Eigen::Ref<Matrix> X, const Matrix& G, Eigen::Ref<const Matrix> B,
+              double l1) override;
   double flops(Index rank, Index columns) const override;
 
  private:
@@ -33,14 +37,22 @@ class MultiplicativeUpdate final : public UpdateRule {
 };
 
 /// HALS (Cichocki & Phan 2009; Gillis & Glineur 2012): one exact coordinate-descent sweep over
-/// the k rows of X, x_j <- max(0, x_j + (b_j - G_j. x) / G_jj), done column by column (each
+/// the k rows of X, x_j <- max(0, x_j + (b_j - l1 - G_j. x) / G_jj), done column by column (each
 /// column's sweep is independent, and the result equals the row-wise formulation).
 class HalsUpdate final : public UpdateRule {
  public:
-  void update(Eigen::Ref<Matrix> X, const Matrix& G, Eigen::Ref<const Matrix> B) override;
+  void update(Eigen::Ref<Matrix> X, const Matrix& G, Eigen::Ref<const Matrix> B,
+              double l1) override;
   double flops(Index rank, Index columns) const override;
 };
 
 std::unique_ptr<UpdateRule> make_update_rule(Algorithm algorithm);
+
+/// Lee & Seung (2001) multiplicative update for the generalized KL divergence, penalised as in
+/// scikit-learn: X <- X * B / (s 1ᵀ + l1 + l2 X), where B = F (A' ⊘ Xᵀ F)ᵀ is formed at A's
+/// nonzeros only and s (k) holds the row sums of the other factor F (the closed-form column
+/// sums of the all-ones part of the gradient).
+void kl_multiplicative_update(Eigen::Ref<Matrix> X, const Vector& sums, Eigen::Ref<const Matrix> B,
+                              const Penalty& penalty);
 
 }  // namespace dnmf::nmf

@@ -1,0 +1,230 @@
+#include "dnmf/io/sparse_input.hpp"
+
+#include <algorithm>
+#include <climits>
+#include <vector>
+
+#include "dnmf/core/error.hpp"
+
+namespace dnmf::io {
+namespace {
+
+// Stored values streamed per read when the wanted rows are not the compressed dimension.
+constexpr std::int64_t kChunk = std::int64_t{1} << 20;
+
+std::optional<DatasetInfo> child_dataset(const InputFile& file, const std::string& group,
+                                         const std::string& name) {
+  const std::string path = group + "/" + name;
+  if (file.is_group(path)) return std::nullopt;
+  try {
+    return file.dataset(path);
+  } catch (const InputError&) {
+    return std::nullopt;
+  }
+}
+
+std::vector<std::int64_t> shape_from(const InputFile& file, const std::string& group,
+                                     const char* attribute) {
+  std::vector<std::int64_t> shape;
+  if (const auto values = file.object_number_attribute(group, attribute)) {
+    for (const double v : *values) shape.push_back(static_cast<std::int64_t>(v));
+  } else if (const auto dataset = child_dataset(file, group, "shape")) {
+    shape = file.read_array<std::int64_t>(*dataset);
+  }
+  if (shape.size() != 2 || shape[0] < 0 || shape[1] < 0) {
+    throw InputError(where(file.path(), group) + ": sparse matrix group without a 2-entry shape (" +
+                     std::string(attribute) + " attribute or shape dataset)");
+  }
+  return shape;
+}
+
+[[noreturn]] void fail(const InputFile& file, const DatasetInfo& info, const std::string& problem) {
+  throw InputError(where(file.path(), info.path) + ": " + problem);
+}
+
+void check_indptr(const InputFile& file, const SparseLayout& layout,
+                  const std::vector<std::int64_t>& indptr, std::int64_t first_index,
+                  std::int64_t stored) {
+  const std::int64_t last_index = static_cast<std::int64_t>(layout.indptr.shape[0]) - 1;
+  if (first_index == 0 && indptr.front() != 0) {
+    fail(file, layout.indptr, "indptr must start at 0, found " + std::to_string(indptr.front()));
+  }
+  for (std::size_t i = 1; i < indptr.size(); ++i) {
+    if (indptr[i] < indptr[i - 1]) {
+      fail(file, layout.indptr, "indptr is not monotone at position " +
+                                    std::to_string(first_index + static_cast<std::int64_t>(i)));
+    }
+  }
+  const bool holds_end = first_index + static_cast<std::int64_t>(indptr.size()) - 1 == last_index;
+  if ((holds_end && indptr.back() != stored) || indptr.back() > stored || indptr.front() < 0) {
+    fail(file, layout.indptr, "indptr does not match the " + std::to_string(stored) +
+                                  " stored values (it reaches " + std::to_string(indptr.back()) + ")");
+  }
+}
+
+[[noreturn]] void index_out_of_range(const InputFile& file, const SparseLayout& layout,
+                                     std::int64_t position, std::int64_t index,
+                                     std::int64_t limit) {
+  fail(file, layout.indices, "index " + std::to_string(index) + " at position " +
+                                 std::to_string(position) + " is out of range [0, " +
+                                 std::to_string(limit) + ")");
+}
+
+SparseRowMatrix csr_from_slice(const InputFile& file, const SparseLayout& layout,
+                               std::int64_t row_begin, std::int64_t row_count,
+                               std::int64_t minor, std::int64_t stored) {
+  std::vector<std::int64_t> indptr(static_cast<std::size_t>(row_count + 1));
+  file.read_range(layout.indptr, row_begin, row_count + 1, indptr.data());
+  check_indptr(file, layout, indptr, row_begin, stored);
+  const std::int64_t first = indptr.front();
+  const std::int64_t count = indptr.back() - first;
+  if (count > INT_MAX || minor > INT_MAX) {
+    fail(file, layout.data, "a rank's block holds more than 2^31 - 1 nonzeros; use more ranks");
+  }
+  SparseRowMatrix block(static_cast<Index>(row_count), static_cast<Index>(minor));
+  block.resizeNonZeros(static_cast<Index>(count));
+  std::vector<std::int64_t> indices(static_cast<std::size_t>(count));
+  file.read_range(layout.indices, first, count, indices.data());
+  file.read_range(layout.data, first, count, block.valuePtr());
+  for (std::int64_t p = 0; p < count; ++p) {
+    const std::int64_t index = indices[static_cast<std::size_t>(p)];
+    if (index < 0 || index >= minor) index_out_of_range(file, layout, first + p, index, minor);
+    block.innerIndexPtr()[p] = static_cast<int>(index);
+  }
+  for (std::int64_t i = 0; i <= row_count; ++i) {
+    block.outerIndexPtr()[i] = static_cast<int>(indptr[static_cast<std::size_t>(i)] - first);
+  }
+  return block;
+}
+
+SparseRowMatrix csr_by_filtering(const InputFile& file, const SparseLayout& layout,
+                                 std::int64_t row_begin, std::int64_t row_count,
+                                 std::int64_t major, std::int64_t minor, std::int64_t stored) {
+  std::vector<std::int64_t> indptr(static_cast<std::size_t>(major + 1));
+  file.read_range(layout.indptr, 0, major + 1, indptr.data());
+  check_indptr(file, layout, indptr, 0, stored);
+  struct Entry {
+    int row;
+    int col;
+    double value;
+  };
+  std::vector<Entry> kept;
+  std::vector<std::int64_t> indices;
+  std::vector<double> values;
+  std::int64_t column = 0;
+  for (std::int64_t first = 0; first < stored; first += kChunk) {
+    const std::int64_t count = std::min(kChunk, stored - first);
+    indices.resize(static_cast<std::size_t>(count));
+    values.resize(static_cast<std::size_t>(count));
+    file.read_range(layout.indices, first, count, indices.data());
+    file.read_range(layout.data, first, count, values.data());
+    for (std::int64_t p = 0; p < count; ++p) {
+      while (indptr[static_cast<std::size_t>(column + 1)] <= first + p) ++column;
+      const std::int64_t row = indices[static_cast<std::size_t>(p)];
+      if (row < 0 || row >= minor) index_out_of_range(file, layout, first + p, row, minor);
+      if (row >= row_begin && row < row_begin + row_count) {
+        kept.push_back({static_cast<int>(row - row_begin), static_cast<int>(column),
+                        values[static_cast<std::size_t>(p)]});
+      }
+    }
+  }
+  if (static_cast<std::int64_t>(kept.size()) > INT_MAX || major > INT_MAX) {
+    fail(file, layout.data, "a rank's block holds more than 2^31 - 1 nonzeros; use more ranks");
+  }
+  // Counting sort by row; entries of a row stay in column order (columns were visited in order).
+  SparseRowMatrix block(static_cast<Index>(row_count), static_cast<Index>(major));
+  block.resizeNonZeros(static_cast<Index>(kept.size()));
+  int* starts = block.outerIndexPtr();
+  std::fill(starts, starts + row_count + 1, 0);
+  for (const Entry& e : kept) ++starts[e.row + 1];
+  for (std::int64_t i = 0; i < row_count; ++i) starts[i + 1] += starts[i];
+  std::vector<int> next(starts, starts + row_count);
+  for (const Entry& e : kept) {
+    const int position = next[static_cast<std::size_t>(e.row)]++;
+    block.innerIndexPtr()[position] = e.col;
+    block.valuePtr()[position] = e.value;
+  }
+  return block;
+}
+
+}  // namespace
+
+std::optional<SparseLayout> find_sparse(const InputFile& file, const std::string& path) {
+  const std::string group = path.empty() || path[0] != '/' ? "/" + path : path;
+  if (!file.is_group(group)) return std::nullopt;
+  const auto data = child_dataset(file, group, "data");
+  const auto indices = child_dataset(file, group, "indices");
+  const auto indptr = child_dataset(file, group, "indptr");
+  if (!data || !indices || !indptr) return std::nullopt;
+  SparseLayout layout;
+  layout.group = group;
+  layout.data = *data;
+  layout.indices = *indices;
+  layout.indptr = *indptr;
+  std::vector<std::int64_t> shape;
+  const auto encoding = file.object_string_attribute(group, "encoding-type");
+  const auto legacy = file.object_string_attribute(group, "h5sparse_format");
+  if (encoding && (*encoding == "csr_matrix" || *encoding == "csc_matrix")) {
+    layout.format = "AnnData " + *encoding;
+    layout.compressed_rows = *encoding == "csr_matrix";
+    shape = shape_from(file, group, "shape");
+  } else if (legacy && (*legacy == "csr" || *legacy == "csc")) {
+    layout.format = "AnnData (legacy h5sparse) " + *legacy;
+    layout.compressed_rows = *legacy == "csr";
+    shape = shape_from(file, group, "h5sparse_shape");
+  } else if (child_dataset(file, group, "barcodes")) {
+    // Cell Ranger: CSC of features x barcodes, i.e. CSR of barcodes x features.
+    layout.format = "10x Genomics (barcodes x features)";
+    shape = shape_from(file, group, "shape");
+    std::swap(shape[0], shape[1]);
+  } else {
+    layout.format = "generic CSR group";
+    shape = shape_from(file, group, "shape");
+  }
+  layout.rows = shape[0];
+  layout.cols = shape[1];
+  return layout;
+}
+
+std::vector<SparseLayout> find_sparse_groups(const InputFile& file) {
+  std::vector<SparseLayout> groups;
+  const std::string suffix = "/indptr";
+  for (const DatasetInfo& info : file.datasets()) {
+    if (info.path.size() <= suffix.size() ||
+        info.path.compare(info.path.size() - suffix.size(), suffix.size(), suffix) != 0) {
+      continue;
+    }
+    const std::string group = info.path.substr(0, info.path.size() - suffix.size());
+    if (auto layout = find_sparse(file, group.empty() ? "/" : group)) groups.push_back(*layout);
+  }
+  return groups;
+}
+
+SparseRowMatrix read_sparse_rows(const InputFile& file, const SparseLayout& layout,
+                                 bool transpose, std::int64_t row_begin, std::int64_t row_count) {
+  const std::int64_t major = layout.compressed_rows ? layout.rows : layout.cols;
+  const std::int64_t minor = layout.compressed_rows ? layout.cols : layout.rows;
+  for (const DatasetInfo* info : {&layout.data, &layout.indices, &layout.indptr}) {
+    if (info->shape.size() != 1 || !info->numeric) {
+      fail(file, *info, "expected a 1-D numeric dataset, found " + shape_text(info->shape) + " " +
+                            info->type);
+    }
+  }
+  const std::int64_t stored = static_cast<std::int64_t>(layout.data.shape[0]);
+  if (static_cast<std::int64_t>(layout.indices.shape[0]) != stored) {
+    fail(file, layout.indices, "holds " + std::to_string(layout.indices.shape[0]) +
+                                   " indices for " + std::to_string(stored) + " values");
+  }
+  if (static_cast<std::int64_t>(layout.indptr.shape[0]) != major + 1) {
+    fail(file, layout.indptr, "has " + std::to_string(layout.indptr.shape[0]) +
+                                  " entries, but the shape " + std::to_string(layout.rows) + "x" +
+                                  std::to_string(layout.cols) + " needs " +
+                                  std::to_string(major + 1));
+  }
+  if (layout.compressed_rows != transpose) {
+    return csr_from_slice(file, layout, row_begin, row_count, minor, stored);
+  }
+  return csr_by_filtering(file, layout, row_begin, row_count, major, minor, stored);
+}
+
+}  // namespace dnmf::io
