@@ -318,8 +318,11 @@ int run_train(const Invocation& invocation, mpi::Communicator& comm) {
   }
   write_model(options->output, model, network, *optimizer, invocation, options->data, comm);
   if (comm.is_root() && !options->quiet) {
-    std::printf("wrote %s (%ld epochs, %ld steps)\n", options->output.c_str(),
-                static_cast<long>(progress.epoch), static_cast<long>(progress.step));
+    std::printf("wrote %s (%ld epochs, %ld steps; rank 0 spent %.2f s in collectives, %.1f MB "
+                "sent)\n",
+                options->output.c_str(), static_cast<long>(progress.epoch),
+                static_cast<long>(progress.step), comm.seconds_in_collectives(),
+                static_cast<double>(comm.bytes_in_collectives()) / 1e6);
   }
   return 0;
 }

@@ -17,7 +17,10 @@ constexpr std::pair<Shuffle, const char*> kShuffleNames[] = {{Shuffle::Global, "
 }  // namespace
 
 std::string shuffle_name(Shuffle shuffle) {
-  return shuffle == Shuffle::Global ? "global" : "local";
+  for (const auto& [value, name] : kShuffleNames) {
+    if (value == shuffle) return name;
+  }
+  throw InputError("unknown shuffle");
 }
 
 Shuffle shuffle_from_name(const std::string& name) {
