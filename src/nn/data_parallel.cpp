@@ -33,8 +33,7 @@ void DataParallelTrainer<Scalar>::freeze(const std::string& name) {
 
 template <typename Scalar>
 LossResult<Scalar> DataParallelTrainer<Scalar>::step(
-    BatchView<Scalar> images, const Eigen::Ref<const Eigen::VectorXi>& labels,
-    Index global_batch) {
+    BatchView<Scalar> images, const Eigen::Ref<const Eigen::VectorXi>& labels, Index global_batch) {
   network_.zero_gradients();
   LossResult<Scalar> result;
   if (images.cols() > 0) {
@@ -55,7 +54,8 @@ LossResult<Scalar> DataParallelTrainer<Scalar>::evaluate(
   for (Index first = 0; first < images.cols(); first += max_local_batch_) {
     const Index count = std::min(max_local_batch_, images.cols() - first);
     const BatchView<Scalar> chunk(images.data() + first * images.rows(), images.rows(), count);
-    const LossResult<Scalar> part = loss_.evaluate(network_.forward(chunk), labels.segment(first, count));
+    const LossResult<Scalar> part =
+        loss_.evaluate(network_.forward(chunk), labels.segment(first, count));
     total.loss_sum += part.loss_sum;
     total.correct += part.correct;
   }

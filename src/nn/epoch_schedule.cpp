@@ -30,8 +30,8 @@ Shuffle shuffle_from_name(const std::string& name) {
   throw InputError("expected a shuffle among global, local, got '" + name + "'");
 }
 
-EpochSchedule::EpochSchedule(Index samples, Index batch_size, int ranks, int rank,
-                             Shuffle shuffle, std::uint64_t seed)
+EpochSchedule::EpochSchedule(Index samples, Index batch_size, int ranks, int rank, Shuffle shuffle,
+                             std::uint64_t seed)
     : samples_(samples),
       batch_size_(batch_size),
       ranks_(ranks),
@@ -64,7 +64,8 @@ EpochSchedule::EpochSchedule(Index samples, Index batch_size, int ranks, int ran
   for (Index step = 0; step < steps; ++step) {
     Index count = 0;
     for (int r = 0; r < ranks; ++r) {
-      const Index taken = std::clamp<Index>(shards.size(r) - step * shares.size(r), 0, shares.size(r));
+      const Index taken =
+          std::clamp<Index>(shards.size(r) - step * shares.size(r), 0, shares.size(r));
       count += taken;
       if (r == rank) local_begin_.push_back(local_begin_.back() + taken);
     }

@@ -49,4 +49,3 @@ int posix_memalign(void** pointer, std::size_t alignment, std::size_t size) noex
   return *pointer == nullptr ? 12 /* ENOMEM */ : 0;
 }
 }
-

@@ -20,7 +20,7 @@
 namespace dnmf::nn {
 namespace {
 
-constexpr Index kSamples = 45;   // 20 steps of 7 take 3 epochs + 5 steps, last batch of 3
+constexpr Index kSamples = 45;  // 20 steps of 7 take 3 epochs + 5 steps, last batch of 3
 constexpr Index kBatch = 7;
 constexpr int kSteps = 20;
 

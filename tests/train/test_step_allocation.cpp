@@ -35,8 +35,7 @@ TEST(DataParallelStep, AllocatesNothing) {
   const Matrix<float> images = Matrix<float>::Constant(options.input.size(), kLocalBatch, 0.5f);
   const Eigen::VectorXi labels = Eigen::VectorXi::Zero(kLocalBatch);
   const auto step = [&](Index batch) {
-    trainer.step(BatchView<float>(images.data(), images.rows(), batch), labels.head(batch),
-                 batch);
+    trainer.step(BatchView<float>(images.data(), images.rows(), batch), labels.head(batch), batch);
   };
   step(kLocalBatch);  // BLAS and MPI may set up their own buffers on their first calls
   step(3);

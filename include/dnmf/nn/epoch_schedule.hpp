@@ -53,8 +53,8 @@ class EpochSchedule {
 
  private:
   /// A permutation of [first, first + count) from (seed, epoch, stream).
-  std::vector<std::int64_t> permutation(std::int64_t first, std::int64_t count,
-                                        std::int64_t epoch, std::uint64_t stream) const;
+  std::vector<std::int64_t> permutation(std::int64_t first, std::int64_t count, std::int64_t epoch,
+                                        std::uint64_t stream) const;
 
   Index samples_;
   Index batch_size_;
