@@ -2,6 +2,7 @@
 
 #include <Eigen/Dense>
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <random>
 #include <vector>
@@ -113,6 +114,49 @@ void anls_iteration(const Matrix& A, Matrix& W, Matrix& H) {
     W.row(i) = transpose(nnls_brute_force(Ht, transpose(A.row(i))));
   }
   for (Index c = 0; c < H.cols(); ++c) H.col(c) = nnls_brute_force(W, A.col(c));
+}
+
+}  // namespace naive
+
+namespace naive {
+
+double kl_divergence(const Matrix& A, const Matrix& W, const Matrix& H) {
+  const Matrix WH = multiply(W, H);
+  double total = 0;
+  for (Index i = 0; i < A.rows(); ++i)
+    for (Index j = 0; j < A.cols(); ++j) {
+      if (A(i, j) > 0) total += A(i, j) * std::log(A(i, j) / WH(i, j));
+      total += WH(i, j) - A(i, j);
+    }
+  return total;
+}
+
+void kl_mu_iteration(const Matrix& A, Matrix& W, Matrix& H) {
+  // Lee & Seung (2001), eq. (5): W_ia <- W_ia Σ_j H_aj A_ij/(WH)_ij / Σ_j H_aj, then H likewise.
+  Matrix WH = multiply(W, H);
+  Matrix W_new = W;
+  for (Index i = 0; i < W.rows(); ++i)
+    for (Index a = 0; a < W.cols(); ++a) {
+      double numerator = 0, denominator = 0;
+      for (Index j = 0; j < A.cols(); ++j) {
+        if (A(i, j) > 0) numerator += H(a, j) * A(i, j) / WH(i, j);  // 0 / 0 counts as 0
+        denominator += H(a, j);
+      }
+      W_new(i, a) = W(i, a) * numerator / denominator;
+    }
+  W = W_new;
+  WH = multiply(W, H);
+  Matrix H_new = H;
+  for (Index a = 0; a < H.rows(); ++a)
+    for (Index j = 0; j < H.cols(); ++j) {
+      double numerator = 0, denominator = 0;
+      for (Index i = 0; i < A.rows(); ++i) {
+        if (A(i, j) > 0) numerator += W(i, a) * A(i, j) / WH(i, j);
+        denominator += W(i, a);
+      }
+      H_new(a, j) = H(a, j) * numerator / denominator;
+    }
+  H = H_new;
 }
 
 }  // namespace naive

@@ -26,6 +26,12 @@ void hals_iteration(const Matrix& A, Matrix& W, Matrix& H);
 /// One ANLS iteration with every NNLS solved by brute force over all 2^k supports.
 void anls_iteration(const Matrix& A, Matrix& W, Matrix& H);
 
+/// The generalized KL divergence Σ A log(A / WH) - A + WH (0 log 0 = 0), by explicit loops.
+double kl_divergence(const Matrix& A, const Matrix& W, const Matrix& H);
+
+/// One Lee-Seung KL iteration (W then H), by explicit loops over the dense A.
+void kl_mu_iteration(const Matrix& A, Matrix& W, Matrix& H);
+
 /// argmin_{x >= 0} ||a - F x||_2 by enumerating every support (k <= ~10).
 Matrix nnls_brute_force(const Matrix& F, const Matrix& a);
 

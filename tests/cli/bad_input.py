@@ -10,6 +10,7 @@ import tempfile
 
 import h5py
 import numpy as np
+import scipy.sparse as sp
 
 from common import run
 
@@ -25,6 +26,40 @@ def write(path, datasets):
         for name, data in datasets.items():
             f.create_dataset(name, data=data)
     return path
+
+
+SPARSE_CASES = ("indptr_not_monotone", "index_out_of_range", "sparse_negative_value",
+                "sparse_nan_value", "shape_disagrees_with_indptr")
+
+
+def bad_sparse_file(case, d):
+    """An AnnData CSR group /X with one defect; returns (path, substrings of the message)."""
+    a = (matrix(37, 23) * 9 * (matrix(37, 23, seed=1) < 0.3)).round()
+    m = sp.csr_matrix(a)
+    data, indices, indptr, shape = m.data.copy(), m.indices.copy(), m.indptr.copy(), list(a.shape)
+    expect = []
+    if case == "indptr_not_monotone":
+        indptr[20], indptr[21] = indptr[21] + 1, indptr[20]
+        expect = ["/X/indptr", "not monotone"]
+    elif case == "index_out_of_range":
+        indices[len(indices) // 2] = 23
+        expect = ["/X/indices", "out of range"]
+    elif case == "sparse_negative_value":
+        data[5] = -2
+        expect = ["/X", "negative value"]
+    elif case == "sparse_nan_value":
+        data[-3] = np.nan
+        expect = ["/X", "NaN or Inf"]
+    elif case == "shape_disagrees_with_indptr":
+        shape = [shape[0] + 2, shape[1]]
+        expect = ["/X/indptr", "needs 40"]
+    path = os.path.join(d, "bad.h5ad")
+    with h5py.File(path, "w") as f:
+        g = f.create_group("X")
+        g.attrs["encoding-type"] = "csr_matrix"
+        g.attrs["shape"] = np.array(shape)
+        g["data"], g["indices"], g["indptr"] = data, indices, indptr
+    return path, [path] + expect
 
 
 def case_setup(case, d):
@@ -104,6 +139,9 @@ def case_setup(case, d):
     if case == "ambiguous_dataset":
         path = write(os.path.join(d, "two.h5"), {"/A": matrix(), "/B": matrix(seed=1)})
         return base + ["--input", path], 1, [path, "several 2-D numeric datasets", "/A", "/B"], None, None
+    if case in SPARSE_CASES:
+        path, expected = bad_sparse_file(case, d)
+        return base + ["--input", path], 1, expected, None, None
     raise SystemExit(f"unknown case {case}")
 
 

@@ -1,0 +1,156 @@
+// Sparse blocks, the KL loss and the penalties, at any rank count: a sparse block and a dense
+// block of the same matrix give the same factors (both losses); KL agrees with the naive
+// Lee-Seung iteration and never increases its objective; L1 makes factors sparser as it grows;
+// L2 shrinks them.
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "dnmf/mpi/partition.hpp"
+#include "naive_nmf.hpp"
+#include "solver_fixture.hpp"
+
+namespace {
+
+using dnmf::Index;
+using dnmf::Matrix;
+using dnmf::nmf::Algorithm;
+using dnmf::nmf::Loss;
+using testing_support::relative_difference;
+
+/// A 41 x 19 count-like matrix with about 70% zeros (some rows entirely zero).
+Matrix sparse_counts() {
+  Matrix A = naive::random_matrix(41, 19, 11);
+  for (Index i = 0; i < A.rows(); ++i)
+    for (Index j = 0; j < A.cols(); ++j) A(i, j) = A(i, j) < 0.7 ? 0.0 : std::floor(10 * A(i, j));
+  A.row(5).setZero();
+  return A;
+}
+
+struct Fit {
+  dnmf::nmf::Factors factors;
+  dnmf::nmf::SolveResult result;
+  Index row_begin = 0;
+};
+
+/// This rank's rows of A as a dense or a sparse block, solved on MPI_COMM_WORLD.
+Fit fit(const Matrix& A, bool sparse, dnmf::nmf::SolverOptions options) {
+  dnmf::mpi::Communicator world = dnmf::mpi::Communicator::world();
+  const dnmf::mpi::BlockPartition rows(A.rows(), world.size());
+  Fit out;
+  out.row_begin = rows.begin(world.rank());
+  const dnmf::RowMatrix mine = A.middleRows(out.row_begin, rows.size(world.rank()));
+  std::unique_ptr<dnmf::nmf::LocalBlock> block;
+  if (sparse) {
+    block = std::make_unique<dnmf::nmf::SparseBlock>(mine.sparseView());
+  } else {
+    block = std::make_unique<dnmf::nmf::DenseBlock>(mine);
+  }
+  const auto statistics = dnmf::nmf::input_statistics(*block, world);
+  out.factors = dnmf::nmf::random_factors(options.rank, block->rows(), out.row_begin, A.cols(),
+                                          statistics.mean(), 3);
+  out.result = dnmf::nmf::solve(*block, out.factors, options, statistics, world);
+  return out;
+}
+
+dnmf::nmf::SolverOptions fixed_iterations(Algorithm algorithm, Loss loss, int iterations) {
+  dnmf::nmf::SolverOptions options;
+  options.algorithm = algorithm;
+  options.loss = loss;
+  options.rank = 4;
+  options.stop.max_iterations = iterations;
+  options.stop.window = iterations + 1;
+  return options;
+}
+
+TEST(Sparse, SameFactorsAsDense) {
+  const Matrix A = sparse_counts();
+  for (const auto& [algorithm, loss] : {std::pair{Algorithm::Mu, Loss::Frobenius},
+                                        std::pair{Algorithm::Hals, Loss::Frobenius},
+                                        std::pair{Algorithm::Bpp, Loss::Frobenius},
+                                        std::pair{Algorithm::Mu, Loss::KullbackLeibler}}) {
+    const auto options = fixed_iterations(algorithm, loss, 25);
+    const Fit dense = fit(A, false, options);
+    const Fit sparse = fit(A, true, options);
+    const std::string what = to_string(algorithm) + " " + to_string(loss);
+    EXPECT_LT(relative_difference(sparse.factors.H, dense.factors.H), 1e-10) << what;
+    if (dense.factors.Wt.size() > 0) {
+      EXPECT_LT(relative_difference(sparse.factors.Wt, dense.factors.Wt), 1e-10) << what;
+    }
+    EXPECT_NEAR(sparse.result.relative_error, dense.result.relative_error,
+                1e-10 * dense.result.relative_error) << what;
+  }
+}
+
+TEST(Kl, AgreesWithNaiveLeeSeungAndNeverIncreases) {
+  const Matrix A = sparse_counts();
+  const auto options = fixed_iterations(Algorithm::Mu, Loss::KullbackLeibler, 15);
+  const Fit run = fit(A, true, options);
+
+  // The same start on one process, by the naive loops.
+  dnmf::mpi::Communicator self = dnmf::mpi::Communicator::self();
+  const dnmf::nmf::DenseBlock whole{dnmf::RowMatrix(A)};
+  const auto statistics = dnmf::nmf::input_statistics(whole, self);
+  const auto start = dnmf::nmf::random_factors(4, A.rows(), 0, A.cols(), statistics.mean(), 3);
+  Matrix W = start.Wt.transpose();
+  Matrix H = start.H;
+  for (int t = 0; t < 15; ++t) {
+    naive::kl_mu_iteration(A, W, H);
+    const double expected = naive::kl_divergence(A, W, H);
+    EXPECT_NEAR(run.result.history[static_cast<std::size_t>(t)].objective, expected, 1e-10 * expected)
+        << "iteration " << t + 1;
+  }
+  EXPECT_LT(relative_difference(run.factors.H, H), 1e-10);
+  const Index rows = run.factors.Wt.cols();
+  if (rows > 0) {
+    EXPECT_LT(relative_difference(run.factors.Wt, W.middleRows(run.row_begin, rows).transpose()), 1e-10);
+  }
+  EXPECT_NEAR(run.result.relative_error * statistics.sum, naive::kl_divergence(A, W, H),
+              1e-10 * naive::kl_divergence(A, W, H));
+
+  const auto long_run = fit(A, true, fixed_iterations(Algorithm::Mu, Loss::KullbackLeibler, 200));
+  const auto& history = long_run.result.history;
+  for (std::size_t t = 1; t < history.size(); ++t) {
+    EXPECT_LE(history[t].objective, history[t - 1].objective * (1 + 1e-12)) << "iteration " << t + 1;
+  }
+}
+
+double zero_fraction(const Fit& run) {
+  dnmf::mpi::Communicator world = dnmf::mpi::Communicator::world();
+  double counts[2] = {static_cast<double>((run.factors.Wt.array() == 0).count()),
+                      static_cast<double>(run.factors.Wt.size())};
+  world.allreduce_sum(counts, 2);
+  const double h_zeros = static_cast<double>((run.factors.H.array() == 0).count());
+  return (counts[0] + h_zeros) / (counts[1] + static_cast<double>(run.factors.H.size()));
+}
+
+TEST(Penalties, L1SparsifiesMonotonicallyAndL2Shrinks) {
+  const Matrix A = sparse_counts();
+  for (const Algorithm algorithm : {Algorithm::Hals, Algorithm::Bpp}) {
+    double previous = -1;
+    for (const double l1 : {0.0, 5.0, 20.0, 80.0}) {
+      auto options = fixed_iterations(algorithm, Loss::Frobenius, 60);
+      options.w_penalty.l1 = options.h_penalty.l1 = l1;
+      const double zeros = zero_fraction(fit(A, true, options));
+      EXPECT_GE(zeros, previous) << to_string(algorithm) << " l1 " << l1;
+      previous = zeros;
+    }
+    EXPECT_GT(previous, 0.5) << to_string(algorithm) << ": a strong L1 leaves most entries zero";
+  }
+  for (const Loss loss : {Loss::Frobenius, Loss::KullbackLeibler}) {
+    auto options = fixed_iterations(Algorithm::Mu, loss, 60);
+    const Fit plain = fit(A, true, options);
+    options.w_penalty.l2 = options.h_penalty.l2 = 20.0;
+    const Fit ridge = fit(A, true, options);
+    EXPECT_LT(ridge.factors.H.norm(), 0.9 * plain.factors.H.norm()) << to_string(loss);
+    // The objective reported includes the penalties: check it against a direct evaluation.
+    dnmf::mpi::Communicator world = dnmf::mpi::Communicator::world();
+    double w_squares = ridge.factors.Wt.squaredNorm();
+    world.allreduce_sum(&w_squares, 1);
+    EXPECT_GT(ridge.result.history.back().objective,
+              10.0 * (w_squares + ridge.factors.H.squaredNorm()) * (1 - 1e-12)) << to_string(loss);
+  }
+}
+
+}  // namespace
