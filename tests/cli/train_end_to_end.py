@@ -138,6 +138,10 @@ def known_weights(dnmf, d):
     for ranks in (1, 3):
         out = run_ok(dnmf, ranks, ["evaluate", "--model", model, "--data", data])
         check(out.startswith("accuracy 0.7000 (7 of 10 images"), f"evaluate at {ranks} ranks: accuracy 0.7")
+        logits = x / (1 + eps)
+        loss = np.mean(np.log(np.exp(logits).sum(axis=1)) - logits[np.arange(10), labels])
+        printed = float(re.search(r"^loss ([0-9.]+)", out, re.M).group(1))
+        check(abs(printed - loss) < 1e-5, f"evaluate at {ranks} ranks: mean cross-entropy {printed} = {loss:.6f}")
         rows = [list(map(int, line.split()[1:])) for line in out.splitlines()[4:8]]
         check(rows == confusion.tolist(), f"evaluate at {ranks} ranks: confusion matrix")
         output = os.path.join(d, f"predictions{ranks}.h5")
