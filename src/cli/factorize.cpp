@@ -32,8 +32,7 @@ struct FactorizeOptions {
   std::string output;
   std::string report;
   std::string init;
-  std::string checkpoint;
-  int checkpoint_every = 0;
+  CheckpointOptions checkpoint;
   std::string resume;
   bool force = false;
   bool transpose = false;
@@ -69,12 +68,9 @@ std::optional<FactorizeOptions> parse(const Invocation& invocation, mpi::Communi
       ("output,o", po::value<std::string>()->required(), "HDF5 file to write W, H and provenance to")
       ("force,f", po::bool_switch(), "overwrite the output (and report) if they exist")
       ("report", po::value<std::string>()->default_value(""), "also write a JSON run report here")
-      ("checkpoint", po::value<std::string>()->default_value(""),
-       "write W, H and the run so far here (atomically) every --checkpoint-every iterations and "
-       "when SIGTERM or SIGUSR1 arrives; the run then exits with code 75")
-      ("checkpoint-every", po::value<int>()->default_value(0), "iterations between checkpoints; 0: only on a signal")
       ("resume", po::value<std::string>()->default_value(""),
        "continue the run recorded in a checkpoint (or output) file exactly where it stopped");
+  add_checkpoint_options(options, "iterations");
   add_progress_options(options);
   const auto values = parse_options(kUsage, options, {}, invocation, comm);
   if (!values) return std::nullopt;
@@ -87,13 +83,8 @@ std::optional<FactorizeOptions> parse(const Invocation& invocation, mpi::Communi
   parsed.init = v["init"].as<std::string>();
   parsed.force = v["force"].as<bool>();
   parsed.transpose = v["transpose"].as<bool>();
-  parsed.checkpoint = v["checkpoint"].as<std::string>();
-  parsed.checkpoint_every = v["checkpoint-every"].as<int>();
+  parsed.checkpoint = checkpoint_options(v);
   parsed.resume = v["resume"].as<std::string>();
-  if (parsed.checkpoint_every < 0) throw UsageError("--checkpoint-every must be >= 0");
-  if (parsed.checkpoint_every > 0 && parsed.checkpoint.empty()) {
-    throw UsageError("--checkpoint-every needs --checkpoint FILE");
-  }
   if (!parsed.resume.empty() && !v["init"].defaulted()) {
     throw UsageError("--resume and --init both say where to start; give one");
   }
@@ -285,7 +276,7 @@ int run_factorize(const Invocation& invocation, mpi::Communicator& comm) {
   io::check_output_path(options->output, options->force, comm);
   if (!options->report.empty()) io::check_output_path(options->report, options->force, comm);
   // A checkpoint is overwritten as the run goes: it may exist (it is what --resume reads).
-  if (!options->checkpoint.empty()) io::check_output_path(options->checkpoint, true, comm);
+  if (!options->checkpoint.path.empty()) io::check_output_path(options->checkpoint.path, true, comm);
 
   PhaseSeconds phases;
   Stopwatch phase;
@@ -314,10 +305,10 @@ int run_factorize(const Invocation& invocation, mpi::Communicator& comm) {
     std::snprintf(status, sizeof status, "rel.err %.6f", record.relative_error);
     printer.update(record.iteration, record.seconds, status);
   };
-  if (!options->checkpoint.empty()) {
-    hooks.checkpoint_every = options->checkpoint_every;
+  if (!options->checkpoint.path.empty()) {
+    hooks.checkpoint_every = options->checkpoint.every;
     hooks.checkpoint = [&](const nmf::Factors& current, const nmf::SolveResult& so_far) {
-      write_factors(options->checkpoint, true, *options, invocation, input, current, so_far,
+      write_factors(options->checkpoint.path, true, *options, invocation, input, current, so_far,
                     comm.max(wall.seconds()), comm);
     };
   }
@@ -327,11 +318,11 @@ int run_factorize(const Invocation& invocation, mpi::Communicator& comm) {
   phases.compute = result.compute_seconds;
   phases.communicate = result.communicate_seconds;
 
-  if (result.reason == nmf::StopReason::Signal && !options->checkpoint.empty()) {
+  if (result.reason == nmf::StopReason::Signal && !options->checkpoint.path.empty()) {
     if (comm.is_root()) {
       std::fprintf(stderr, "dnmf: stopped by signal %d after iteration %d; checkpoint in %s, "
                    "continue with --resume %s\n", stop_signal(), result.iterations,
-                   options->checkpoint.c_str(), options->checkpoint.c_str());
+                   options->checkpoint.path.c_str(), options->checkpoint.path.c_str());
     }
     return kExitStoppedBySignal;
   }

@@ -43,6 +43,25 @@ ProgressMode progress_mode(const po::variables_map& values) {
   return parse_progress_mode(values["progress"].as<std::string>());
 }
 
+void add_checkpoint_options(po::options_description& options, const std::string& unit) {
+  options.add_options()
+      ("checkpoint", po::value<std::string>()->default_value(""),
+       ("write everything needed to continue exactly here (atomically) every --checkpoint-every " +
+        unit + " and when SIGTERM or SIGUSR1 arrives; the run then exits with code 75").c_str())
+      ("checkpoint-every", po::value<int>()->default_value(0),
+       (unit + " between checkpoints; 0: only on a signal").c_str());
+}
+
+CheckpointOptions checkpoint_options(const po::variables_map& values) {
+  CheckpointOptions checkpoint{values["checkpoint"].as<std::string>(),
+                               values["checkpoint-every"].as<int>()};
+  if (checkpoint.every < 0) throw UsageError("--checkpoint-every must be >= 0");
+  if (checkpoint.every > 0 && checkpoint.path.empty()) {
+    throw UsageError("--checkpoint-every needs --checkpoint FILE");
+  }
+  return checkpoint;
+}
+
 std::uint64_t non_negative(const po::variables_map& values, const std::string& name) {
   const std::int64_t value = values[name].as<std::int64_t>();
   if (value < 0) throw UsageError("--" + name + " must be >= 0, got " + std::to_string(value));

@@ -25,6 +25,14 @@ std::optional<po::variables_map> parse_options(const std::string& usage,
 void add_progress_options(po::options_description& options);
 ProgressMode progress_mode(const po::variables_map& values);
 
+/// --checkpoint FILE and --checkpoint-every N (`unit`: "iterations", "steps").
+struct CheckpointOptions {
+  std::string path;  ///< empty: no checkpoints
+  int every = 0;     ///< 0: only when a stop signal arrives
+};
+void add_checkpoint_options(po::options_description& options, const std::string& unit);
+CheckpointOptions checkpoint_options(const po::variables_map& values);
+
 /// A value that must be >= 0, given as a signed integer so "-1" is an error, not 2^64 - 1.
 std::uint64_t non_negative(const po::variables_map& values, const std::string& name);
 

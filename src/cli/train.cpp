@@ -10,6 +10,7 @@
 #include "cli/model_file.hpp"
 #include "cli/options.hpp"
 #include "dnmf/core/error.hpp"
+#include "dnmf/core/stop_request.hpp"
 #include "dnmf/core/stopwatch.hpp"
 #include "dnmf/io/output_file.hpp"
 #include "dnmf/mpi/agree.hpp"
@@ -36,6 +37,7 @@ struct TrainOptions {
   std::string data;
   std::string output;
   std::string resume;
+  CheckpointOptions checkpoint;
   bool force = false;
   std::int64_t epochs = 5;
   bool nmf_rank_given = false;
@@ -77,6 +79,7 @@ std::optional<TrainOptions> parse(const Invocation& invocation, mpi::Communicato
       ("resume", po::value<std::string>()->default_value(""), "continue training this model file")
       ("output,o", po::value<std::string>()->required(), "model file to write")
       ("force,f", po::bool_switch(), "overwrite the output if it exists");
+  add_checkpoint_options(options, "steps");
   add_progress_options(options);
   const auto values = parse_options(kUsage, options, {}, invocation, comm);
   if (!values) return std::nullopt;
@@ -85,6 +88,7 @@ std::optional<TrainOptions> parse(const Invocation& invocation, mpi::Communicato
   parsed.data = v["data"].as<std::string>();
   parsed.output = v["output"].as<std::string>();
   parsed.resume = v["resume"].as<std::string>();
+  parsed.checkpoint = checkpoint_options(v);
   parsed.force = v["force"].as<bool>();
   parsed.epochs = static_cast<std::int64_t>(non_negative(v, "epochs"));
   parsed.progress = progress_mode(v);
@@ -222,6 +226,8 @@ int run_train(const Invocation& invocation, mpi::Communicator& comm) {
   mpi::agree(comm, [&] { options = parse(invocation, comm); });
   if (!options) return 0;
   io::check_output_path(options->output, options->force, comm);
+  // A checkpoint is overwritten as training goes: it may exist (it is what --resume reads).
+  if (!options->checkpoint.path.empty()) io::check_output_path(options->checkpoint.path, true, comm);
   const io::InputFile file(options->data, comm);
   TrainingData data;
   mpi::agree(comm, [&] { data = describe_data(file); });
@@ -281,7 +287,8 @@ int run_train(const Invocation& invocation, mpi::Communicator& comm) {
       const Index count = schedule->local_count(step);
       const nn::BatchView<float> images(train.images().data() + begin * features, features, count);
       const nn::LossResult<float> result =
-          trainer.step(images, train.labels().segment(begin, count), schedule->global_count(step));
+          trainer.step(images, train.labels().segment(begin, count), schedule->global_count(step),
+                       stop_signal() != 0);
       loss_sum += result.loss_sum;
       correct += static_cast<double>(result.correct);
       seen += static_cast<double>(count);
@@ -289,6 +296,29 @@ int run_train(const Invocation& invocation, mpi::Communicator& comm) {
       char status[16];  // short enough for the string's small buffer: no allocation
       std::snprintf(status, sizeof status, "loss %.4f", seen > 0 ? loss_sum / seen : 0.0);
       bar.update(static_cast<int>(step + 1), clock.seconds(), status);
+      const bool stop = trainer.stop_requested();
+      const int every = options->checkpoint.every;
+      if (stop || (every > 0 && progress.step % every == 0)) {
+        // Everything to continue exactly: the next batch, and the epoch's sums so far.
+        double sums[2] = {loss_sum, correct};
+        comm.allreduce_sum(sums, 2);
+        progress.batch_in_epoch = step + 1;
+        progress.epoch_loss_sum = sums[0];
+        progress.epoch_correct = sums[1];
+        const std::string& target =
+            options->checkpoint.path.empty() ? options->output : options->checkpoint.path;
+        write_model(target, model, network, *optimizer, invocation, options->data, comm);
+        if (stop) {
+          bar.finish();
+          if (comm.is_root()) {
+            std::fprintf(stderr, "dnmf: stopped by signal %d after step %ld (epoch %ld); model "
+                         "in %s, continue with --resume %s\n", stop_signal(),
+                         static_cast<long>(progress.step), static_cast<long>(epoch + 1),
+                         target.c_str(), target.c_str());
+          }
+          return kExitStoppedBySignal;
+        }
+      }
     }
     bar.finish();
     const double train_seconds = clock.seconds();

@@ -33,16 +33,20 @@ void DataParallelTrainer<Scalar>::freeze(const std::string& name) {
 
 template <typename Scalar>
 LossResult<Scalar> DataParallelTrainer<Scalar>::step(
-    BatchView<Scalar> images, const Eigen::Ref<const Eigen::VectorXi>& labels, Index global_batch) {
+    BatchView<Scalar> images, const Eigen::Ref<const Eigen::VectorXi>& labels, Index global_batch,
+    bool stop_vote) {
   network_.zero_gradients();
   LossResult<Scalar> result;
   if (images.cols() > 0) {
     result = loss_.evaluate(network_.forward(images), labels);
     network_.backward(loss_.gradient());
   }
-  FlatMap<Scalar> gradients = network_.gradients();
+  FlatMap<Scalar> gradients = network_.gradients_with_control();
   for (const auto& [offset, size] : frozen_) gradients.segment(offset, size).setZero();
+  Scalar& votes = gradients[network_.parameter_count()];
+  votes = stop_vote ? Scalar(1) : Scalar(0);
   comm_.allreduce_sum(gradients.data(), gradients.size());
+  stop_requested_ = votes > 0;
   optimizer_.step(network_, Scalar(1) / static_cast<Scalar>(global_batch));
   return result;
 }

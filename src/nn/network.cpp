@@ -20,7 +20,7 @@ Network<Scalar>::Network(LayerList<Scalar> layers)
     buffer_count += leaf->buffer_count();
   }
   parameters_.setZero(parameter_count);
-  gradients_.setZero(parameter_count);
+  gradients_.setZero(parameter_count + kControlSlots);
   buffers_.setZero(buffer_count);
   Index parameter_offset = 0;
   Index buffer_offset = 0;

@@ -14,7 +14,7 @@ import tempfile
 import h5py
 import numpy as np
 
-from common import command
+from common import command, run_interrupted
 
 FAILURES = []
 PASSED = []
@@ -29,21 +29,6 @@ def factorize(data, out, extra):
     return ["factorize", "--input", data, "--dataset", "/train/images", "--rank", "12",
             "--algorithm", "hals", "--max-iter", "120", "--tol", "0", "--seed", "3",
             "--output", out, "--progress", "lines"] + extra
-
-
-def run_interrupted(dnmf, ranks, arguments, stop_after, signal_number):
-    """Starts dnmf, sends the signal once the progress line of iteration `stop_after` appears."""
-    env = dict(os.environ, OMPI_MCA_rmaps_base_oversubscribe="1")
-    process = subprocess.Popen(command(dnmf, ranks, arguments), stderr=subprocess.PIPE,
-                               stdout=subprocess.PIPE, text=True, env=env)
-    lines = []
-    for line in process.stderr:
-        lines.append(line)
-        if line.startswith(f"it {stop_after}/"):
-            process.send_signal(signal_number)
-            break
-    out, err = process.communicate(timeout=120)
-    return process.returncode, "".join(lines) + err
 
 
 def factors(path):
@@ -70,7 +55,7 @@ def main():
             ckpt = os.path.join(d, f"ckpt-{ranks}.h5")
             out = os.path.join(d, f"resumed-{ranks}.h5")
             code, err = run_interrupted(dnmf, ranks, factorize(data, out, [
-                "--checkpoint", ckpt, "--checkpoint-every", "20"]), stop_after, signal_number)
+                "--checkpoint", ckpt, "--checkpoint-every", "20"]), f"it {stop_after}/", signal_number)
             check(code == 75, f"{name} at {ranks} rank(s): exit code 75 (got {code})")
             check("checkpoint in" in err and "--resume" in err, f"{name}: says how to continue")
             check(os.path.exists(ckpt) and not os.path.exists(out),

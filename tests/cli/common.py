@@ -21,3 +21,19 @@ def run(dnmf, ranks, arguments, timeout=60, as_user=None, extra_env=None):
     env = dict(os.environ, OMPI_MCA_rmaps_base_oversubscribe="1", **(extra_env or {}))
     return subprocess.run(command(dnmf, ranks, arguments, as_user), capture_output=True, text=True,
                           timeout=timeout, env=env)
+
+
+def run_interrupted(dnmf, ranks, arguments, marker, signal_number):
+    """Starts dnmf with progress lines on stderr and sends it `signal_number` once a line starting
+    with `marker` appears; returns (exit code, everything it wrote to stderr)."""
+    env = dict(os.environ, OMPI_MCA_rmaps_base_oversubscribe="1")
+    process = subprocess.Popen(command(dnmf, ranks, arguments), stderr=subprocess.PIPE,
+                               stdout=subprocess.PIPE, text=True, env=env)
+    lines = []
+    for line in process.stderr:
+        lines.append(line)
+        if line.startswith(marker):
+            process.send_signal(signal_number)
+            break
+    _, err = process.communicate(timeout=120)
+    return process.returncode, "".join(lines) + err

@@ -32,8 +32,13 @@ class DataParallelTrainer {
   /// One step on this rank's part of a global batch of `global_batch` samples: images
   /// (features x local batch, possibly 0 columns) and their labels. Collective. Returns this
   /// rank's summed loss and correct count (accumulate and reduce them once, e.g. an epoch).
+  /// `stop_vote` (this rank received a stop signal) is summed over the ranks inside the step's
+  /// gradient allreduce; stop_requested() then tells every rank the same answer.
   LossResult<Scalar> step(BatchView<Scalar> images, const Eigen::Ref<const Eigen::VectorXi>& labels,
-                          Index global_batch);
+                          Index global_batch, bool stop_vote = false);
+
+  /// Whether any rank voted to stop in the last step.
+  bool stop_requested() const { return stop_requested_; }
 
   /// Summed loss and correct count of the network on `images`, in chunks of the reserved batch
   /// size. Local: no communication.
@@ -47,6 +52,7 @@ class DataParallelTrainer {
   Index max_local_batch_;
   SoftmaxCrossEntropy<Scalar> loss_;
   std::vector<std::pair<Index, Index>> frozen_;  // offset, size in the gradient buffer
+  bool stop_requested_ = false;
 };
 
 }  // namespace dnmf::nn

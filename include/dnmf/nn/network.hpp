@@ -32,10 +32,19 @@ class Network {
   Index parameter_count() const { return parameters_.size(); }
 
   FlatMap<Scalar> parameters() { return FlatMap<Scalar>(parameters_.data(), parameters_.size()); }
-  FlatMap<Scalar> gradients() { return FlatMap<Scalar>(gradients_.data(), gradients_.size()); }
+  FlatMap<Scalar> gradients() { return FlatMap<Scalar>(gradients_.data(), parameter_count()); }
+  /// The gradients followed by kControlSlots values that are not gradients (a stop vote, say):
+  /// a data-parallel trainer sums all of it in its one allreduce a step, so control values ride
+  /// along with no collective of their own.
+  FlatMap<Scalar> gradients_with_control() {
+    return FlatMap<Scalar>(gradients_.data(), gradients_.size());
+  }
+  static constexpr Index kControlSlots = 1;
   FlatMap<Scalar> buffers() { return FlatMap<Scalar>(buffers_.data(), buffers_.size()); }
   const Vector<Scalar>& parameters() const { return parameters_; }
-  const Vector<Scalar>& gradients() const { return gradients_; }
+  Eigen::Map<const Vector<Scalar>> gradients() const {
+    return Eigen::Map<const Vector<Scalar>>(gradients_.data(), parameter_count());
+  }
 
   /// Every parameter array by name ("conv1/W", "nmf/H", ...), viewing the flat buffer.
   std::vector<NamedArray<Scalar>> named_parameters();

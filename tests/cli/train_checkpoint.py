@@ -1,0 +1,99 @@
+#!/usr/bin/python3
+"""Checkpoint and restart of dnmf train with real signals: a run sent SIGUSR1 through mpirun (or
+SIGTERM as one process) in the middle of an epoch writes its checkpoint, exits with code 75, and
+--resume then ends with bitwise the parameters and optimizer state of an uninterrupted run with
+the same rank count. Periodic checkpoints (--checkpoint-every steps) resume the same way."""
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+
+import h5py
+import numpy as np
+
+from common import command, run_interrupted
+
+FAILURES, PASSED = [], []
+
+
+def check(condition, what):
+    (PASSED if condition else FAILURES).append(what)
+    print(("ok: " if condition else "FAILED: ") + what, flush=True)
+
+
+def arrays(path):
+    """Every dataset but the timing history, by name."""
+    out = {}
+    with h5py.File(path, "r") as f:
+        f.visititems(lambda name, o: out.__setitem__(name, o[()])
+                     if isinstance(o, h5py.Dataset) and name != "history/seconds"
+                     and name != "history/images_per_second" else None)
+        return out, dict(f.attrs)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--dnmf", required=True)
+    parser.add_argument("--data", required=True)
+    options = parser.parse_args()
+    dnmf, data = options.dnmf, options.data
+    model = ["train", "--data", data, "--model", "cnn", "--conv-filters", "8", "--seed", "5"]
+    train = model + ["--epochs", "2"]
+    with tempfile.TemporaryDirectory() as d:
+        reference = {}
+        for ranks in (1, 2):
+            out = os.path.join(d, f"reference-{ranks}.h5")
+            subprocess.run(command(dnmf, ranks, train + ["--output", out, "--quiet"]), check=True,
+                           timeout=300)
+            reference[ranks] = arrays(out)[0]
+
+        for ranks, signal_number, marker in ((2, signal.SIGUSR1, "step 40/"),
+                                             (1, signal.SIGTERM, "step 90/")):
+            name = signal.Signals(signal_number).name
+            ckpt = os.path.join(d, f"ckpt-{ranks}.h5")
+            out = os.path.join(d, f"resumed-{ranks}.h5")
+            code, err = run_interrupted(dnmf, ranks, train + [
+                "--output", out, "--checkpoint", ckpt, "--progress", "lines"], marker, signal_number)
+            check(code == 75, f"{name} at {ranks} rank(s): exit code 75 (got {code})")
+            check("continue with --resume" in err, f"{name}: says how to continue")
+            check(os.path.exists(ckpt) and not os.path.exists(out),
+                  f"{name}: checkpoint written, no output under the real name")
+            saved = arrays(ckpt)[1]
+            check(saved["epoch"] == 0 and 0 < saved["batch_in_epoch"] < 125,
+                  f"{name}: stopped inside the first epoch (batch {saved['batch_in_epoch']})")
+            subprocess.run(command(dnmf, ranks, ["train", "--data", data, "--epochs", "2",
+                                                 "--resume", ckpt, "--output", out, "--quiet"]),
+                           check=True, timeout=300)
+            resumed = arrays(out)[0]
+            same = [key for key in reference[ranks] if not key.startswith("history")
+                    and np.array_equal(resumed[key], reference[ranks][key])]
+            differing = sorted(set(reference[ranks]) - set(same) - {k for k in reference[ranks]
+                                                                      if k.startswith("history")})
+            check(not differing, f"{name}: parameters and optimizer state bitwise equal to the "
+                                 f"uninterrupted run at {ranks} rank(s) (differing: {differing})")
+            check(np.allclose(resumed["history/loss"], reference[ranks]["history/loss"], rtol=1e-6),
+                  f"{name}: the epochs' mean losses agree")
+
+        # Periodic checkpoints: resume from the one written after step 100.
+        ckpt = os.path.join(d, "periodic.h5")
+        out = os.path.join(d, "periodic-out.h5")
+        subprocess.run(command(dnmf, 2, model + ["--epochs", "1", "--output", os.path.join(d, "one.h5"),
+                                                 "--checkpoint", ckpt, "--checkpoint-every", "100",
+                                                 "--quiet"]),
+                       check=True, timeout=300)
+        check(arrays(ckpt)[1]["step"] == 100, "--checkpoint-every 100 wrote the state after step 100")
+        subprocess.run(command(dnmf, 2, ["train", "--data", data, "--epochs", "2", "--resume", ckpt,
+                                         "--output", out, "--quiet"]), check=True, timeout=300)
+        resumed = arrays(out)[0]
+        check(all(np.array_equal(resumed[k], reference[2][k]) for k in reference[2]
+                  if not k.startswith("history")),
+              "resumed from a periodic checkpoint: bitwise equal to the uninterrupted run")
+    print(f"{len(PASSED)} passed, {len(FAILURES)} failed")
+    return 1 if FAILURES else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
