@@ -20,7 +20,8 @@ stop() {
     for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -9 "$pid" 2>/dev/null || true
   done
-  rm -rf "$dir"
+  # Remove only a directory this script made (it holds its slurm.conf), never a user's folder.
+  if [ -f "$conf" ] && grep -q '^ClusterName=dnmflocal$' "$conf"; then rm -rf "$dir"; fi
 }
 
 start() {
@@ -29,6 +30,10 @@ start() {
     command -v "$tool" >/dev/null || { echo "slurm-local.sh: $tool missing (apt-get install slurm-wlm munge)" >&2; exit 1; }
   done
   stop
+  if [ -e "$dir" ] && [ -n "$(ls -A "$dir" 2>/dev/null)" ]; then
+    echo "slurm-local.sh: $dir exists and is not a cluster this script made; choose another DIR" >&2
+    exit 1
+  fi
   mkdir -p "$dir/state" "$dir/spool" "$dir/log"
   chmod 700 "$dir"
   head -c 1024 /dev/urandom > "$dir/munge.key"

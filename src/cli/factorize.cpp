@@ -269,6 +269,8 @@ JsonObject report_json(const FactorizeOptions& options, const Invocation& invoca
 }  // namespace
 
 int run_factorize(const Invocation& invocation, mpi::Communicator& comm) {
+  // SIGTERM/SIGUSR1 stop the iterations cleanly; every other subcommand keeps the default action.
+  install_stop_handlers();
   const Stopwatch wall;
   std::optional<FactorizeOptions> options;
   mpi::agree(comm, [&] { options = parse(invocation, comm); });
@@ -320,8 +322,8 @@ int run_factorize(const Invocation& invocation, mpi::Communicator& comm) {
 
   if (result.reason == nmf::StopReason::Signal && !options->checkpoint.path.empty()) {
     if (comm.is_root()) {
-      std::fprintf(stderr, "dnmf: stopped by signal %d after iteration %d; checkpoint in %s, "
-                   "continue with --resume %s\n", stop_signal(), result.iterations,
+      std::fprintf(stderr, "dnmf: stopped by a signal after iteration %d; checkpoint in %s, "
+                   "continue with --resume %s\n", result.iterations,
                    options->checkpoint.path.c_str(), options->checkpoint.path.c_str());
     }
     return kExitStoppedBySignal;

@@ -8,7 +8,6 @@
 
 #include "cli/command.hpp"
 #include "dnmf/core/error.hpp"
-#include "dnmf/core/stop_request.hpp"
 #include "dnmf/mpi/environment.hpp"
 #include "dnmf/mpi/launch_check.hpp"
 
@@ -72,7 +71,6 @@ int run(int argc, char** argv, dnmf::mpi::Communicator& comm) {
 int main(int argc, char** argv) {
   dnmf::mpi::Environment environment(argc, argv);
   dnmf::mpi::Communicator comm = dnmf::mpi::Communicator::world();
-  dnmf::install_stop_handlers();
   try {
     dnmf::mpi::check_launch(comm);
     return run(argc, argv, comm);

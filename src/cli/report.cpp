@@ -99,7 +99,8 @@ void write_text_atomically(const std::string& path, const std::string& text,
     {
       std::ofstream out(temporary);
       out << text;
-      if (!out.good()) {
+      out.close();  // flushes: a failed flush must not be renamed into place
+      if (!out) {
         std::remove(temporary.c_str());
         throw IoError(path + ": cannot write the report");
       }

@@ -222,6 +222,8 @@ ProgressMode step_progress(ProgressMode mode) {
 }  // namespace
 
 int run_train(const Invocation& invocation, mpi::Communicator& comm) {
+  // SIGTERM/SIGUSR1 stop the iterations cleanly; every other subcommand keeps the default action.
+  install_stop_handlers();
   std::optional<TrainOptions> options;
   mpi::agree(comm, [&] { options = parse(invocation, comm); });
   if (!options) return 0;
@@ -311,8 +313,8 @@ int run_train(const Invocation& invocation, mpi::Communicator& comm) {
         if (stop) {
           bar.finish();
           if (comm.is_root()) {
-            std::fprintf(stderr, "dnmf: stopped by signal %d after step %ld (epoch %ld); model "
-                         "in %s, continue with --resume %s\n", stop_signal(),
+            std::fprintf(stderr, "dnmf: stopped by a signal after step %ld (epoch %ld); model "
+                         "in %s, continue with --resume %s\n",
                          static_cast<long>(progress.step), static_cast<long>(epoch + 1),
                          target.c_str(), target.c_str());
           }

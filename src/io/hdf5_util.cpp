@@ -1,5 +1,7 @@
 #include "dnmf/io/hdf5_util.hpp"
 
+#include "dnmf/core/error.hpp"
+
 #include <algorithm>
 #include <vector>
 
@@ -38,6 +40,13 @@ Handle select_rows(hid_t file_space, std::int64_t row_begin, std::int64_t row_co
     H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr);
   }
   return memory_space;
+}
+
+void require_success_everywhere(herr_t status, mpi::Communicator& comm, const std::string& message) {
+  if (comm.min(status >= 0 ? 1 : 0) == 1) return;
+  IoError error(message);
+  error.set_on_all_ranks();
+  throw error;
 }
 
 std::string describe_type(hid_t type) {

@@ -70,7 +70,8 @@ std::string shape_text(const std::vector<std::uint64_t>& shape) {
   return shape.empty() ? "a scalar" : text;
 }
 
-InputFile::InputFile(const std::string& path, mpi::Communicator& comm) : path_(path) {
+InputFile::InputFile(const std::string& path, mpi::Communicator& comm)
+    : path_(path), comm_(&comm) {
   silence_hdf5_errors();
   // Rank 0 alone looks at the file system, so every rank reports the same problem.
   mpi::agree(comm, [&] {
@@ -144,11 +145,10 @@ RowMatrix InputFile::read_rows(const DatasetInfo& info, std::int64_t row_begin,
   Handle memory_space = select_rows(file_space.get(), row_begin, row_count);
   Handle transfer = collective_transfer();
   double dummy = 0;
-  if (H5Dread(dataset.get(), H5T_NATIVE_DOUBLE, memory_space.get(), file_space.get(),
-              transfer.get(), block.size() == 0 ? &dummy : block.data()) < 0) {
-    throw IoError(where(path_, info.path) + ": reading rows " + std::to_string(row_begin) + ".." +
-                  std::to_string(row_begin + row_count) + " failed (corrupt or unreadable data)");
-  }
+  require_success_everywhere(
+      H5Dread(dataset.get(), H5T_NATIVE_DOUBLE, memory_space.get(), file_space.get(),
+              transfer.get(), block.size() == 0 ? &dummy : block.data()),
+      *comm_, where(path_, info.path) + ": reading failed (corrupt or unreadable data)");
   return block;
 }
 
@@ -170,11 +170,10 @@ RowMatrix InputFile::read_columns(const DatasetInfo& info, std::int64_t col_begi
   }
   Handle transfer = collective_transfer();
   double dummy = 0;
-  if (H5Dread(dataset.get(), H5T_NATIVE_DOUBLE, memory_space.get(), file_space.get(),
-              transfer.get(), block.size() == 0 ? &dummy : block.data()) < 0) {
-    throw IoError(where(path_, info.path) + ": reading columns " + std::to_string(col_begin) +
-                  ".." + std::to_string(col_begin + col_count) + " failed (corrupt or unreadable data)");
-  }
+  require_success_everywhere(
+      H5Dread(dataset.get(), H5T_NATIVE_DOUBLE, memory_space.get(), file_space.get(),
+              transfer.get(), block.size() == 0 ? &dummy : block.data()),
+      *comm_, where(path_, info.path) + ": reading failed (corrupt or unreadable data)");
   return block;
 }
 

@@ -91,10 +91,10 @@ void OutputFile::write_block(const std::string& name, const std::vector<hsize_t>
   Handle memory_space = select_rows(file_space.get(), row_begin, local_rows);
   Handle transfer = collective_transfer();
   const T dummy = 0;
-  if (H5Dwrite(dataset.get(), native_type<T>(), memory_space.get(), file_space.get(),
-               transfer.get(), local_elements == 0 ? &dummy : local) < 0) {
-    throw IoError(target_ + ": writing dataset " + name + " failed");
-  }
+  require_success_everywhere(H5Dwrite(dataset.get(), native_type<T>(), memory_space.get(),
+                                      file_space.get(), transfer.get(),
+                                      local_elements == 0 ? &dummy : local),
+                             comm_, target_ + ": writing dataset " + name + " failed");
 }
 
 void OutputFile::write_rows(const std::string& name, std::int64_t global_rows, std::int64_t cols,
@@ -167,7 +167,9 @@ void OutputFile::write_scalar_attribute(const std::string& name, hid_t file_type
 }
 
 void OutputFile::commit() {
-  file_.reset();  // collective close flushes everything
+  // The collective close flushes everything; a failed flush must not be renamed into place.
+  require_success_everywhere(file_.close(), comm_,
+                             target_ + ": finishing the output failed (disk full?)");
   mpi::agree(comm_, [&] {
     if (!comm_.is_root()) return;
     std::error_code error;

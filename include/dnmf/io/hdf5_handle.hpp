@@ -28,9 +28,12 @@ class Handle {
 
   hid_t get() const { return id_; }
   bool valid() const { return id_ >= 0; }
-  void reset() {
-    if (id_ >= 0 && closer_ != nullptr) closer_(id_);
+  void reset() { close(); }
+  /// Closes the object now; returns HDF5's status (negative if the close failed, e.g. a flush).
+  herr_t close() {
+    const herr_t status = id_ >= 0 && closer_ != nullptr ? closer_(id_) : 0;
     id_ = H5I_INVALID_HID;
+    return status;
   }
 
  private:

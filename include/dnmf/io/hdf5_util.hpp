@@ -25,6 +25,10 @@ Handle collective_transfer();
 /// returns the matching 1-D memory dataspace.
 Handle select_rows(hid_t file_space, std::int64_t row_begin, std::int64_t row_count);
 
+/// After a collective HDF5 call: throws IoError(message) on every rank if the call failed on any
+/// rank, so no rank goes on to the next collective while another leaves with an error.
+void require_success_everywhere(herr_t status, mpi::Communicator& comm, const std::string& message);
+
 /// "uint8", "int32", "float64", ... or a description of a non-numeric type.
 std::string describe_type(hid_t type);
 

@@ -82,6 +82,7 @@ class InputFile {
   Handle open_attribute(const std::string& name, H5T_class_t expected) const;
 
   std::string path_;
+  mpi::Communicator* comm_;  ///< the ranks that opened the file together
   Handle file_;
 };
 
