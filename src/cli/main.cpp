@@ -46,7 +46,8 @@ int run(int argc, char** argv, dnmf::mpi::Communicator& comm) {
       {"convert", dnmf::cli::run_convert},
   };
   if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0) {
-    if (comm.is_root()) std::printf("%s\n", kUsage);
+    // Asked for, the usage is the output; missing a command, it is an error message.
+    if (comm.is_root()) std::fprintf(argc < 2 ? stderr : stdout, "%s\n", kUsage);
     return argc < 2 ? 2 : 0;
   }
   if (std::strcmp(argv[1], "--version") == 0) {
