@@ -113,6 +113,18 @@ def main():
         check(read(resumed)[1]["relative_error"] <= read(first)[1]["relative_error"] * (1 + 1e-12),
               "--init FILE continues from the earlier factors")
 
+        # --time-limit stops the iterations after the given seconds, on every rank together.
+        limited = os.path.join(d, "limited.h5")
+        run_ok(dnmf, 2, ["factorize", "--input", options.data, "--dataset", "/train/images",
+                         "--rank", "8", "--max-iter", "100000", "--tol", "0", "--time-limit", "1",
+                         "--output", limited, "--quiet"])
+        with h5py.File(limited, "r") as f:
+            seconds = f["history/seconds"][()]
+            check(f.attrs["stop_reason"] == "time-limit" and 0 < f.attrs["iterations"] < 100000,
+                  f"--time-limit 1 stops the run ({f.attrs['stop_reason']} after {f.attrs['iterations']})")
+            check(1.0 <= seconds[-1] < 1.0 + 10 * (seconds[-1] - seconds[-2]) + 0.5,
+                  f"... at the first iteration boundary after 1 s ({seconds[-1]:.3f} s)")
+
         # generate writes the same matrix at any rank count, and it is W_true H_true + noise.
         for ranks in (1, 2):
             run_ok(dnmf, ranks, ["generate", "--rows", "37", "--cols", "11", "--rank", "3",
