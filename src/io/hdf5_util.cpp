@@ -21,25 +21,28 @@ Handle collective_transfer() {
   return transfer;
 }
 
-Handle select_rows(hid_t file_space, std::int64_t row_begin, std::int64_t row_count) {
-  const int rank = H5Sget_simple_extent_ndims(file_space);
-  std::vector<hsize_t> dims(static_cast<std::size_t>(rank));
-  H5Sget_simple_extent_dims(file_space, dims.data(), nullptr);
-  hsize_t elements = static_cast<hsize_t>(row_count);
-  for (std::size_t i = 1; i < dims.size(); ++i) elements *= dims[i];
+Handle select_block(hid_t file_space, const std::vector<hsize_t>& start,
+                    const std::vector<hsize_t>& count) {
+  hsize_t elements = 1;
+  for (const hsize_t extent : count) elements *= extent;
   const hsize_t memory_dims[1] = {std::max<hsize_t>(elements, 1)};
   Handle memory_space(H5Screate_simple(1, memory_dims, nullptr), H5Sclose);
   if (elements == 0) {
     H5Sselect_none(file_space);
     H5Sselect_none(memory_space.get());
   } else {
-    std::vector<hsize_t> start(dims.size(), 0);
-    std::vector<hsize_t> count(dims);
-    start[0] = static_cast<hsize_t>(row_begin);
-    count[0] = static_cast<hsize_t>(row_count);
     H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr);
   }
   return memory_space;
+}
+
+Handle select_rows(hid_t file_space, std::int64_t row_begin, std::int64_t row_count) {
+  std::vector<hsize_t> count(static_cast<std::size_t>(H5Sget_simple_extent_ndims(file_space)));
+  H5Sget_simple_extent_dims(file_space, count.data(), nullptr);
+  std::vector<hsize_t> start(count.size(), 0);
+  start[0] = static_cast<hsize_t>(row_begin);
+  count[0] = static_cast<hsize_t>(row_count);
+  return select_block(file_space, start, count);
 }
 
 void require_success_everywhere(herr_t status, mpi::Communicator& comm, const std::string& message) {

@@ -139,35 +139,22 @@ DatasetInfo InputFile::only_matrix() const {
 
 RowMatrix InputFile::read_rows(const DatasetInfo& info, std::int64_t row_begin,
                                std::int64_t row_count) const {
-  RowMatrix block(row_count, static_cast<Index>(info.shape.at(1)));
-  Handle dataset(H5Dopen2(file_.get(), info.path.c_str(), H5P_DEFAULT), H5Dclose);
-  Handle file_space(H5Dget_space(dataset.get()), H5Sclose);
-  Handle memory_space = select_rows(file_space.get(), row_begin, row_count);
-  Handle transfer = collective_transfer();
-  double dummy = 0;
-  require_success_everywhere(
-      H5Dread(dataset.get(), H5T_NATIVE_DOUBLE, memory_space.get(), file_space.get(),
-              transfer.get(), block.size() == 0 ? &dummy : block.data()),
-      *comm_, where(path_, info.path) + ": reading failed (corrupt or unreadable data)");
-  return block;
+  return read_block(info, {static_cast<hsize_t>(row_begin), 0},
+                    {static_cast<hsize_t>(row_count), info.shape.at(1)});
 }
 
 RowMatrix InputFile::read_columns(const DatasetInfo& info, std::int64_t col_begin,
                                   std::int64_t col_count) const {
-  const hsize_t rows = info.shape.at(0);
-  RowMatrix block(static_cast<Index>(rows), col_count);
+  return read_block(info, {0, static_cast<hsize_t>(col_begin)},
+                    {info.shape.at(0), static_cast<hsize_t>(col_count)});
+}
+
+RowMatrix InputFile::read_block(const DatasetInfo& info, const std::vector<hsize_t>& start,
+                                const std::vector<hsize_t>& count) const {
+  RowMatrix block(static_cast<Index>(count[0]), static_cast<Index>(count[1]));
   Handle dataset(H5Dopen2(file_.get(), info.path.c_str(), H5P_DEFAULT), H5Dclose);
   Handle file_space(H5Dget_space(dataset.get()), H5Sclose);
-  const hsize_t elements = std::max<hsize_t>(rows * static_cast<hsize_t>(col_count), 1);
-  Handle memory_space(H5Screate_simple(1, &elements, nullptr), H5Sclose);
-  if (block.size() == 0) {
-    H5Sselect_none(file_space.get());
-    H5Sselect_none(memory_space.get());
-  } else {
-    const hsize_t start[2] = {0, static_cast<hsize_t>(col_begin)};
-    const hsize_t count[2] = {rows, static_cast<hsize_t>(col_count)};
-    H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr);
-  }
+  Handle memory_space = select_block(file_space.get(), start, count);
   Handle transfer = collective_transfer();
   double dummy = 0;
   require_success_everywhere(

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "dnmf/io/hdf5_handle.hpp"
 #include "dnmf/mpi/communicator.hpp"
@@ -20,9 +21,12 @@ Handle mpio_file_access(const mpi::Communicator& comm);
 /// A transfer property list requesting collective MPI-IO.
 Handle collective_transfer();
 
-/// Selects rows [row_begin, row_begin + row_count) of the dataspace `file_space` (all other
-/// dimensions whole; none at all when row_count is 0, as a collective call still needs) and
-/// returns the matching 1-D memory dataspace.
+/// Selects the block [start, start + count) of the dataspace `file_space` (none at all when it
+/// is empty, as a collective call still needs) and returns the matching 1-D memory dataspace.
+Handle select_block(hid_t file_space, const std::vector<hsize_t>& start,
+                    const std::vector<hsize_t>& count);
+
+/// select_block of rows [row_begin, row_begin + row_count), all other dimensions whole.
 Handle select_rows(hid_t file_space, std::int64_t row_begin, std::int64_t row_count);
 
 /// After a collective HDF5 call: throws IoError(message) on every rank if the call failed on any

@@ -80,6 +80,9 @@ class InputFile {
 
  private:
   Handle open_attribute(const std::string& name, H5T_class_t expected) const;
+  /// The 2-D block [start, start + count) of a 2-D numeric dataset as doubles; collective.
+  RowMatrix read_block(const DatasetInfo& info, const std::vector<hsize_t>& start,
+                       const std::vector<hsize_t>& count) const;
 
   std::string path_;
   mpi::Communicator* comm_;  ///< the ranks that opened the file together
