@@ -108,7 +108,9 @@ def main():
                 break
             time.sleep(0.1)
         subprocess.run(["scancel", "--signal=USR1", "--batch", job_id], check=True)
-        # Slurm holds a requeued job back for a while (BeginTime); release it at once.
+        # Slurm holds a requeued job back for a while (BeginTime); release it at once. Between the
+        # requeue and PENDING the first run shows its own end state (the requeue cancels the
+        # batch script), so only an end state after the release is the restarted run's.
         deadline = time.time() + 240
         released = False
         while time.time() < deadline:
@@ -116,7 +118,7 @@ def main():
             if restarts >= 1 and state == "PENDING" and not released:
                 subprocess.run(["scontrol", "update", f"JobId={job_id}", "StartTime=now"], check=True)
                 released = True
-            if state in ("COMPLETED", "FAILED", "CANCELLED", "TIMEOUT") and restarts >= 1:
+            if released and state in ("COMPLETED", "FAILED", "CANCELLED", "TIMEOUT"):
                 break
             time.sleep(0.5)
         state, restarts = job_state(job_id)
