@@ -81,7 +81,11 @@ SolveResult solve(const LocalBlock& A, Factors& factors, const SolverOptions& op
   // ||W_r||² (the last two only with penalties on W)]: one allreduce an iteration.
   const Index gram_size = kl ? 0 : k * k;
   const bool w_penalised = w_penalty.l1 > 0 || w_penalty.l2 > 0;
-  std::vector<double> reduction(static_cast<std::size_t>(gram_size + (w_penalised ? 5 : 3)));
+  // An Eigen vector, not a std::vector: Eigen allocates it 32-byte aligned, so the product
+  // written into it below takes the same vectorised path (FMA where aligned, separate multiply
+  // and add in a peeled head) in every run, and a resumed run reproduces the uninterrupted one
+  // bitwise. A std::vector's alignment varied with the heap's history.
+  Vector reduction(gram_size + (w_penalised ? 5 : 3));
   Eigen::Map<Matrix> reduced_gram(reduction.data(), kl ? 0 : k, kl ? 0 : k);
   double* const scalars = reduction.data() + gram_size;
   double& reduced_loss_term = scalars[0];
@@ -102,7 +106,7 @@ SolveResult solve(const LocalBlock& A, Factors& factors, const SolverOptions& op
       scalars[3] = Wt.sum();
       scalars[4] = Wt.squaredNorm();
     }
-    comm.allreduce_sum(reduction.data(), static_cast<std::int64_t>(reduction.size()));
+    comm.allreduce_sum(reduction.data(), reduction.size());
     if (!kl) HHt = reduced_gram;
     if (w_penalised) {
       w_sum = scalars[3];
