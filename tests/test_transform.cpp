@@ -101,7 +101,8 @@ TEST(TransformFrobenius, EqualsBruteForceNnlsWithPenalties) {
   for (const Index rows : {Index{2}, Index{29}}) {
     const Matrix A = naive::random_matrix(rows, 13, 3);
     const Matrix H = naive::random_matrix(4, 13, 4);
-    for (const Penalty penalty : {Penalty{0, 0}, Penalty{0.3, 0}, Penalty{0, 0.5}, Penalty{0.3, 0.5}}) {
+    for (const Penalty penalty :
+         {Penalty{0, 0}, Penalty{0.3, 0}, Penalty{0, 0.5}, Penalty{0.3, 0.5}}) {
       const Matrix expected = brute_force_codes(A, H, penalty);
       for (const bool sparse : {false, true}) {
         const LocalRows local = distribute(A, sparse, world);

@@ -44,12 +44,8 @@ struct FactorizeOptions {
 
 std::optional<FactorizeOptions> parse(const Invocation& invocation, mpi::Communicator& comm) {
   po::options_description options("dnmf factorize options");
+  add_input_matrix_options(options, "factorize");
   options.add_options()
-      ("input,i", po::value<std::string>()->required(), "HDF5 file holding A")
-      ("dataset,d", po::value<std::string>()->default_value(""),
-       "path of A in the file: a 2-D dataset or a sparse group such as X, layers/counts, raw/X "
-       "(default: /X, /matrix, else the only 2-D dataset or sparse group)")
-      ("transpose", po::bool_switch(), "factorize Aᵀ instead of A (rows become columns)")
       ("loss", po::value<std::string>()->default_value("frobenius"),
        "frobenius|kl (generalized Kullback-Leibler; needs --algorithm mu)")
       ("l1-w", po::value<double>()->default_value(0), "L1 penalty l1 ||W||_1 added to the loss")
