@@ -190,16 +190,18 @@ TEST(TransformKl, ObjectiveNeverIncreases) {
 TEST(TransformKl, RecoversPlantedPositiveCodes) {
   dnmf::mpi::Communicator world = dnmf::mpi::Communicator::world();
   const Matrix H = naive::random_matrix(4, 19, 9);
-  const Matrix W = (naive::random_matrix(23, 4, 10).array() + 0.2).matrix();
-  const Matrix A = W * H;
-  const LocalRows local = distribute(A, false, world);
-  dnmf::nmf::TransformOptions options;
-  options.loss = Loss::KullbackLeibler;
-  options.max_iterations = 5000;
-  const auto result = dnmf::nmf::transform(*local.block, H, options, local.statistics, world);
-  EXPECT_EQ(result.reason, dnmf::nmf::StopReason::Converged);
-  EXPECT_LT(max_difference(result.Wt, W, local), 1e-5);
-  EXPECT_LT(result.relative_error, 1e-10);
+  for (const Index rows : {Index{2}, Index{23}}) {
+    const Matrix W = (naive::random_matrix(rows, 4, 10).array() + 0.2).matrix();
+    const Matrix A = W * H;
+    const LocalRows local = distribute(A, false, world);
+    dnmf::nmf::TransformOptions options;
+    options.loss = Loss::KullbackLeibler;
+    options.max_iterations = 5000;
+    const auto result = dnmf::nmf::transform(*local.block, H, options, local.statistics, world);
+    EXPECT_EQ(result.reason, dnmf::nmf::StopReason::Converged) << rows << " rows";
+    EXPECT_LT(max_difference(result.Wt, W, local), 1e-5) << rows << " rows";
+    EXPECT_LT(result.relative_error, 1e-10) << rows << " rows";
+  }
 }
 
 }  // namespace
