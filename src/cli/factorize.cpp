@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "cli/command.hpp"
+#include "cli/history.hpp"
 #include "cli/input_matrix.hpp"
 #include "cli/options.hpp"
 #include "cli/report.hpp"
@@ -175,17 +176,7 @@ void write_factors(const std::string& target, bool is_checkpoint, const Factoriz
     const Index k = options.solver.rank;
     out.write_rows("/W", input.rows, k, factors.Wt.data(), input.row_begin, factors.Wt.cols());
     out.write_matrix("/H", RowMatrix(factors.H));
-    std::vector<double> iterations, errors, objectives, seconds;
-    for (const nmf::IterationRecord& record : result.history) {
-      iterations.push_back(record.iteration);
-      errors.push_back(record.relative_error);
-      objectives.push_back(record.objective);
-      seconds.push_back(record.seconds);
-    }
-    out.write_vector("/history/iteration", iterations);
-    out.write_vector("/history/relative_error", errors);
-    out.write_vector("/history/objective", objectives);
-    out.write_vector("/history/seconds", seconds);
+    write_history(out, result.history);
     out.set_attribute("dnmf_version", std::string(DNMF_VERSION));
     out.set_attribute("command_line", invocation.command_line);
     out.set_attribute("algorithm", nmf::to_string(options.solver.algorithm));

@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "cli/command.hpp"
+#include "cli/history.hpp"
 #include "cli/input_matrix.hpp"
 #include "cli/options.hpp"
 #include "dnmf/core/error.hpp"
@@ -166,17 +167,7 @@ void write_codes(const TransformCommandOptions& options, const Invocation& invoc
     out.set_attribute("tol", options.tolerance);
     out.set_attribute("iterations", static_cast<std::int64_t>(result.iterations));
     out.set_attribute("stop_reason", nmf::to_string(result.reason));
-    std::vector<double> iterations, errors, objectives, seconds;
-    for (const nmf::IterationRecord& record : result.history) {
-      iterations.push_back(record.iteration);
-      errors.push_back(record.relative_error);
-      objectives.push_back(record.objective);
-      seconds.push_back(record.seconds);
-    }
-    out.write_vector("/history/iteration", iterations);
-    out.write_vector("/history/relative_error", errors);
-    out.write_vector("/history/objective", objectives);
-    out.write_vector("/history/seconds", seconds);
+    write_history(out, result.history);
   });
   out.commit();
 }
