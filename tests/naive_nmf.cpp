@@ -159,4 +159,17 @@ void kl_mu_iteration(const Matrix& A, Matrix& W, Matrix& H) {
   H = H_new;
 }
 
+void kl_mu_w_step(const Matrix& A, Matrix& W, const Matrix& H, double l1, double l2) {
+  const Matrix WH = multiply(W, H);
+  for (Index i = 0; i < W.rows(); ++i)
+    for (Index a = 0; a < W.cols(); ++a) {
+      double numerator = 0, denominator = l1 + l2 * W(i, a);
+      for (Index j = 0; j < A.cols(); ++j) {
+        if (A(i, j) > 0) numerator += H(a, j) * A(i, j) / WH(i, j);
+        denominator += H(a, j);
+      }
+      W(i, a) *= numerator / denominator;
+    }
+}
+
 }  // namespace naive

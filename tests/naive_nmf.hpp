@@ -32,6 +32,10 @@ double kl_divergence(const Matrix& A, const Matrix& W, const Matrix& H);
 /// One Lee-Seung KL iteration (W then H), by explicit loops over the dense A.
 void kl_mu_iteration(const Matrix& A, Matrix& W, Matrix& H);
 
+/// One Lee-Seung KL update of W alone (H fixed), penalised like scikit-learn:
+/// W_ia <- W_ia Σ_j H_aj A_ij / (WH)_ij / (Σ_j H_aj + l1 + l2 W_ia), by explicit loops.
+void kl_mu_w_step(const Matrix& A, Matrix& W, const Matrix& H, double l1, double l2);
+
 /// argmin_{x >= 0} ||a - F x||_2 by enumerating every support (k <= ~10).
 Matrix nnls_brute_force(const Matrix& F, const Matrix& a);
 

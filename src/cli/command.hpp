@@ -15,6 +15,7 @@ struct Invocation {
 };
 
 int run_factorize(const Invocation& invocation, mpi::Communicator& comm);
+int run_transform(const Invocation& invocation, mpi::Communicator& comm);
 int run_generate(const Invocation& invocation, mpi::Communicator& comm);
 int run_info(const Invocation& invocation, mpi::Communicator& comm);
 int run_train(const Invocation& invocation, mpi::Communicator& comm);

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "cli/command.hpp"
+#include "cli/history.hpp"
 #include "cli/input_matrix.hpp"
 #include "cli/options.hpp"
 #include "cli/report.hpp"
@@ -44,12 +45,8 @@ struct FactorizeOptions {
 
 std::optional<FactorizeOptions> parse(const Invocation& invocation, mpi::Communicator& comm) {
   po::options_description options("dnmf factorize options");
+  add_input_matrix_options(options, "factorize");
   options.add_options()
-      ("input,i", po::value<std::string>()->required(), "HDF5 file holding A")
-      ("dataset,d", po::value<std::string>()->default_value(""),
-       "path of A in the file: a 2-D dataset or a sparse group such as X, layers/counts, raw/X "
-       "(default: /X, /matrix, else the only 2-D dataset or sparse group)")
-      ("transpose", po::bool_switch(), "factorize Aᵀ instead of A (rows become columns)")
       ("loss", po::value<std::string>()->default_value("frobenius"),
        "frobenius|kl (generalized Kullback-Leibler; needs --algorithm mu)")
       ("l1-w", po::value<double>()->default_value(0), "L1 penalty l1 ||W||_1 added to the loss")
@@ -179,17 +176,7 @@ void write_factors(const std::string& target, bool is_checkpoint, const Factoriz
     const Index k = options.solver.rank;
     out.write_rows("/W", input.rows, k, factors.Wt.data(), input.row_begin, factors.Wt.cols());
     out.write_matrix("/H", RowMatrix(factors.H));
-    std::vector<double> iterations, errors, objectives, seconds;
-    for (const nmf::IterationRecord& record : result.history) {
-      iterations.push_back(record.iteration);
-      errors.push_back(record.relative_error);
-      objectives.push_back(record.objective);
-      seconds.push_back(record.seconds);
-    }
-    out.write_vector("/history/iteration", iterations);
-    out.write_vector("/history/relative_error", errors);
-    out.write_vector("/history/objective", objectives);
-    out.write_vector("/history/seconds", seconds);
+    write_history(out, result.history);
     out.set_attribute("dnmf_version", std::string(DNMF_VERSION));
     out.set_attribute("command_line", invocation.command_line);
     out.set_attribute("algorithm", nmf::to_string(options.solver.algorithm));

@@ -11,18 +11,6 @@
 namespace dnmf::cli {
 namespace {
 
-void require_2d_numeric(const io::DatasetInfo& info, const std::string& file) {
-  const std::string where = io::where(file, info.path);
-  if (info.shape.size() != 2) {
-    throw InputError(where + ": expected a 2-D matrix, found " + std::to_string(info.shape.size()) +
-                     "-D (" + io::shape_text(info.shape) + ")");
-  }
-  if (!info.numeric) throw InputError(where + ": element type " + info.type + " is not numeric");
-  if (info.shape[0] == 0 || info.shape[1] == 0) {
-    throw InputError(where + ": the matrix is empty (" + io::shape_text(info.shape) + ")");
-  }
-}
-
 /// Collective: InputError naming the first (global row, column) where `for_each` reports NaN/Inf
 /// or a negative value. for_each(visit) calls visit(local row, column, value) for each entry in
 /// row order and stops when visit returns false.
@@ -69,6 +57,18 @@ std::string default_matrix(const io::InputFile& reader) {
 }
 
 }  // namespace
+
+void require_2d_numeric(const io::DatasetInfo& info, const std::string& file) {
+  const std::string where = io::where(file, info.path);
+  if (info.shape.size() != 2) {
+    throw InputError(where + ": expected a 2-D matrix, found " + std::to_string(info.shape.size()) +
+                     "-D (" + io::shape_text(info.shape) + ")");
+  }
+  if (!info.numeric) throw InputError(where + ": element type " + info.type + " is not numeric");
+  if (info.shape[0] == 0 || info.shape[1] == 0) {
+    throw InputError(where + ": the matrix is empty (" + io::shape_text(info.shape) + ")");
+  }
+}
 
 io::DatasetInfo require_matrix(const io::InputFile& file, const std::string& name,
                                std::int64_t rows, std::int64_t cols) {

@@ -31,6 +31,9 @@ struct InputMatrix {
 InputMatrix load_input_matrix(const std::string& file, const std::string& dataset, bool transpose,
                               mpi::Communicator& comm);
 
+/// InputError naming `file` and the dataset unless it is a nonempty 2-D numeric dataset.
+void require_2d_numeric(const io::DatasetInfo& info, const std::string& file);
+
 /// Collective: the 2-D numeric dataset `name` of `file`, with the given shape (an InputError
 /// naming the expected and the found shape otherwise).
 io::DatasetInfo require_matrix(const io::InputFile& file, const std::string& name,

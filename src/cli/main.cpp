@@ -17,6 +17,7 @@ constexpr const char* kUsage =
     "usage: dnmf COMMAND [options]   (dnmf COMMAND --help for its options)\n"
     "commands:\n"
     "  factorize   A ≈ W H for a nonnegative matrix in an HDF5 file (MU, HALS, ANLS-BPP)\n"
+    "  transform   the nonnegative codes of new rows against the fixed H of an earlier fit\n"
     "  generate    a synthetic low-rank nonnegative matrix, with its planted factors\n"
     "  info        the datasets, shapes, types and attributes of an HDF5 file\n"
     "  train       a digit classifier (cnn, nmf, nmf-cnn), data-parallel over the ranks\n"
@@ -38,6 +39,7 @@ int run(int argc, char** argv, dnmf::mpi::Communicator& comm) {
   using Runner = int (*)(const dnmf::cli::Invocation&, dnmf::mpi::Communicator&);
   const std::map<std::string, Runner> commands = {
       {"factorize", dnmf::cli::run_factorize},
+      {"transform", dnmf::cli::run_transform},
       {"generate", dnmf::cli::run_generate},
       {"info", dnmf::cli::run_info},
       {"train", dnmf::cli::run_train},

@@ -31,6 +31,15 @@ std::optional<po::variables_map> parse_options(const std::string& usage,
   return values;
 }
 
+void add_input_matrix_options(po::options_description& options, const std::string& verb) {
+  options.add_options()
+      ("input,i", po::value<std::string>()->required(), "HDF5 file holding A")
+      ("dataset,d", po::value<std::string>()->default_value(""),
+       "path of A in the file: a 2-D dataset or a sparse group such as X, layers/counts, raw/X "
+       "(default: /X, /matrix, else the only 2-D dataset or sparse group)")
+      ("transpose", po::bool_switch(), (verb + " Aᵀ instead of A (rows become columns)").c_str());
+}
+
 void add_progress_options(po::options_description& options) {
   options.add_options()
       ("progress", po::value<std::string>()->default_value("auto"),

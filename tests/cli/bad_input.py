@@ -62,6 +62,44 @@ def bad_sparse_file(case, d):
     return path, [path] + expect
 
 
+def basis_file(path, H, transpose=0, loss="frobenius"):
+    """What transform reads from a factorize output: /H and the attributes."""
+    with h5py.File(path, "w") as f:
+        if H is not None:
+            f["H"] = H
+        f["W"] = np.ones((4, 3))
+        if loss is not None:
+            f.attrs["loss"] = loss
+        f.attrs["l1_w"], f.attrs["l2_w"] = 0.0, 0.0
+        f.attrs["transpose"] = np.int64(transpose)
+    return path
+
+
+def transform_case(case, d, good, out):
+    """dnmf transform of good.h5's /data/A (10 x 8) against a basis with one defect."""
+    basis = os.path.join(d, "fit.h5")
+    base = ["transform", "--basis", basis, "--input", good, "--output", out, "--progress", "none"]
+    if case == "transform_basis_missing":
+        return base, 1, [basis, "no such file"], None, None
+    if case == "transform_basis_without_h":
+        basis_file(basis, None)
+        return base, 1, [basis + ":/H", "no such dataset"], None, None
+    if case == "transform_basis_without_loss":
+        basis_file(basis, np.ones((3, 8)), loss=None)
+        return base, 1, [basis, "no attribute loss"], None, None
+    if case == "transform_columns_differ":
+        # The fit factorized the transpose of a 10-column matrix; this input is not transposed.
+        basis_file(basis, np.ones((3, 10)), transpose=1)
+        return (base, 1, [good + ":/data/A", "8 columns", basis + ":/H", "needs 10",
+                          "made with --transpose"], None, None)
+    if case == "transform_output_exists":
+        basis_file(basis, np.ones((3, 8)))
+        with open(out, "w") as f:
+            f.write("keep me")
+        return base, 1, [out, "exists", "--force"], None, None
+    raise SystemExit(f"unknown case {case}")
+
+
 def case_setup(case, d):
     """Returns (arguments, expected exit code, substrings the error line must contain, user,
     extra environment)."""
@@ -139,6 +177,8 @@ def case_setup(case, d):
     if case == "ambiguous_dataset":
         path = write(os.path.join(d, "two.h5"), {"/A": matrix(), "/B": matrix(seed=1)})
         return base + ["--input", path], 1, [path, "several 2-D numeric datasets", "/A", "/B"], None, None
+    if case.startswith("transform_"):
+        return transform_case(case, d, good, out)
     if case in SPARSE_CASES:
         path, expected = bad_sparse_file(case, d)
         return base + ["--input", path], 1, expected, None, None
