@@ -1,6 +1,9 @@
 // dnmf factorize: A ≈ W H for a matrix in an HDF5 file, rows spread over the MPI ranks.
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
+#include <sstream>
 #include <iostream>
 
 #include "cli/command.hpp"
@@ -128,8 +131,11 @@ nmf::Factors initial_factors(const FactorizeOptions& options, const InputMatrix&
   return {w_rows.transpose(), h};
 }
 
-/// The record of the run a --resume file holds: its history, hence its iteration count.
-nmf::SolveResult resumed_run(const FactorizeOptions& options, mpi::Communicator& comm) {
+/// The record of the run a --resume file holds: its history, hence its iteration count. The run
+/// continues only with what determines its steps unchanged: the algorithm, the loss, the
+/// penalties, the orientation and the matrix itself (recognised by Σ A and ||A||²).
+nmf::SolveResult resumed_run(const FactorizeOptions& options, const InputMatrix& input,
+                             const nmf::InputStatistics& statistics, mpi::Communicator& comm) {
   nmf::SolveResult resumed;
   if (options.resume.empty()) return resumed;
   const io::InputFile file(options.resume, comm);
@@ -143,6 +149,33 @@ nmf::SolveResult resumed_run(const FactorizeOptions& options, mpi::Communicator&
     if (loss != nmf::to_string(options.solver.loss)) {
       throw UsageError(options.resume + ": was made with --loss " + loss +
                        "; resume it with the same loss");
+    }
+    const nmf::Penalty& w = options.solver.w_penalty;
+    const nmf::Penalty& h = options.solver.h_penalty;
+    for (const auto& [name, value] : {std::pair{"l1_w", w.l1}, {"l2_w", w.l2}, {"l1_h", h.l1},
+                                      {"l2_h", h.l2}}) {
+      const double made_with = file.number_attribute(name);
+      if (made_with != value) {
+        std::ostringstream message;
+        message << options.resume << ": was made with --" << name[0] << name[1] << '-' << name[3]
+                << ' ' << made_with << "; resume it with the same penalties";
+        throw UsageError(message.str());
+      }
+    }
+    if ((file.number_attribute("transpose") != 0) != input.transposed) {
+      throw UsageError(options.resume + ": was made " +
+                       (input.transposed ? "without" : "with") +
+                       " --transpose; resume it the same way");
+    }
+    // Summed in another order at another rank count (or read at another precision): equal to
+    // well within 1e-6, while another matrix of the same shape differs far more.
+    const auto differs = [](double stored, double now) {
+      return std::abs(stored - now) > 1e-6 * std::max(std::abs(stored), std::abs(now));
+    };
+    if (differs(file.number_attribute("input_sum"), statistics.sum) ||
+        differs(file.number_attribute("input_squared_norm"), statistics.squared_norm)) {
+      throw InputError(options.resume + ": was made from another matrix than " +
+                       io::where(input.file, input.dataset) + " (its sum and norm differ)");
     }
     const auto column = [&](const char* name) {
       const io::DatasetInfo info = file.dataset(std::string("/history/") + name);
@@ -169,8 +202,8 @@ nmf::SolveResult resumed_run(const FactorizeOptions& options, mpi::Communicator&
 /// The output file, or a checkpoint: the same layout, so either can be resumed.
 void write_factors(const std::string& target, bool is_checkpoint, const FactorizeOptions& options,
                    const Invocation& invocation, const InputMatrix& input,
-                   const nmf::Factors& factors, const nmf::SolveResult& result,
-                   double wall_seconds, mpi::Communicator& comm) {
+                   const nmf::InputStatistics& statistics, const nmf::Factors& factors,
+                   const nmf::SolveResult& result, double wall_seconds, mpi::Communicator& comm) {
   io::OutputFile out(target, comm);
   mpi::agree(comm, [&] {
     const Index k = options.solver.rank;
@@ -203,6 +236,8 @@ void write_factors(const std::string& target, bool is_checkpoint, const Factoriz
                                             : result.relative_error);
     out.set_attribute("input_file", input.file);
     out.set_attribute("input_dataset", input.dataset);
+    out.set_attribute("input_sum", statistics.sum);
+    out.set_attribute("input_squared_norm", statistics.squared_norm);
     out.set_attribute("mpi_ranks", static_cast<std::int64_t>(comm.size()));
     out.set_attribute("wall_seconds", wall_seconds);
   });
@@ -285,7 +320,7 @@ int run_factorize(const Invocation& invocation, mpi::Communicator& comm) {
     });
   }
   nmf::Factors factors = initial_factors(*options, input, statistics, comm);
-  const nmf::SolveResult resumed = resumed_run(*options, comm);
+  const nmf::SolveResult resumed = resumed_run(*options, input, statistics, comm);
 
   ProgressPrinter printer(options->progress, comm.is_root(), options->solver.stop.max_iterations, "it");
   nmf::SolverHooks hooks;
@@ -297,8 +332,8 @@ int run_factorize(const Invocation& invocation, mpi::Communicator& comm) {
   if (!options->checkpoint.path.empty()) {
     hooks.checkpoint_every = options->checkpoint.every;
     hooks.checkpoint = [&](const nmf::Factors& current, const nmf::SolveResult& so_far) {
-      write_factors(options->checkpoint.path, true, *options, invocation, input, current, so_far,
-                    comm.max(wall.seconds()), comm);
+      write_factors(options->checkpoint.path, true, *options, invocation, input, statistics,
+                    current, so_far, comm.max(wall.seconds()), comm);
     };
   }
   const nmf::SolveResult result =
@@ -317,8 +352,8 @@ int run_factorize(const Invocation& invocation, mpi::Communicator& comm) {
   }
   phase.restart();
   const double wall_seconds = comm.max(wall.seconds());
-  write_factors(options->output, false, *options, invocation, input, factors, result, wall_seconds,
-                comm);
+  write_factors(options->output, false, *options, invocation, input, statistics, factors, result,
+                wall_seconds, comm);
   phases.write = phase.seconds();
   if (!options->report.empty()) {
     const JsonObject report =

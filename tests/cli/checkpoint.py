@@ -86,6 +86,23 @@ def main():
         difference = max(np.linalg.norm(W - W0) / np.linalg.norm(W0),
                          np.linalg.norm(H - H0) / np.linalg.norm(H0))
         check(difference < 1e-8, f"resumed on 3 ranks agrees to rounding ({difference:.1e})")
+
+        # What decides the steps must be unchanged: the penalties and the matrix itself.
+        checkpoint = os.path.join(d, "ckpt-2.h5")
+        refused = os.path.join(d, "refused.h5")
+        penalised = subprocess.run(command(dnmf, 2, factorize(data, refused, [
+            "--resume", checkpoint, "--l2-h", "0.5"])), capture_output=True, text=True, timeout=300)
+        check(penalised.returncode != 0 and "--l2-h 0" in penalised.stderr
+              and "same penalties" in penalised.stderr and not os.path.exists(refused),
+              f"resume with other penalties refused: {penalised.stderr.splitlines()[:1]}")
+        scaled = os.path.join(d, "scaled.h5")
+        with h5py.File(data, "r") as f, h5py.File(scaled, "w") as g:
+            g["/train/images"] = 2.0 * f["/train/images"][()]
+        other_matrix = subprocess.run(command(dnmf, 2, factorize(scaled, refused, [
+            "--resume", checkpoint])), capture_output=True, text=True, timeout=300)
+        check(other_matrix.returncode != 0 and "another matrix" in other_matrix.stderr
+              and not os.path.exists(refused),
+              f"resume on another matrix of the same shape refused: {other_matrix.stderr.splitlines()[:1]}")
     print(f"{len(PASSED)} passed, {len(FAILURES)} failed")
     return 1 if FAILURES else 0
 
