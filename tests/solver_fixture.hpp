@@ -1,10 +1,27 @@
 #pragma once
 // Runs the library's solver on one process (MPI_COMM_SELF) in the textbook layout, so tests can
-// compare it with the naive reference.
+// compare it with the naive reference, in double or in single precision.
+
+#include <type_traits>
 
 #include "dnmf/nmf/solver.hpp"
 
 namespace testing_support {
+
+/// The precisions the engine is instantiated for, for typed tests.
+using Precisions = ::testing::Types<double, float>;
+
+/// A tolerance for each precision: `in_double` for double, `in_float` for float.
+template <class Scalar>
+double tolerance(double in_double, double in_float) {
+  return std::is_same_v<Scalar, float> ? in_float : in_double;
+}
+
+/// X rounded to Scalar and back: the data a Scalar run actually sees, for the naive reference.
+template <class Scalar>
+dnmf::Matrix rounded(const dnmf::Matrix& X) {
+  return X.cast<Scalar>().template cast<double>();
+}
 
 struct Run {
   dnmf::Matrix W;  ///< m x k
@@ -12,22 +29,24 @@ struct Run {
   dnmf::nmf::SolveResult result;
 };
 
-/// Exactly `iterations` iterations (the stopping window is longer than the run).
-inline Run run_serial(const dnmf::Matrix& A, const dnmf::Matrix& W0, const dnmf::Matrix& H0,
-                      dnmf::nmf::Algorithm algorithm, int iterations) {
+/// Exactly `iterations` iterations (the stopping window is longer than the run), with A, W0 and
+/// H0 rounded to Scalar.
+template <class Scalar = double>
+Run run_serial(const dnmf::Matrix& A, const dnmf::Matrix& W0, const dnmf::Matrix& H0,
+               dnmf::nmf::Algorithm algorithm, int iterations) {
   dnmf::mpi::Communicator self = dnmf::mpi::Communicator::self();
-  const dnmf::nmf::DenseBlock block{dnmf::RowMatrix(A)};
+  const dnmf::nmf::DenseBlockT<Scalar> block{dnmf::RowMatrixT<Scalar>(A.cast<Scalar>())};
   dnmf::nmf::SolverOptions options;
   options.algorithm = algorithm;
   options.rank = W0.cols();
   options.stop.max_iterations = iterations;
   options.stop.window = iterations + 1;
-  dnmf::nmf::Factors factors{W0.transpose(), H0};
+  dnmf::nmf::FactorsT<Scalar> factors{W0.transpose().cast<Scalar>(), H0.cast<Scalar>()};
   const dnmf::nmf::InputStatistics statistics = dnmf::nmf::input_statistics(block, self);
   Run run;
   run.result = dnmf::nmf::solve(block, factors, options, statistics, self);
-  run.W = factors.Wt.transpose();
-  run.H = factors.H;
+  run.W = factors.Wt.transpose().template cast<double>();
+  run.H = factors.H.template cast<double>();
   return run;
 }
 

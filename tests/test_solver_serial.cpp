@@ -1,5 +1,6 @@
-// Properties of the solver on one process: the Gram-trick objective equals the direct one,
-// MU and HALS never increase it, planted exact low-rank matrices are recovered.
+// Properties of the solver on one process, in double and in single precision: the Gram-trick
+// objective equals the direct one, MU and HALS never increase it, planted exact low-rank
+// matrices are recovered.
 
 #include <gtest/gtest.h>
 
@@ -12,48 +13,61 @@ namespace {
 
 using dnmf::Matrix;
 using dnmf::nmf::Algorithm;
+using testing_support::rounded;
 using testing_support::run_serial;
+using testing_support::tolerance;
 
-TEST(Objective, GramTrickEqualsDirectResidual) {
-  const Matrix A = naive::random_matrix(23, 19, 21);
+template <class Scalar>
+class Objective : public ::testing::Test {};
+TYPED_TEST_SUITE(Objective, testing_support::Precisions);
+
+TYPED_TEST(Objective, GramTrickEqualsDirectResidual) {
+  using Scalar = TypeParam;
+  const Matrix A = rounded<Scalar>(naive::random_matrix(23, 19, 21));
   const Matrix W0 = naive::random_matrix(23, 5, 22);
   const Matrix H0 = naive::random_matrix(5, 19, 23);
-  const double norm_A = std::sqrt(naive::squared_residual(A, Matrix::Zero(23, 5), Matrix::Zero(5, 19)));
+  const double norm_A =
+      std::sqrt(naive::squared_residual(A, Matrix::Zero(23, 5), Matrix::Zero(5, 19)));
   for (const Algorithm algorithm : {Algorithm::Mu, Algorithm::Hals, Algorithm::Bpp}) {
     for (const int iterations : {1, 2, 7}) {
-      const auto run = run_serial(A, W0, H0, algorithm, iterations);
+      const auto run = run_serial<Scalar>(A, W0, H0, algorithm, iterations);
       const double direct = std::sqrt(naive::squared_residual(A, run.W, run.H)) / norm_A;
       ASSERT_EQ(run.result.history.size(), static_cast<std::size_t>(iterations));
-      EXPECT_NEAR(run.result.history.back().relative_error, direct, 1e-10 * direct)
+      EXPECT_NEAR(run.result.history.back().relative_error, direct,
+                  tolerance<Scalar>(1e-10, 1e-6) * direct)
           << to_string(algorithm) << " after " << iterations;
-      EXPECT_NEAR(run.result.relative_error, direct, 1e-12 * direct);
+      EXPECT_NEAR(run.result.relative_error, direct, tolerance<Scalar>(1e-12, 1e-7) * direct);
     }
   }
 }
 
-TEST(Objective, MuAndHalsNeverIncrease) {
-  const Matrix A = naive::random_matrix(40, 30, 31);
-  const Matrix W0 = naive::random_matrix(40, 6, 32);
-  const Matrix H0 = naive::random_matrix(6, 30, 33);
+TYPED_TEST(Objective, MuAndHalsNeverIncrease) {
+  using Scalar = TypeParam;
+  const Matrix A = rounded<Scalar>(naive::random_matrix(40, 30, 31));
+  const Matrix W0 = rounded<Scalar>(naive::random_matrix(40, 6, 32));
+  const Matrix H0 = rounded<Scalar>(naive::random_matrix(6, 30, 33));
   for (const Algorithm algorithm : {Algorithm::Mu, Algorithm::Hals}) {
     // Check with the independent direct residual after each iteration count.
     double previous = naive::squared_residual(A, W0, H0);
     for (int iterations = 1; iterations <= 40; iterations += 3) {
-      const auto run = run_serial(A, W0, H0, algorithm, iterations);
+      const auto run = run_serial<Scalar>(A, W0, H0, algorithm, iterations);
       const double now = naive::squared_residual(A, run.W, run.H);
       EXPECT_LE(now, previous * (1 + 1e-12)) << to_string(algorithm) << " at " << iterations;
       previous = now;
     }
-    const auto run = run_serial(A, W0, H0, algorithm, 200);
+    const auto run = run_serial<Scalar>(A, W0, H0, algorithm, 200);
+    // The recorded (Gram-trick) error: in float, good to about 1e-7 relatively (see solver.hpp).
     const auto& history = run.result.history;
     for (std::size_t t = 1; t < history.size(); ++t) {
-      EXPECT_LE(history[t].relative_error, history[t - 1].relative_error * (1 + 1e-9))
+      EXPECT_LE(history[t].relative_error,
+                history[t - 1].relative_error * (1 + tolerance<Scalar>(1e-9, 1e-7)))
           << to_string(algorithm) << " iteration " << history[t].iteration;
     }
   }
 }
 
-TEST(Planted, BppAndHalsRecoverExactLowRank) {
+TYPED_TEST(Objective, BppAndHalsRecoverPlantedExactLowRank) {
+  using Scalar = TypeParam;
   // Sparse planted factors (about 40% zeros) make the factorization essentially unique, the
   // setting in which exact recovery is a fair demand (Donoho & Stodden 2003).
   Matrix W_true = naive::random_matrix(60, 4, 41);
@@ -64,8 +78,11 @@ TEST(Planted, BppAndHalsRecoverExactLowRank) {
   const Matrix W0 = naive::random_matrix(60, 4, 43);
   const Matrix H0 = naive::random_matrix(4, 45, 44);
   for (const Algorithm algorithm : {Algorithm::Bpp, Algorithm::Hals}) {
-    const auto run = run_serial(A, W0, H0, algorithm, algorithm == Algorithm::Bpp ? 300 : 3000);
-    EXPECT_LT(run.result.relative_error, 1e-6) << to_string(algorithm);
+    const auto run =
+        run_serial<Scalar>(A, W0, H0, algorithm, algorithm == Algorithm::Bpp ? 300 : 3000);
+    // In float the attainable error is about eps_float cond(H) (B = H Aᵀ is a float product):
+    // measured 9e-5 for BPP and 8e-5 for HALS here.
+    EXPECT_LT(run.result.relative_error, tolerance<Scalar>(1e-6, 3e-4)) << to_string(algorithm);
   }
 }
 

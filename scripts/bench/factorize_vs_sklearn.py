@@ -10,6 +10,11 @@ memory per rank against the rank's block of A, and this machine's DGEMM rate mea
 same run, so the figures can be read against the hardware.
 
     /usr/bin/python3 scripts/bench/factorize_vs_sklearn.py [--rows 20000 --cols 2000 --rank 50]
+
+With --compare-precision it runs dnmf only, --precision single against double on the same A and
+start, alternating single and double run by run (--repeats times) so that load on a shared
+machine falls on both alike, and prints s/iteration (the best of the repeats), the speed ratio,
+peak memory per rank and the difference of the final relative errors.
 """
 
 import argparse
@@ -44,12 +49,13 @@ def timed(function):
     return time.perf_counter() - start
 
 
-def run_dnmf(algorithm, ranks, data, init, iterations, directory):
+def run_dnmf(algorithm, ranks, data, init, iterations, directory, precision="double"):
     out = os.path.join(directory, f"dnmf-{algorithm}-{ranks}.h5")
     report = os.path.join(directory, f"dnmf-{algorithm}-{ranks}.json")
     command = [DNMF, "factorize", "--input", data, "--dataset", "/A", "--rank", str(init["k"]),
                "--algorithm", algorithm, "--max-iter", str(iterations), "--tol", "0",
-               "--init", init["path"], "--output", out, "--report", report, "--force", "--quiet"]
+               "--init", init["path"], "--output", out, "--report", report, "--force", "--quiet",
+               "--precision", precision]
     if ranks > 1:
         command = MPIRUN + ["-np", str(ranks)] + command
     subprocess.run(command, check=True, env=dict(os.environ, OMP_NUM_THREADS="1"))
@@ -76,6 +82,44 @@ def run_sklearn(solver, threads, A, W0, H0, iterations):
             "iterations": model.n_iter_}
 
 
+def compare_precision(options, data, init, baseline, load, directory):
+    runs = {}
+    for repeat in range(options.repeats):
+        for ranks in (1, 2):
+            for algorithm in ("mu", "hals", "bpp"):
+                for precision in ("single", "double") if repeat % 2 == 0 else ("double", "single"):
+                    r = run_dnmf(algorithm, ranks, data, init, options.iterations, directory,
+                                 precision)
+                    runs.setdefault((algorithm, ranks, precision), []).append(r)
+    print(f"A: {options.rows} x {options.cols} (float64 in the file), k = {options.rank}, "
+          f"{options.iterations} iterations, tol = 0, same A and initial W, H; best of "
+          f"{options.repeats} alternating runs")
+    print(f"load average before the runs: {load:.2f}; dnmf process baseline (tiny input): "
+          f"{baseline / 2**20:.1f} MiB")
+    print()
+    print("| algorithm | ranks | s/it double | s/it single | speed-up | peak MiB/rank double | "
+          "peak MiB/rank single | memory ratio | rel. error double | single - double |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    rows = []
+    for ranks in (1, 2):
+        for algorithm in ("mu", "hals", "bpp"):
+            best = {p: min(runs[(algorithm, ranks, p)], key=lambda r: r["seconds_per_iteration"])
+                    for p in ("single", "double")}
+            s, d = best["single"], best["double"]
+            rows.append({"algorithm": algorithm, "ranks": ranks, "single": s, "double": d,
+                         "all": {p: runs[(algorithm, ranks, p)] for p in ("single", "double")}})
+            print(f"| {algorithm} | {ranks} | {d['seconds_per_iteration']:.4f} | "
+                  f"{s['seconds_per_iteration']:.4f} | "
+                  f"{d['seconds_per_iteration'] / s['seconds_per_iteration']:.2f}x | "
+                  f"{d['peak_memory'] / 2**20:.0f} | {s['peak_memory'] / 2**20:.0f} | "
+                  f"{s['peak_memory'] / d['peak_memory']:.2f} | {d['relative_error']:.7f} | "
+                  f"{s['relative_error'] - d['relative_error']:+.1e} |")
+    if options.json:
+        with open(options.json, "w") as f:
+            json.dump({"load_average": load, "baseline": baseline, "results": rows}, f, indent=1)
+    return 0
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=20000)
@@ -83,6 +127,10 @@ def main():
     parser.add_argument("--rank", type=int, default=50)
     parser.add_argument("--iterations", type=int, default=30)
     parser.add_argument("--json", help="also write the results here")
+    parser.add_argument("--compare-precision", action="store_true",
+                        help="dnmf --precision single against double only (no scikit-learn)")
+    parser.add_argument("--repeats", type=int, default=2,
+                        help="runs of each configuration with --compare-precision")
     options = parser.parse_args()
     os.environ.setdefault("OMPI_ALLOW_RUN_AS_ROOT", "1")
     os.environ.setdefault("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
@@ -109,6 +157,9 @@ def main():
         subprocess.run([DNMF, "generate", "--rows", "20", "--cols", "10", "--rank", "2",
                         "--output", tiny, "--quiet"], check=True)
         baseline = run_dnmf("mu", 1, tiny, {"path": "random", "k": 2}, 2, d)["peak_memory"]
+
+        if options.compare_precision:
+            return compare_precision(options, data, init, baseline, load, d)
 
         blas = [p for p in threadpool_info() if p["user_api"] == "blas"]
         kernel = ", ".join(f"{p['internal_api']} {p.get('version')} {p.get('architecture')}" for p in blas)

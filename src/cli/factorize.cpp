@@ -28,7 +28,9 @@ constexpr const char* kUsage =
     ".h5ad, 10x Genomics .h5, a CSR group); W is m x K, H is K x n.\n"
     "Stops after --max-iter iterations, or when the relative error ||A - WH|| / ||A|| improved\n"
     "by less than --tol, relatively, over the last 10 iterations, or after --time-limit seconds.\n"
-    "With --loss kl the watched value is D(A || WH) / sum(A); penalties are included in both.";
+    "With --loss kl the watched value is D(A || WH) / sum(A); penalties are included in both.\n"
+    "--precision single reads A into float and computes in float (half the memory, faster dense\n"
+    "products; W and H written as float32); the objective and stopping rule stay in double.";
 
 struct FactorizeOptions {
   std::string input;
@@ -42,6 +44,7 @@ struct FactorizeOptions {
   bool transpose = false;
   std::uint64_t seed = 0;
   nmf::SolverOptions solver;
+  nmf::Precision precision = nmf::Precision::Double;
   ProgressMode progress = ProgressMode::Auto;
   bool quiet = false;
 };
@@ -58,6 +61,8 @@ std::optional<FactorizeOptions> parse(const Invocation& invocation, mpi::Communi
       ("l2-h", po::value<double>()->default_value(0), "L2 penalty on H")
       ("rank,k", po::value<std::int64_t>()->required(), "K, the number of components")
       ("algorithm,a", po::value<std::string>()->default_value("hals"), "mu|hals|bpp")
+      ("precision", po::value<std::string>()->default_value("double"),
+       "single|double: the type of A, W, H and the products with A (single: half the memory)")
       ("max-iter", po::value<int>()->default_value(200), "maximum number of iterations")
       ("tol", po::value<double>()->default_value(1e-4),
        "stop when the relative error improves by less than this, relatively, over 10 iterations")
@@ -93,6 +98,7 @@ std::optional<FactorizeOptions> parse(const Invocation& invocation, mpi::Communi
   parsed.solver.algorithm = nmf::parse_algorithm(v["algorithm"].as<std::string>());
   parsed.solver.rank = static_cast<Index>(v["rank"].as<std::int64_t>());
   parsed.solver.loss = nmf::parse_loss(v["loss"].as<std::string>());
+  parsed.precision = nmf::parse_precision(v["precision"].as<std::string>());
   parsed.solver.w_penalty = {v["l1-w"].as<double>(), v["l2-w"].as<double>()};
   parsed.solver.h_penalty = {v["l1-h"].as<double>(), v["l2-h"].as<double>()};
   parsed.solver.stop.max_iterations = v["max-iter"].as<int>();
@@ -103,13 +109,17 @@ std::optional<FactorizeOptions> parse(const Invocation& invocation, mpi::Communi
   return parsed;
 }
 
-nmf::Factors initial_factors(const FactorizeOptions& options, const InputMatrix& input,
-                             const nmf::InputStatistics& statistics, mpi::Communicator& comm) {
+/// Random, or read from a file in whatever float type it holds (HDF5 converts to Scalar).
+template <class Scalar>
+nmf::FactorsT<Scalar> initial_factors(const FactorizeOptions& options,
+                                      const InputMatrixT<Scalar>& input,
+                                      const nmf::InputStatistics& statistics,
+                                      mpi::Communicator& comm) {
   const Index k = options.solver.rank;
   const Index local_rows = input.block->rows();
   if (options.init == "random") {
-    return nmf::random_factors(k, local_rows, input.row_begin, input.cols, statistics.mean(),
-                               options.seed);
+    return nmf::random_factors<Scalar>(k, local_rows, input.row_begin, input.cols,
+                                       statistics.mean(), options.seed);
   }
   const io::InputFile file(options.init, comm);
   io::DatasetInfo w_info;
@@ -118,11 +128,11 @@ nmf::Factors initial_factors(const FactorizeOptions& options, const InputMatrix&
     w_info = require_matrix(file, "/W", input.rows, k);
     h_info = require_matrix(file, "/H", k, input.cols);
   });
-  RowMatrix w_rows;
-  RowMatrix h;
+  RowMatrixT<Scalar> w_rows;
+  RowMatrixT<Scalar> h;
   mpi::agree(comm, [&] {
-    w_rows = file.read_rows(w_info, input.row_begin, local_rows);
-    h = file.read_all(h_info);
+    w_rows = file.read_rows<Scalar>(w_info, input.row_begin, local_rows);
+    h = file.read_all<Scalar>(h_info);
   });
   mpi::agree(comm, [&] {
     check_nonnegative_finite(w_rows, input.row_begin, io::where(options.init, "/W"), comm);
@@ -134,7 +144,8 @@ nmf::Factors initial_factors(const FactorizeOptions& options, const InputMatrix&
 /// The record of the run a --resume file holds: its history, hence its iteration count. The run
 /// continues only with what determines its steps unchanged: the algorithm, the loss, the
 /// penalties, the orientation and the matrix itself (recognised by Σ A and ||A||²).
-nmf::SolveResult resumed_run(const FactorizeOptions& options, const InputMatrix& input,
+template <class Scalar>
+nmf::SolveResult resumed_run(const FactorizeOptions& options, const InputMatrixT<Scalar>& input,
                              const nmf::InputStatistics& statistics, mpi::Communicator& comm) {
   nmf::SolveResult resumed;
   if (options.resume.empty()) return resumed;
@@ -199,21 +210,24 @@ nmf::SolveResult resumed_run(const FactorizeOptions& options, const InputMatrix&
   return resumed;
 }
 
-/// The output file, or a checkpoint: the same layout, so either can be resumed.
+/// The output file, or a checkpoint: the same layout, so either can be resumed (in either
+/// precision: W and H are float32 datasets in single precision, float64 in double).
+template <class Scalar>
 void write_factors(const std::string& target, bool is_checkpoint, const FactorizeOptions& options,
-                   const Invocation& invocation, const InputMatrix& input,
-                   const nmf::InputStatistics& statistics, const nmf::Factors& factors,
+                   const Invocation& invocation, const InputMatrixT<Scalar>& input,
+                   const nmf::InputStatistics& statistics, const nmf::FactorsT<Scalar>& factors,
                    const nmf::SolveResult& result, double wall_seconds, mpi::Communicator& comm) {
   io::OutputFile out(target, comm);
   mpi::agree(comm, [&] {
     const Index k = options.solver.rank;
     out.write_rows("/W", input.rows, k, factors.Wt.data(), input.row_begin, factors.Wt.cols());
-    out.write_matrix("/H", RowMatrix(factors.H));
+    out.write_matrix("/H", RowMatrixT<Scalar>(factors.H));
     write_history(out, result.history);
     out.set_attribute("dnmf_version", std::string(DNMF_VERSION));
     out.set_attribute("command_line", invocation.command_line);
     out.set_attribute("algorithm", nmf::to_string(options.solver.algorithm));
     out.set_attribute("loss", nmf::to_string(options.solver.loss));
+    out.set_attribute("precision", nmf::to_string(options.precision));
     out.set_attribute("l1_w", options.solver.w_penalty.l1);
     out.set_attribute("l2_w", options.solver.w_penalty.l2);
     out.set_attribute("l1_h", options.solver.h_penalty.l1);
@@ -244,8 +258,9 @@ void write_factors(const std::string& target, bool is_checkpoint, const Factoriz
   out.commit();
 }
 
+template <class Scalar>
 JsonObject report_json(const FactorizeOptions& options, const Invocation& invocation,
-                       const InputMatrix& input, const nmf::SolveResult& result,
+                       const InputMatrixT<Scalar>& input, const nmf::SolveResult& result,
                        const PhaseSeconds& phases, double wall_seconds, mpi::Communicator& comm) {
   const OverRanks loop = over_ranks(result.loop_seconds, comm);
   JsonObject seconds;
@@ -262,6 +277,7 @@ JsonObject report_json(const FactorizeOptions& options, const Invocation& invoca
       .add("command_line", invocation.command_line)
       .add("algorithm", nmf::to_string(options.solver.algorithm))
       .add("loss", nmf::to_string(options.solver.loss))
+      .add("precision", nmf::to_string(options.precision))
       .add("input_kind", input.kind)
       .add("rank", static_cast<double>(options.solver.rank))
       .add("seed", static_cast<double>(options.seed))
@@ -288,6 +304,85 @@ JsonObject report_json(const FactorizeOptions& options, const Invocation& invoca
   return report;
 }
 
+/// Everything after the options, written once for float and double.
+template <class Scalar>
+int factorize(const FactorizeOptions& options, const Invocation& invocation, const Stopwatch& wall,
+              mpi::Communicator& comm) {
+  PhaseSeconds phases;
+  Stopwatch phase;
+  const InputMatrixT<Scalar> input =
+      load_input_matrix<Scalar>(options.input, options.dataset, options.transpose, comm);
+  phases.read = phase.seconds();
+  mpi::agree(comm, [&] {
+    try {
+      nmf::validate(options.solver, input.rows, input.cols);
+    } catch (const UsageError& error) {
+      throw UsageError(io::where(input.file, input.dataset) + ": " + error.what());
+    }
+  });
+  const nmf::InputStatistics statistics = nmf::input_statistics(*input.block, comm);
+  if (statistics.squared_norm == 0) {
+    mpi::agree(comm, [&] {
+      throw InputError(io::where(input.file, input.dataset) + ": every entry is zero; nothing to factorize");
+    });
+  }
+  nmf::FactorsT<Scalar> factors = initial_factors(options, input, statistics, comm);
+  const nmf::SolveResult resumed = resumed_run(options, input, statistics, comm);
+
+  ProgressPrinter printer(options.progress, comm.is_root(), options.solver.stop.max_iterations,
+                          "it");
+  nmf::SolverHooksT<Scalar> hooks;
+  hooks.progress = [&](const nmf::IterationRecord& record) {
+    char status[64];
+    std::snprintf(status, sizeof status, "rel.err %.6f", record.relative_error);
+    printer.update(record.iteration, record.seconds, status);
+  };
+  if (!options.checkpoint.path.empty()) {
+    hooks.checkpoint_every = options.checkpoint.every;
+    hooks.checkpoint = [&](const nmf::FactorsT<Scalar>& current, const nmf::SolveResult& so_far) {
+      write_factors(options.checkpoint.path, true, options, invocation, input, statistics, current,
+                    so_far, comm.max(wall.seconds()), comm);
+    };
+  }
+  const nmf::SolveResult result =
+      nmf::solve(*input.block, factors, options.solver, statistics, comm, resumed, hooks);
+  printer.finish();
+  phases.compute = result.compute_seconds;
+  phases.communicate = result.communicate_seconds;
+
+  if (result.reason == nmf::StopReason::Signal && !options.checkpoint.path.empty()) {
+    if (comm.is_root()) {
+      std::fprintf(stderr,
+                   "dnmf: stopped by a signal after iteration %d; checkpoint in %s, "
+                   "continue with --resume %s\n",
+                   result.iterations, options.checkpoint.path.c_str(),
+                   options.checkpoint.path.c_str());
+    }
+    return kExitStoppedBySignal;
+  }
+  phase.restart();
+  const double wall_seconds = comm.max(wall.seconds());
+  write_factors(options.output, false, options, invocation, input, statistics, factors, result,
+                wall_seconds, comm);
+  phases.write = phase.seconds();
+  if (!options.report.empty()) {
+    const JsonObject report =
+        report_json(options, invocation, input, result, phases, comm.max(wall.seconds()), comm);
+    write_text_atomically(options.report, report.text(), comm);
+  }
+  if (comm.is_root() && !options.quiet) {
+    std::printf(
+        "wrote %s: W %lldx%lld, H %lldx%lld; %d iterations (%s), relative error %.6g, "
+        "%.2f s on %d rank%s\n",
+        options.output.c_str(), static_cast<long long>(input.rows),
+        static_cast<long long>(options.solver.rank), static_cast<long long>(options.solver.rank),
+        static_cast<long long>(input.cols), result.iterations,
+        nmf::to_string(result.reason).c_str(), result.relative_error, wall_seconds, comm.size(),
+        comm.size() == 1 ? "" : "s");
+  }
+  return result.reason == nmf::StopReason::Signal ? kExitStoppedBySignal : 0;
+}
+
 }  // namespace
 
 int run_factorize(const Invocation& invocation, mpi::Communicator& comm) {
@@ -300,76 +395,12 @@ int run_factorize(const Invocation& invocation, mpi::Communicator& comm) {
   io::check_output_path(options->output, options->force, comm);
   if (!options->report.empty()) io::check_output_path(options->report, options->force, comm);
   // A checkpoint is overwritten as the run goes: it may exist (it is what --resume reads).
-  if (!options->checkpoint.path.empty()) io::check_output_path(options->checkpoint.path, true, comm);
-
-  PhaseSeconds phases;
-  Stopwatch phase;
-  const InputMatrix input = load_input_matrix(options->input, options->dataset, options->transpose, comm);
-  phases.read = phase.seconds();
-  mpi::agree(comm, [&] {
-    try {
-      nmf::validate(options->solver, input.rows, input.cols);
-    } catch (const UsageError& error) {
-      throw UsageError(io::where(input.file, input.dataset) + ": " + error.what());
-    }
-  });
-  const nmf::InputStatistics statistics = nmf::input_statistics(*input.block, comm);
-  if (statistics.squared_norm == 0) {
-    mpi::agree(comm, [&] {
-      throw InputError(io::where(input.file, input.dataset) + ": every entry is zero; nothing to factorize");
-    });
-  }
-  nmf::Factors factors = initial_factors(*options, input, statistics, comm);
-  const nmf::SolveResult resumed = resumed_run(*options, input, statistics, comm);
-
-  ProgressPrinter printer(options->progress, comm.is_root(), options->solver.stop.max_iterations, "it");
-  nmf::SolverHooks hooks;
-  hooks.progress = [&](const nmf::IterationRecord& record) {
-    char status[64];
-    std::snprintf(status, sizeof status, "rel.err %.6f", record.relative_error);
-    printer.update(record.iteration, record.seconds, status);
-  };
-  if (!options->checkpoint.path.empty()) {
-    hooks.checkpoint_every = options->checkpoint.every;
-    hooks.checkpoint = [&](const nmf::Factors& current, const nmf::SolveResult& so_far) {
-      write_factors(options->checkpoint.path, true, *options, invocation, input, statistics,
-                    current, so_far, comm.max(wall.seconds()), comm);
-    };
-  }
-  const nmf::SolveResult result =
-      nmf::solve(*input.block, factors, options->solver, statistics, comm, resumed, hooks);
-  printer.finish();
-  phases.compute = result.compute_seconds;
-  phases.communicate = result.communicate_seconds;
-
-  if (result.reason == nmf::StopReason::Signal && !options->checkpoint.path.empty()) {
-    if (comm.is_root()) {
-      std::fprintf(stderr, "dnmf: stopped by a signal after iteration %d; checkpoint in %s, "
-                   "continue with --resume %s\n", result.iterations,
-                   options->checkpoint.path.c_str(), options->checkpoint.path.c_str());
-    }
-    return kExitStoppedBySignal;
-  }
-  phase.restart();
-  const double wall_seconds = comm.max(wall.seconds());
-  write_factors(options->output, false, *options, invocation, input, statistics, factors, result,
-                wall_seconds, comm);
-  phases.write = phase.seconds();
-  if (!options->report.empty()) {
-    const JsonObject report =
-        report_json(*options, invocation, input, result, phases, comm.max(wall.seconds()), comm);
-    write_text_atomically(options->report, report.text(), comm);
-  }
-  if (comm.is_root() && !options->quiet) {
-    std::printf("wrote %s: W %lldx%lld, H %lldx%lld; %d iterations (%s), relative error %.6g, "
-                "%.2f s on %d rank%s\n",
-                options->output.c_str(), static_cast<long long>(input.rows),
-                static_cast<long long>(options->solver.rank),
-                static_cast<long long>(options->solver.rank), static_cast<long long>(input.cols),
-                result.iterations, nmf::to_string(result.reason).c_str(), result.relative_error,
-                wall_seconds, comm.size(), comm.size() == 1 ? "" : "s");
-  }
-  return result.reason == nmf::StopReason::Signal ? kExitStoppedBySignal : 0;
+  if (!options->checkpoint.path.empty())
+    io::check_output_path(options->checkpoint.path, true, comm);
+  // The one dispatch on the precision.
+  return options->precision == nmf::Precision::Single
+             ? factorize<float>(*options, invocation, wall, comm)
+             : factorize<double>(*options, invocation, wall, comm);
 }
 
 }  // namespace dnmf::cli

@@ -83,7 +83,8 @@ io::DatasetInfo require_matrix(const io::InputFile& file, const std::string& nam
   return info;
 }
 
-void check_nonnegative_finite(const RowMatrix& values, std::int64_t row_begin,
+template <class Scalar>
+void check_nonnegative_finite(const RowMatrixT<Scalar>& values, std::int64_t row_begin,
                               const std::string& where, mpi::Communicator& comm) {
   const auto for_each = [&](const auto& visit) {
     for (Index i = 0; i < values.rows(); ++i)
@@ -93,9 +94,10 @@ void check_nonnegative_finite(const RowMatrix& values, std::int64_t row_begin,
   check_entries(for_each, row_begin, values.cols(), where, comm);
 }
 
-InputMatrix load_input_matrix(const std::string& file, const std::string& dataset, bool transpose,
-                              mpi::Communicator& comm) {
-  InputMatrix input;
+template <class Scalar>
+InputMatrixT<Scalar> load_input_matrix(const std::string& file, const std::string& dataset,
+                                       bool transpose, mpi::Communicator& comm) {
+  InputMatrixT<Scalar> input;
   input.file = file;
   input.transposed = transpose;
   const io::InputFile reader(file, comm);
@@ -127,27 +129,38 @@ InputMatrix load_input_matrix(const std::string& file, const std::string& datase
   const std::int64_t row_count = rows.size(comm.rank());
   const std::string where = io::where(file, input.dataset);
   if (sparse) {
-    SparseRowMatrix values;
+    SparseRowMatrixT<Scalar> values;
     mpi::agree(comm, [&] {
-      values = io::read_sparse_rows(reader, *sparse, transpose, input.row_begin, row_count);
+      values = io::read_sparse_rows<Scalar>(reader, *sparse, transpose, input.row_begin, row_count);
     });
     const auto for_each = [&](const auto& visit) {
       for (Index i = 0; i < values.outerSize(); ++i)
-        for (SparseRowMatrix::InnerIterator it(values, i); it; ++it)
+        for (typename SparseRowMatrixT<Scalar>::InnerIterator it(values, i); it; ++it)
           if (!visit(i, it.col(), it.value())) return;
     };
     mpi::agree(comm, [&] { check_entries(for_each, input.row_begin, input.cols, where, comm); });
-    input.block = std::make_unique<nmf::SparseBlock>(std::move(values));
+    input.block = std::make_unique<nmf::SparseBlockT<Scalar>>(std::move(values));
     return input;
   }
-  RowMatrix values;
+  RowMatrixT<Scalar> values;
   mpi::agree(comm, [&] {
-    values = transpose ? RowMatrix(reader.read_columns(info, input.row_begin, row_count).transpose())
-                       : reader.read_rows(info, input.row_begin, row_count);
+    values = transpose
+                 ? RowMatrixT<Scalar>(
+                       reader.read_columns<Scalar>(info, input.row_begin, row_count).transpose())
+                 : reader.read_rows<Scalar>(info, input.row_begin, row_count);
   });
   mpi::agree(comm, [&] { check_nonnegative_finite(values, input.row_begin, where, comm); });
-  input.block = std::make_unique<nmf::DenseBlock>(std::move(values));
+  input.block = std::make_unique<nmf::DenseBlockT<Scalar>>(std::move(values));
   return input;
 }
+
+#define DNMF_INSTANTIATE_INPUT_MATRIX(Scalar)                                                     \
+  template InputMatrixT<Scalar> load_input_matrix<Scalar>(const std::string&, const std::string&, \
+                                                          bool, mpi::Communicator&);              \
+  template void check_nonnegative_finite<Scalar>(const RowMatrixT<Scalar>&, std::int64_t,         \
+                                                 const std::string&, mpi::Communicator&);
+DNMF_INSTANTIATE_INPUT_MATRIX(float)
+DNMF_INSTANTIATE_INPUT_MATRIX(double)
+#undef DNMF_INSTANTIATE_INPUT_MATRIX
 
 }  // namespace dnmf::cli

@@ -15,7 +15,9 @@
 
 namespace dnmf::cli {
 
-struct InputMatrix {
+/// The matrix as `Scalar` (float or double): HDF5 converts the stored values as they are read.
+template <class Scalar>
+struct InputMatrixT {
   std::string file;
   std::string dataset;      ///< the dataset or sparse group
   std::string kind;         ///< "dense float32", "AnnData csr_matrix", ...
@@ -23,13 +25,15 @@ struct InputMatrix {
   std::int64_t rows = 0;    ///< of the matrix factorized (Aᵀ when transposed)
   std::int64_t cols = 0;
   std::int64_t row_begin = 0;  ///< this rank's first global row
-  std::unique_ptr<nmf::LocalBlock> block;
+  std::unique_ptr<nmf::LocalBlockT<Scalar>> block;
 };
+using InputMatrix = InputMatrixT<double>;
 
 /// Collective. `dataset` empty means: /X (AnnData), /matrix (10x), the only 2-D numeric
 /// dataset, or the only sparse matrix group. `transpose` factorizes Aᵀ instead of A.
-InputMatrix load_input_matrix(const std::string& file, const std::string& dataset, bool transpose,
-                              mpi::Communicator& comm);
+template <class Scalar = double>
+InputMatrixT<Scalar> load_input_matrix(const std::string& file, const std::string& dataset,
+                                       bool transpose, mpi::Communicator& comm);
 
 /// InputError naming `file` and the dataset unless it is a nonempty 2-D numeric dataset.
 void require_2d_numeric(const io::DatasetInfo& info, const std::string& file);
@@ -41,7 +45,8 @@ io::DatasetInfo require_matrix(const io::InputFile& file, const std::string& nam
 
 /// Collective: InputError naming the first (global row, column) holding NaN/Inf or a negative
 /// value. `row_begin` is the global index of values' first row.
-void check_nonnegative_finite(const RowMatrix& values, std::int64_t row_begin,
+template <class Scalar>
+void check_nonnegative_finite(const RowMatrixT<Scalar>& values, std::int64_t row_begin,
                               const std::string& where, mpi::Communicator& comm);
 
 }  // namespace dnmf::cli

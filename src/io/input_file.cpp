@@ -137,37 +137,51 @@ DatasetInfo InputFile::only_matrix() const {
   throw InputError(path_ + ": several 2-D numeric datasets, choose one with --dataset:" + candidates);
 }
 
-RowMatrix InputFile::read_rows(const DatasetInfo& info, std::int64_t row_begin,
-                               std::int64_t row_count) const {
-  return read_block(info, {static_cast<hsize_t>(row_begin), 0},
-                    {static_cast<hsize_t>(row_count), info.shape.at(1)});
+template <class Scalar>
+RowMatrixT<Scalar> InputFile::read_rows(const DatasetInfo& info, std::int64_t row_begin,
+                                        std::int64_t row_count) const {
+  return read_block<Scalar>(info, {static_cast<hsize_t>(row_begin), 0},
+                            {static_cast<hsize_t>(row_count), info.shape.at(1)});
 }
 
-RowMatrix InputFile::read_columns(const DatasetInfo& info, std::int64_t col_begin,
-                                  std::int64_t col_count) const {
-  return read_block(info, {0, static_cast<hsize_t>(col_begin)},
-                    {info.shape.at(0), static_cast<hsize_t>(col_count)});
+template <class Scalar>
+RowMatrixT<Scalar> InputFile::read_columns(const DatasetInfo& info, std::int64_t col_begin,
+                                           std::int64_t col_count) const {
+  return read_block<Scalar>(info, {0, static_cast<hsize_t>(col_begin)},
+                            {info.shape.at(0), static_cast<hsize_t>(col_count)});
 }
 
-RowMatrix InputFile::read_block(const DatasetInfo& info, const std::vector<hsize_t>& start,
-                                const std::vector<hsize_t>& count) const {
-  RowMatrix block(static_cast<Index>(count[0]), static_cast<Index>(count[1]));
+template <class Scalar>
+RowMatrixT<Scalar> InputFile::read_block(const DatasetInfo& info, const std::vector<hsize_t>& start,
+                                         const std::vector<hsize_t>& count) const {
+  RowMatrixT<Scalar> block(static_cast<Index>(count[0]), static_cast<Index>(count[1]));
   Handle dataset(H5Dopen2(file_.get(), info.path.c_str(), H5P_DEFAULT), H5Dclose);
   Handle file_space(H5Dget_space(dataset.get()), H5Sclose);
   Handle memory_space = select_block(file_space.get(), start, count);
   Handle transfer = collective_transfer();
-  double dummy = 0;
+  Scalar dummy = 0;
   require_success_everywhere(
-      H5Dread(dataset.get(), H5T_NATIVE_DOUBLE, memory_space.get(), file_space.get(),
+      H5Dread(dataset.get(), native_type<Scalar>(), memory_space.get(), file_space.get(),
               transfer.get(), block.size() == 0 ? &dummy : block.data()),
       *comm_, where(path_, info.path) + ": reading failed (corrupt or unreadable data)");
   return block;
 }
 
-RowMatrix InputFile::read_all(const DatasetInfo& info) const {
+template <class Scalar>
+RowMatrixT<Scalar> InputFile::read_all(const DatasetInfo& info) const {
   // Every rank selects the whole dataset: a collective read that replicates it.
-  return read_rows(info, 0, static_cast<std::int64_t>(info.shape.at(0)));
+  return read_rows<Scalar>(info, 0, static_cast<std::int64_t>(info.shape.at(0)));
 }
+
+#define DNMF_INSTANTIATE_MATRIX_READS(Scalar)                                                   \
+  template RowMatrixT<Scalar> InputFile::read_rows<Scalar>(const DatasetInfo&, std::int64_t,    \
+                                                           std::int64_t) const;                 \
+  template RowMatrixT<Scalar> InputFile::read_columns<Scalar>(const DatasetInfo&, std::int64_t, \
+                                                              std::int64_t) const;              \
+  template RowMatrixT<Scalar> InputFile::read_all<Scalar>(const DatasetInfo&) const;
+DNMF_INSTANTIATE_MATRIX_READS(float)
+DNMF_INSTANTIATE_MATRIX_READS(double)
+#undef DNMF_INSTANTIATE_MATRIX_READS
 
 template <class T>
 void InputFile::read_row_set(const DatasetInfo& info, const std::vector<std::int64_t>& rows,

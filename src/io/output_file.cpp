@@ -97,16 +97,26 @@ void OutputFile::write_block(const std::string& name, const std::vector<hsize_t>
                              comm_, target_ + ": writing dataset " + name + " failed");
 }
 
+template <class T>
 void OutputFile::write_rows(const std::string& name, std::int64_t global_rows, std::int64_t cols,
-                            const double* local, std::int64_t row_begin, std::int64_t local_rows) {
+                            const T* local, std::int64_t row_begin, std::int64_t local_rows) {
   write_block(name, {static_cast<hsize_t>(global_rows), static_cast<hsize_t>(cols)}, local,
               row_begin, local_rows);
 }
 
-void OutputFile::write_matrix(const std::string& name, const RowMatrix& matrix) {
+template <class Scalar>
+void OutputFile::write_matrix(const std::string& name, const RowMatrixT<Scalar>& matrix) {
   write_rows(name, matrix.rows(), matrix.cols(), matrix.data(), 0,
              comm_.is_root() ? matrix.rows() : 0);
 }
+
+#define DNMF_INSTANTIATE_MATRIX_WRITES(Scalar)                                                 \
+  template void OutputFile::write_rows<Scalar>(const std::string&, std::int64_t, std::int64_t, \
+                                               const Scalar*, std::int64_t, std::int64_t);     \
+  template void OutputFile::write_matrix<Scalar>(const std::string&, const RowMatrixT<Scalar>&);
+DNMF_INSTANTIATE_MATRIX_WRITES(float)
+DNMF_INSTANTIATE_MATRIX_WRITES(double)
+#undef DNMF_INSTANTIATE_MATRIX_WRITES
 
 void OutputFile::write_vector(const std::string& name, const std::vector<double>& values) {
   const std::int64_t size = static_cast<std::int64_t>(values.size());

@@ -70,9 +70,10 @@ void check_indptr(const InputFile& file, const SparseLayout& layout,
                                  std::to_string(limit) + ")");
 }
 
-SparseRowMatrix csr_from_slice(const InputFile& file, const SparseLayout& layout,
-                               std::int64_t row_begin, std::int64_t row_count,
-                               std::int64_t minor, std::int64_t stored) {
+template <class Scalar>
+SparseRowMatrixT<Scalar> csr_from_slice(const InputFile& file, const SparseLayout& layout,
+                                        std::int64_t row_begin, std::int64_t row_count,
+                                        std::int64_t minor, std::int64_t stored) {
   std::vector<std::int64_t> indptr(static_cast<std::size_t>(row_count + 1));
   file.read_range(layout.indptr, row_begin, row_count + 1, indptr.data());
   check_indptr(file, layout, indptr, row_begin, stored);
@@ -81,7 +82,7 @@ SparseRowMatrix csr_from_slice(const InputFile& file, const SparseLayout& layout
   if (count > INT_MAX || minor > INT_MAX) {
     fail(file, layout.data, "a rank's block holds more than 2^31 - 1 nonzeros; use more ranks");
   }
-  SparseRowMatrix block(static_cast<Index>(row_count), static_cast<Index>(minor));
+  SparseRowMatrixT<Scalar> block(static_cast<Index>(row_count), static_cast<Index>(minor));
   block.resizeNonZeros(static_cast<Index>(count));
   std::vector<std::int64_t> indices(static_cast<std::size_t>(count));
   file.read_range(layout.indices, first, count, indices.data());
@@ -97,20 +98,22 @@ SparseRowMatrix csr_from_slice(const InputFile& file, const SparseLayout& layout
   return block;
 }
 
-SparseRowMatrix csr_by_filtering(const InputFile& file, const SparseLayout& layout,
-                                 std::int64_t row_begin, std::int64_t row_count,
-                                 std::int64_t major, std::int64_t minor, std::int64_t stored) {
+template <class Scalar>
+SparseRowMatrixT<Scalar> csr_by_filtering(const InputFile& file, const SparseLayout& layout,
+                                          std::int64_t row_begin, std::int64_t row_count,
+                                          std::int64_t major, std::int64_t minor,
+                                          std::int64_t stored) {
   std::vector<std::int64_t> indptr(static_cast<std::size_t>(major + 1));
   file.read_range(layout.indptr, 0, major + 1, indptr.data());
   check_indptr(file, layout, indptr, 0, stored);
   struct Entry {
     int row;
     int col;
-    double value;
+    Scalar value;
   };
   std::vector<Entry> kept;
   std::vector<std::int64_t> indices;
-  std::vector<double> values;
+  std::vector<Scalar> values;
   std::int64_t column = 0;
   for (std::int64_t first = 0; first < stored; first += kChunk) {
     const std::int64_t count = std::min(kChunk, stored - first);
@@ -132,7 +135,7 @@ SparseRowMatrix csr_by_filtering(const InputFile& file, const SparseLayout& layo
     fail(file, layout.data, "a rank's block holds more than 2^31 - 1 nonzeros; use more ranks");
   }
   // Counting sort by row; entries of a row stay in column order (columns were visited in order).
-  SparseRowMatrix block(static_cast<Index>(row_count), static_cast<Index>(major));
+  SparseRowMatrixT<Scalar> block(static_cast<Index>(row_count), static_cast<Index>(major));
   block.resizeNonZeros(static_cast<Index>(kept.size()));
   int* starts = block.outerIndexPtr();
   std::fill(starts, starts + row_count + 1, 0);
@@ -200,8 +203,10 @@ std::vector<SparseLayout> find_sparse_groups(const InputFile& file) {
   return groups;
 }
 
-SparseRowMatrix read_sparse_rows(const InputFile& file, const SparseLayout& layout,
-                                 bool transpose, std::int64_t row_begin, std::int64_t row_count) {
+template <class Scalar>
+SparseRowMatrixT<Scalar> read_sparse_rows(const InputFile& file, const SparseLayout& layout,
+                                          bool transpose, std::int64_t row_begin,
+                                          std::int64_t row_count) {
   const std::int64_t major = layout.compressed_rows ? layout.rows : layout.cols;
   const std::int64_t minor = layout.compressed_rows ? layout.cols : layout.rows;
   for (const DatasetInfo* info : {&layout.data, &layout.indices, &layout.indptr}) {
@@ -222,9 +227,14 @@ SparseRowMatrix read_sparse_rows(const InputFile& file, const SparseLayout& layo
                                   std::to_string(major + 1));
   }
   if (layout.compressed_rows != transpose) {
-    return csr_from_slice(file, layout, row_begin, row_count, minor, stored);
+    return csr_from_slice<Scalar>(file, layout, row_begin, row_count, minor, stored);
   }
-  return csr_by_filtering(file, layout, row_begin, row_count, major, minor, stored);
+  return csr_by_filtering<Scalar>(file, layout, row_begin, row_count, major, minor, stored);
 }
+
+template SparseRowMatrixT<float> read_sparse_rows<float>(const InputFile&, const SparseLayout&,
+                                                         bool, std::int64_t, std::int64_t);
+template SparseRowMatrixT<double> read_sparse_rows<double>(const InputFile&, const SparseLayout&,
+                                                           bool, std::int64_t, std::int64_t);
 
 }  // namespace dnmf::io

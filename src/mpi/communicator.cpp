@@ -40,26 +40,27 @@ void Communicator::allreduce(void* data, std::int64_t count, MPI_Datatype type,
   account(MPI_Wtime() - start, 2.0 * (p - 1) / p * static_cast<double>(count) * static_cast<double>(item_bytes));
 }
 
-void Communicator::reduce_scatter_sum(const double* send, double* receive,
-                                      const std::vector<int>& counts) {
+void Communicator::reduce_scatter(const void* send, void* receive, const std::vector<int>& counts,
+                                  MPI_Datatype type, std::size_t item_bytes) {
   const double start = MPI_Wtime();
-  check(MPI_Reduce_scatter(send, receive, counts.data(), MPI_DOUBLE, MPI_SUM, comm_),
+  check(MPI_Reduce_scatter(send, receive, counts.data(), type, MPI_SUM, comm_),
         "MPI_Reduce_scatter");
   const double total = std::accumulate(counts.begin(), counts.end(), 0.0);
   const double p = size_;
-  account(MPI_Wtime() - start, (p - 1) / p * total * sizeof(double));
+  account(MPI_Wtime() - start, (p - 1) / p * total * static_cast<double>(item_bytes));
 }
 
-void Communicator::allgather_in_place(double* data, const std::vector<int>& counts) {
+void Communicator::allgather(void* data, const std::vector<int>& counts, MPI_Datatype type,
+                             std::size_t item_bytes) {
   const double start = MPI_Wtime();
   std::vector<int> displacements(counts.size(), 0);
   std::partial_sum(counts.begin(), counts.end() - 1, displacements.begin() + 1);
   check(MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, data, counts.data(),
-                       displacements.data(), MPI_DOUBLE, comm_),
+                       displacements.data(), type, comm_),
         "MPI_Allgatherv");
   const double total = std::accumulate(counts.begin(), counts.end(), 0.0);
   const double p = size_;
-  account(MPI_Wtime() - start, (p - 1) / p * total * sizeof(double));
+  account(MPI_Wtime() - start, (p - 1) / p * total * static_cast<double>(item_bytes));
 }
 
 std::vector<double> Communicator::gather_all(double value) {

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <type_traits>
 
 namespace dnmf::nmf {
 namespace {
@@ -15,14 +16,17 @@ constexpr int kFullExchanges = 3;
 constexpr double kGradientTolerance = 1e-12;
 }  // namespace
 
-bool BlockPrincipalPivoting::is_infeasible(Eigen::Ref<const Matrix> X, Eigen::Ref<const Matrix> B,
-                                           Index row, Index column) const {
+template <class Scalar>
+bool BlockPrincipalPivotingT<Scalar>::is_infeasible(Eigen::Ref<const Matrix> X,
+                                                    Eigen::Ref<const Matrix> B, Index row,
+                                                    Index column) const {
   if (passive_(row, column)) return X(row, column) < 0;
   return gradient_(row, column) < -kGradientTolerance * std::abs(B(row, column));
 }
 
-void BlockPrincipalPivoting::solve_on_passive_sets(Eigen::Ref<Matrix> X, const Matrix& G,
-                                                   Eigen::Ref<const Matrix> B) {
+template <class Scalar>
+void BlockPrincipalPivotingT<Scalar>::solve_on_passive_sets(Eigen::Ref<Matrix> X, const Matrix& G,
+                                                            Eigen::Ref<const Matrix> B) {
   const Index k = X.rows();
   const auto pattern_less = [&](Index a, Index b) {
     return std::memcmp(passive_.col(a).data(), passive_.col(b).data(), static_cast<std::size_t>(k)) < 0;
@@ -68,18 +72,28 @@ void BlockPrincipalPivoting::solve_on_passive_sets(Eigen::Ref<Matrix> X, const M
   }
 }
 
-void BlockPrincipalPivoting::update(Eigen::Ref<Matrix> X, const Matrix& G,
-                                    Eigen::Ref<const Matrix> B, double l1) {
-  if (l1 == 0) {
-    solve(X, G, B);
-    return;
+template <class Scalar>
+void BlockPrincipalPivotingT<Scalar>::update(Eigen::Ref<MatrixT<Scalar>> X, const Matrix& G,
+                                             Eigen::Ref<const MatrixT<Scalar>> B, double l1) {
+  if constexpr (std::is_same_v<Scalar, double>) {
+    if (l1 == 0) {
+      solve(X, G, B);
+      return;
+    }
+    rhs_ = B.array() - l1;  // an L1 penalty shifts the right-hand side
+    solve(X, G, rhs_);
+  } else {
+    // Solved in double (see bpp.hpp); the answer, >= 0, is rounded to Scalar.
+    rhs_ = B.template cast<double>().array() - l1;
+    solution_ = X.template cast<double>();
+    solve(solution_, G, rhs_);
+    X = solution_.template cast<Scalar>();
   }
-  shifted_rhs_ = B.array() - l1;  // an L1 penalty shifts the right-hand side
-  solve(X, G, shifted_rhs_);
 }
 
-void BlockPrincipalPivoting::solve(Eigen::Ref<Matrix> X, const Matrix& G,
-                                   Eigen::Ref<const Matrix> B) {
+template <class Scalar>
+void BlockPrincipalPivotingT<Scalar>::solve(Eigen::Ref<Matrix> X, const Matrix& G,
+                                            Eigen::Ref<const Matrix> B) {
   const Index k = X.rows();
   const Index n = X.cols();
   passive_.resize(k, n);
@@ -134,9 +148,13 @@ void BlockPrincipalPivoting::solve(Eigen::Ref<Matrix> X, const Matrix& G,
   for (const Index column : pending_) X.col(column) = X.col(column).cwiseMax(0.0);
 }
 
-double BlockPrincipalPivoting::flops(Index rank, Index columns) const {
+template <class Scalar>
+double BlockPrincipalPivotingT<Scalar>::flops(Index rank, Index columns) const {
   // One Cholesky-solve and one gradient per column and pivoting round; about two rounds.
   return 8.0 * static_cast<double>(rank * rank * columns);
 }
+
+template class BlockPrincipalPivotingT<float>;
+template class BlockPrincipalPivotingT<double>;
 
 }  // namespace dnmf::nmf

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <stdexcept>
+#include <type_traits>
 
 namespace dnmf::nmf {
 namespace {
@@ -10,14 +11,15 @@ namespace {
 constexpr double kProductGuard = 1e-16;
 
 /// Sets ratio = a / (W H)_ij (guarded) and returns the entry's a log(a / (W H)_ij); a > 0.
-double kl_entry(double a, double product, double& ratio) {
-  const double guarded = std::max(product, kProductGuard);
-  ratio = a / guarded;
-  return a * std::log(ratio);
+template <class Scalar>
+double kl_entry(double a, double product, Scalar& ratio) {
+  const double quotient = a / std::max(product, kProductGuard);
+  ratio = static_cast<Scalar>(quotient);
+  return a * std::log(quotient);
 }
 
 template <class Values>
-Values& values_of(LocalBlock& ratio) {
+Values& values_of(LocalBlockT<typename Values::Scalar>& ratio) {
   auto* block = dynamic_cast<StoredBlock<Values>*>(&ratio);
   if (block == nullptr) throw std::logic_error("divide_by_product: ratio not made by same_pattern()");
   return block->values();
@@ -25,48 +27,68 @@ Values& values_of(LocalBlock& ratio) {
 
 }  // namespace
 
-template <>
-Index DenseBlock::stored_entries() const {
-  return values_.size();
+// The operations for each storage, in any Scalar: StoredBlock's members call the overload that
+// matches their Values.
+namespace storage {
+
+template <class Scalar>
+Index stored_entries(const RowMatrixT<Scalar>& values) {
+  return values.size();
 }
 
-template <>
-Index SparseBlock::stored_entries() const {
-  return values_.nonZeros();
+template <class Scalar>
+Index stored_entries(const SparseRowMatrixT<Scalar>& values) {
+  return values.nonZeros();
 }
 
-template <>
-void DenseBlock::times_transposed_rows(const Matrix& H, Index row_begin, Index row_count,
-                                       Eigen::Ref<Matrix> out) const {
-  out.noalias() = H * values_.middleRows(row_begin, row_count).transpose();
+/// The stored values as one array (a sparse block is kept compressed, see StoredBlock).
+template <class Scalar>
+const RowMatrixT<Scalar>& stored_values(const RowMatrixT<Scalar>& values) {
+  return values;
 }
 
-template <>
-void DenseBlock::add_product_with_rows(Eigen::Ref<const Matrix> Wt_b, Index row_begin,
-                                       Index row_count, Matrix& accumulator) const {
-  accumulator.noalias() += Wt_b * values_.middleRows(row_begin, row_count);
+template <class Scalar>
+auto stored_values(const SparseRowMatrixT<Scalar>& values) {
+  return values.coeffs();
 }
 
-template <>
-double DenseBlock::residual_squared_norm(Eigen::Ref<const Matrix> Wt_b, const Matrix& H,
-                                         Index row_begin, Index row_count) const {
-  return (values_.middleRows(row_begin, row_count) - Wt_b.transpose() * H).squaredNorm();
+template <class Scalar>
+void times_transposed_rows(const RowMatrixT<Scalar>& values, const MatrixT<Scalar>& H,
+                           Index row_begin, Index row_count, Eigen::Ref<MatrixT<Scalar>> out) {
+  out.noalias() = H * values.middleRows(row_begin, row_count).transpose();
 }
 
-template <>
-std::unique_ptr<LocalBlock> DenseBlock::same_pattern() const {
-  return std::make_unique<DenseBlock>(RowMatrix(values_.rows(), values_.cols()));
+template <class Scalar>
+void add_product_with_rows(const RowMatrixT<Scalar>& values, Eigen::Ref<const MatrixT<Scalar>> Wt_b,
+                           Index row_begin, Index row_count, MatrixT<Scalar>& accumulator) {
+  accumulator.noalias() += Wt_b * values.middleRows(row_begin, row_count);
 }
 
-template <>
-double DenseBlock::divide_by_product(Eigen::Ref<const Matrix> Wt_b, const Matrix& H,
-                                     Index row_begin, Index row_count, LocalBlock& ratio) const {
-  auto out = values_of<RowMatrix>(ratio).middleRows(row_begin, row_count);
+template <class Scalar>
+double residual_squared_norm(const RowMatrixT<Scalar>& values,
+                             Eigen::Ref<const MatrixT<Scalar>> Wt_b, const MatrixT<Scalar>& H,
+                             Index row_begin, Index row_count) {
+  // W_b H in Scalar; the differences and their squares summed in double.
+  return (values.middleRows(row_begin, row_count).template cast<double>() -
+          (Wt_b.transpose() * H).template cast<double>())
+      .squaredNorm();
+}
+
+template <class Scalar>
+RowMatrixT<Scalar> same_pattern(const RowMatrixT<Scalar>& values) {
+  return RowMatrixT<Scalar>(values.rows(), values.cols());
+}
+
+template <class Scalar>
+double divide_by_product(const RowMatrixT<Scalar>& values, Eigen::Ref<const MatrixT<Scalar>> Wt_b,
+                         const MatrixT<Scalar>& H, Index row_begin, Index row_count,
+                         RowMatrixT<Scalar>& ratio) {
+  auto out = ratio.middleRows(row_begin, row_count);
   out.noalias() = Wt_b.transpose() * H;
   double log_sum = 0;
   for (Index i = 0; i < row_count; ++i) {
-    for (Index j = 0; j < values_.cols(); ++j) {
-      const double a = values_(row_begin + i, j);
+    for (Index j = 0; j < values.cols(); ++j) {
+      const double a = values(row_begin + i, j);
       if (a > 0) {
         log_sum += kl_entry(a, out(i, j), out(i, j));
       } else {
@@ -77,56 +99,59 @@ double DenseBlock::divide_by_product(Eigen::Ref<const Matrix> Wt_b, const Matrix
   return log_sum;
 }
 
-template <>
-void SparseBlock::times_transposed_rows(const Matrix& H, Index row_begin, Index row_count,
-                                        Eigen::Ref<Matrix> out) const {
+template <class Scalar>
+void times_transposed_rows(const SparseRowMatrixT<Scalar>& values, const MatrixT<Scalar>& H,
+                           Index row_begin, Index row_count, Eigen::Ref<MatrixT<Scalar>> out) {
   out.setZero();
   for (Index i = 0; i < row_count; ++i) {
-    for (SparseRowMatrix::InnerIterator it(values_, row_begin + i); it; ++it) {
+    for (typename SparseRowMatrixT<Scalar>::InnerIterator it(values, row_begin + i); it; ++it) {
       out.col(i) += it.value() * H.col(it.col());
     }
   }
 }
 
-template <>
-void SparseBlock::add_product_with_rows(Eigen::Ref<const Matrix> Wt_b, Index row_begin,
-                                        Index row_count, Matrix& accumulator) const {
+template <class Scalar>
+void add_product_with_rows(const SparseRowMatrixT<Scalar>& values,
+                           Eigen::Ref<const MatrixT<Scalar>> Wt_b, Index row_begin, Index row_count,
+                           MatrixT<Scalar>& accumulator) {
   for (Index i = 0; i < row_count; ++i) {
-    for (SparseRowMatrix::InnerIterator it(values_, row_begin + i); it; ++it) {
+    for (typename SparseRowMatrixT<Scalar>::InnerIterator it(values, row_begin + i); it; ++it) {
       accumulator.col(it.col()) += it.value() * Wt_b.col(i);
     }
   }
 }
 
-template <>
-double SparseBlock::residual_squared_norm(Eigen::Ref<const Matrix> Wt_b, const Matrix& H,
-                                          Index row_begin, Index row_count) const {
+template <class Scalar>
+double residual_squared_norm(const SparseRowMatrixT<Scalar>& values,
+                             Eigen::Ref<const MatrixT<Scalar>> Wt_b, const MatrixT<Scalar>& H,
+                             Index row_begin, Index row_count) {
   // One dense row of W H at a time: O(n) memory, O(n k) work a row (the final check only).
-  Vector row(values_.cols());
+  VectorT<Scalar> row(values.cols());
   double total = 0;
   for (Index i = 0; i < row_count; ++i) {
     row.noalias() = H.transpose() * Wt_b.col(i);
-    for (SparseRowMatrix::InnerIterator it(values_, row_begin + i); it; ++it) {
+    for (typename SparseRowMatrixT<Scalar>::InnerIterator it(values, row_begin + i); it; ++it) {
       row(it.col()) -= it.value();
     }
-    total += row.squaredNorm();
+    total += row.template cast<double>().squaredNorm();
   }
   return total;
 }
 
-template <>
-std::unique_ptr<LocalBlock> SparseBlock::same_pattern() const {
-  return std::make_unique<SparseBlock>(values_);
+template <class Scalar>
+SparseRowMatrixT<Scalar> same_pattern(const SparseRowMatrixT<Scalar>& values) {
+  return values;
 }
 
-template <>
-double SparseBlock::divide_by_product(Eigen::Ref<const Matrix> Wt_b, const Matrix& H,
-                                      Index row_begin, Index row_count, LocalBlock& ratio) const {
-  SparseRowMatrix& out = values_of<SparseRowMatrix>(ratio);
+template <class Scalar>
+double divide_by_product(const SparseRowMatrixT<Scalar>& values,
+                         Eigen::Ref<const MatrixT<Scalar>> Wt_b, const MatrixT<Scalar>& H,
+                         Index row_begin, Index row_count, SparseRowMatrixT<Scalar>& ratio) {
+  using Iterator = typename SparseRowMatrixT<Scalar>::InnerIterator;
   double log_sum = 0;
   for (Index i = 0; i < row_count; ++i) {
-    SparseRowMatrix::InnerIterator r(out, row_begin + i);
-    for (SparseRowMatrix::InnerIterator it(values_, row_begin + i); it; ++it, ++r) {
+    Iterator r(ratio, row_begin + i);
+    for (Iterator it(values, row_begin + i); it; ++it, ++r) {
       const double a = it.value();
       if (a > 0) {
         log_sum += kl_entry(a, Wt_b.col(i).dot(H.col(it.col())), r.valueRef());
@@ -137,5 +162,66 @@ double SparseBlock::divide_by_product(Eigen::Ref<const Matrix> Wt_b, const Matri
   }
   return log_sum;
 }
+
+}  // namespace storage
+
+template <class Values>
+StoredBlock<Values>::StoredBlock(Values values) : values_(std::move(values)) {
+  if constexpr (std::is_same_v<Values, SparseRowMatrixT<Scalar>>) values_.makeCompressed();
+}
+
+template <class Values>
+void StoredBlock<Values>::times_transposed_rows(const MatrixT<Scalar>& H, Index row_begin,
+                                                Index row_count,
+                                                Eigen::Ref<MatrixT<Scalar>> out) const {
+  storage::times_transposed_rows(values_, H, row_begin, row_count, out);
+}
+
+template <class Values>
+void StoredBlock<Values>::add_product_with_rows(Eigen::Ref<const MatrixT<Scalar>> Wt_b,
+                                                Index row_begin, Index row_count,
+                                                MatrixT<Scalar>& accumulator) const {
+  storage::add_product_with_rows(values_, Wt_b, row_begin, row_count, accumulator);
+}
+
+template <class Values>
+double StoredBlock<Values>::residual_squared_norm(Eigen::Ref<const MatrixT<Scalar>> Wt_b,
+                                                  const MatrixT<Scalar>& H, Index row_begin,
+                                                  Index row_count) const {
+  return storage::residual_squared_norm(values_, Wt_b, H, row_begin, row_count);
+}
+
+template <class Values>
+std::unique_ptr<LocalBlockT<typename Values::Scalar>> StoredBlock<Values>::same_pattern() const {
+  return std::make_unique<StoredBlock>(storage::same_pattern(values_));
+}
+
+template <class Values>
+double StoredBlock<Values>::divide_by_product(Eigen::Ref<const MatrixT<Scalar>> Wt_b,
+                                              const MatrixT<Scalar>& H, Index row_begin,
+                                              Index row_count, Base& ratio) const {
+  return storage::divide_by_product(values_, Wt_b, H, row_begin, row_count,
+                                    values_of<Values>(ratio));
+}
+
+template <class Values>
+double StoredBlock<Values>::sum() const {
+  return storage::stored_values(values_).template cast<double>().sum();
+}
+
+template <class Values>
+double StoredBlock<Values>::squared_norm() const {
+  return storage::stored_values(values_).template cast<double>().array().square().sum();
+}
+
+template <class Values>
+double StoredBlock<Values>::product_flops(Index rank) const {
+  return 4.0 * static_cast<double>(storage::stored_entries(values_)) * static_cast<double>(rank);
+}
+
+template class StoredBlock<RowMatrixT<float>>;
+template class StoredBlock<RowMatrixT<double>>;
+template class StoredBlock<SparseRowMatrixT<float>>;
+template class StoredBlock<SparseRowMatrixT<double>>;
 
 }  // namespace dnmf::nmf

@@ -33,6 +33,16 @@ Loss parse_loss(const std::string& name) {
   throw UsageError("--loss: '" + name + "' is not one of frobenius, kl");
 }
 
+std::string to_string(Precision precision) {
+  return precision == Precision::Single ? "single" : "double";
+}
+
+Precision parse_precision(const std::string& name) {
+  if (name == "single") return Precision::Single;
+  if (name == "double") return Precision::Double;
+  throw UsageError("--precision: '" + name + "' is not one of single, double");
+}
+
 void validate(const SolverOptions& options, std::int64_t rows, std::int64_t cols) {
   const std::int64_t limit = std::min(rows, cols);
   if (options.rank <= 0 || options.rank > limit) {

@@ -37,17 +37,20 @@ std::string to_string(StopReason reason) {
   return "unknown";
 }
 
-SolveResult solve(const LocalBlock& A, Factors& factors, const SolverOptions& options,
-                  const InputStatistics& statistics, mpi::Communicator& comm,
-                  const SolveResult& resumed, const SolverHooks& hooks) {
+template <class Scalar>
+SolveResult solve(const LocalBlockT<Scalar>& A, FactorsT<Scalar>& factors,
+                  const SolverOptions& options, const InputStatistics& statistics,
+                  mpi::Communicator& comm, const SolveResult& resumed,
+                  const SolverHooksT<Scalar>& hooks) {
+  using ScalarMatrix = MatrixT<Scalar>;
   const Index k = options.rank;
   const Index n = A.cols();
   const Index local_rows = A.rows();
   const bool kl = options.loss == Loss::KullbackLeibler;
   const Penalty& w_penalty = options.w_penalty;
   const Penalty& h_penalty = options.h_penalty;
-  Matrix& Wt = factors.Wt;
-  Matrix& H = factors.H;
+  ScalarMatrix& Wt = factors.Wt;
+  ScalarMatrix& H = factors.H;
 
   // H's column block C_r, owned by this rank for the H update.
   const mpi::BlockPartition column_blocks(n, comm.size());
@@ -55,19 +58,21 @@ SolveResult solve(const LocalBlock& A, Factors& factors, const SolverOptions& op
   const Index column_begin = column_blocks.begin(comm.rank());
   const Index column_count = column_blocks.size(comm.rank());
 
-  std::unique_ptr<UpdateRule> w_rule = make_update_rule(options.algorithm);
-  std::unique_ptr<UpdateRule> h_rule = make_update_rule(options.algorithm);
+  const std::unique_ptr<UpdateRuleT<Scalar>> w_rule = make_update_rule<Scalar>(options.algorithm);
+  const std::unique_ptr<UpdateRuleT<Scalar>> h_rule = make_update_rule<Scalar>(options.algorithm);
 
-  Matrix rhs_block(k, std::min(kRowsPerBlock, local_rows));  // B_b = H A_bᵀ   (k x rows)
-  Matrix WtA(k, n);                 // this rank's W_rᵀ A_r (KL: W_rᵀ Q_r)   (k x n)
-  Matrix WtA_block(k, column_count);  // (Wᵀ A)[:, C_r] after reduce-scatter  (k x |C_r|)
-  Matrix WtW(k, k);                 // Frobenius: Wᵀ W, allreduced
-  Matrix HHt(k, k);                 // Frobenius: H Hᵀ, allreduced
-  Matrix gram(k, k);                // G + l2 I handed to the update rule
-  Vector w_sums(k);                 // KL: column sums of W, allreduced          (k)
-  Vector h_sums(k);                 // KL: row sums of H (H is replicated)       (k)
+  // In Scalar:
+  ScalarMatrix rhs_block(k, std::min(kRowsPerBlock, local_rows));  // B_b = H A_bᵀ  (k x rows)
+  ScalarMatrix WtA(k, n);                   // this rank's W_rᵀ A_r (KL: W_rᵀ Q_r)   (k x n)
+  ScalarMatrix WtA_block(k, column_count);  // (Wᵀ A)[:, C_r] after reduce-scatter  (k x |C_r|)
+  // In double (see "Precision" in solver.hpp):
+  Matrix WtW(k, k);   // Frobenius: Wᵀ W, allreduced
+  Matrix HHt(k, k);   // Frobenius: H Hᵀ, allreduced
+  Matrix gram(k, k);  // G + l2 I handed to the update rule
+  Vector w_sums(k);   // KL: column sums of W, allreduced          (k)
+  Vector h_sums(k);   // KL: row sums of H (H is replicated)       (k)
   // KL: Q = A ⊘ (W H) at A's nonzeros, this rank's rows (the shape and pattern of A_r).
-  const std::unique_ptr<LocalBlock> ratio = kl ? A.same_pattern() : nullptr;
+  const std::unique_ptr<LocalBlockT<Scalar>> ratio = kl ? A.same_pattern() : nullptr;
   const auto ratio_pass = [&] {  // Q <- A ⊘ (W H); returns this rank's Σ A log(A / WH)
     double log_sum = 0;
     for (Index row = 0; row < local_rows; row += kRowsPerBlock) {
@@ -96,15 +101,15 @@ SolveResult solve(const LocalBlock& A, Factors& factors, const SolverOptions& op
 
   const auto reduce_scalars = [&](double loss_term, double seconds) {
     if (!kl) {
-      auto H_block = H.middleCols(column_begin, column_count);
-      reduced_gram.noalias() = H_block * H_block.transpose();
+      const auto H_C = H.middleCols(column_begin, column_count).template cast<double>();
+      reduced_gram.noalias() = H_C * H_C.transpose();  // in double
     }
     reduced_loss_term = loss_term;
     reduced_seconds = seconds;
     stop_votes = stop_signal() != 0 ? 1.0 : 0.0;
     if (w_penalised) {
-      scalars[3] = Wt.sum();
-      scalars[4] = Wt.squaredNorm();
+      scalars[3] = Wt.template cast<double>().sum();
+      scalars[4] = Wt.template cast<double>().squaredNorm();
     }
     comm.allreduce_sum(reduction.data(), reduction.size());
     if (!kl) HHt = reduced_gram;
@@ -128,15 +133,16 @@ SolveResult solve(const LocalBlock& A, Factors& factors, const SolverOptions& op
   const Stopwatch loop_watch;
   if (kl) {
     ratio_pass();
-    h_sums = H.rowwise().sum();
+    h_sums = H.template cast<double>().rowwise().sum();
   } else {
     reduce_scalars(0.0, 0.0);
   }
 
   for (int iteration = resumed.iterations + 1; iteration <= options.stop.max_iterations;
        ++iteration) {
-    // 1. W update, streamed over row blocks of A.
+    // 1. W update, streamed over row blocks of A; Wᵀ W accumulated from the updated blocks.
     WtA.setZero();
+    WtW.setZero();
     const Matrix& w_gram = kl ? HHt : with_ridge(HHt, w_penalty.l2);
     for (Index row = 0; row < local_rows; row += kRowsPerBlock) {
       const Index rows = std::min(kRowsPerBlock, local_rows - row);
@@ -144,13 +150,15 @@ SolveResult solve(const LocalBlock& A, Factors& factors, const SolverOptions& op
       auto Wt_b = Wt.middleCols(row, rows);
       if (kl) {
         ratio->times_transposed_rows(H, row, rows, rhs);
-        kl_multiplicative_update(Wt_b, h_sums, rhs, w_penalty);
+        kl_multiplicative_update<Scalar>(Wt_b, h_sums, rhs, w_penalty);
         A.divide_by_product(Wt_b, H, row, rows, *ratio);
         ratio->add_product_with_rows(Wt_b, row, rows, WtA);
       } else {
         A.times_transposed_rows(H, row, rows, rhs);
         w_rule->update(Wt_b, w_gram, rhs, w_penalty.l1);
         A.add_product_with_rows(Wt_b, row, rows, WtA);
+        const auto W_b = Wt_b.template cast<double>();
+        WtW.noalias() += W_b * W_b.transpose();  // in double
       }
     }
 
@@ -158,11 +166,10 @@ SolveResult solve(const LocalBlock& A, Factors& factors, const SolverOptions& op
     comm.reduce_scatter_sum(WtA.data(), WtA_block.data(), block_counts);
     auto H_block = H.middleCols(column_begin, column_count);
     if (kl) {
-      w_sums = Wt.rowwise().sum();
+      w_sums = Wt.template cast<double>().rowwise().sum();
       comm.allreduce_sum(w_sums.data(), k);
-      kl_multiplicative_update(H_block, w_sums, WtA_block, h_penalty);
+      kl_multiplicative_update<Scalar>(H_block, w_sums, WtA_block, h_penalty);
     } else {
-      WtW.noalias() = Wt * Wt.transpose();
       comm.allreduce_sum(WtW.data(), k * k);
       h_rule->update(H_block, with_ridge(WtW, h_penalty.l2), WtA_block, h_penalty.l1);
     }
@@ -172,13 +179,16 @@ SolveResult solve(const LocalBlock& A, Factors& factors, const SolverOptions& op
     double loss_term = 0;
     if (kl) {
       loss_term = ratio_pass();
-      h_sums = H.rowwise().sum();
+      h_sums = H.template cast<double>().rowwise().sum();
     } else {
-      loss_term = (WtA_block.array() * H_block.array()).sum();
+      loss_term =
+          (WtA_block.template cast<double>().array() * H_block.template cast<double>().array())
+              .sum();
     }
     reduce_scalars(loss_term, loop_watch.seconds());
     const double penalties = w_penalty.l1 * w_sum + 0.5 * w_penalty.l2 * w_squares +
-                             h_penalty.l1 * H.sum() + 0.5 * h_penalty.l2 * H.squaredNorm();
+                             h_penalty.l1 * H.template cast<double>().sum() +
+                             0.5 * h_penalty.l2 * H.template cast<double>().squaredNorm();
     IterationRecord record;
     record.iteration = iteration;
     if (kl) {
@@ -232,21 +242,23 @@ SolveResult solve(const LocalBlock& A, Factors& factors, const SolverOptions& op
   return result;
 }
 
-double relative_error(const LocalBlock& A, const Factors& factors,
+template <class Scalar>
+double relative_error(const LocalBlockT<Scalar>& A, const FactorsT<Scalar>& factors,
                       const InputStatistics& statistics, mpi::Communicator& comm, Loss loss) {
   if (loss == Loss::KullbackLeibler) {
     // [Σ A log(A / WH) | column sums of W]: D = that - Σ A + <colsums(W), rowsums(H)>.
-    const std::unique_ptr<LocalBlock> ratio = A.same_pattern();
+    const std::unique_ptr<LocalBlockT<Scalar>> ratio = A.same_pattern();
     Vector partial(factors.Wt.rows() + 1);
     partial(0) = 0;
     for (Index row = 0; row < A.rows(); row += kRowsPerBlock) {
       const Index rows = std::min(kRowsPerBlock, A.rows() - row);
       partial(0) += A.divide_by_product(factors.Wt.middleCols(row, rows), factors.H, row, rows, *ratio);
     }
-    partial.tail(factors.Wt.rows()) = factors.Wt.rowwise().sum();
+    partial.tail(factors.Wt.rows()) = factors.Wt.template cast<double>().rowwise().sum();
     comm.allreduce_sum(partial.data(), partial.size());
     const double divergence =
-        partial(0) - statistics.sum + partial.tail(factors.Wt.rows()).dot(factors.H.rowwise().sum());
+        partial(0) - statistics.sum +
+        partial.tail(factors.Wt.rows()).dot(factors.H.template cast<double>().rowwise().sum());
     return std::max(divergence, 0.0) / statistics.sum;
   }
   double residual = 0;
@@ -256,5 +268,15 @@ double relative_error(const LocalBlock& A, const Factors& factors,
   }
   return std::sqrt(comm.sum(residual) / statistics.squared_norm);
 }
+
+#define DNMF_INSTANTIATE_SOLVER(Scalar)                                                            \
+  template SolveResult solve<Scalar>(                                                              \
+      const LocalBlockT<Scalar>&, FactorsT<Scalar>&, const SolverOptions&, const InputStatistics&, \
+      mpi::Communicator&, const SolveResult&, const SolverHooksT<Scalar>&);                        \
+  template double relative_error<Scalar>(const LocalBlockT<Scalar>&, const FactorsT<Scalar>&,      \
+                                         const InputStatistics&, mpi::Communicator&, Loss);
+DNMF_INSTANTIATE_SOLVER(float)
+DNMF_INSTANTIATE_SOLVER(double)
+#undef DNMF_INSTANTIATE_SOLVER
 
 }  // namespace dnmf::nmf

@@ -87,7 +87,7 @@ void kl_codes(const LocalBlock& A, const Matrix& H, const TransformOptions& opti
       auto rhs_block = rhs.leftCols(rows);
       auto Wt_b = Wt.middleCols(row, rows);
       ratio->times_transposed_rows(H, row, rows, rhs_block);
-      kl_multiplicative_update(Wt_b, h_sums, rhs_block, penalty);
+      kl_multiplicative_update<double>(Wt_b, h_sums, rhs_block, penalty);
       log_sum += A.divide_by_product(Wt_b, H, row, rows, *ratio);
     }
     record(iteration, log_sum);

@@ -1,63 +1,96 @@
 #include "dnmf/nmf/update_rule.hpp"
 
 #include <algorithm>
+#include <type_traits>
 
 #include "dnmf/nmf/bpp.hpp"
 
 namespace dnmf::nmf {
 namespace {
 // Guards the MU division where G X is exactly zero (scikit-learn replaces such denominators by
-// float32 epsilon; a smaller guard keeps tiny-scale data unbiased).
+// float32 epsilon; a smaller guard keeps tiny-scale data unbiased). 1e-16 is a normal float too.
 constexpr double kDivisionGuard = 1e-16;
+
+/// The double Gram G as a Scalar matrix: G itself for double, else G rounded into `workspace`.
+template <class Scalar>
+const MatrixT<Scalar>& gram_in(const Matrix& G, MatrixT<Scalar>& workspace) {
+  if constexpr (std::is_same_v<Scalar, double>) {
+    return G;
+  } else {
+    workspace = G.template cast<Scalar>();
+    return workspace;
+  }
+}
 }  // namespace
 
-void MultiplicativeUpdate::update(Eigen::Ref<Matrix> X, const Matrix& G,
-                                  Eigen::Ref<const Matrix> B, double l1) {
+template <class Scalar>
+void MultiplicativeUpdateT<Scalar>::update(Eigen::Ref<MatrixT<Scalar>> X, const Matrix& G,
+                                           Eigen::Ref<const MatrixT<Scalar>> B, double l1) {
   denominator_.resize(X.rows(), X.cols());
-  denominator_.noalias() = G * X;
-  if (l1 > 0) denominator_.array() += l1;
-  X.array() *= B.array() / denominator_.array().max(kDivisionGuard);
+  denominator_.noalias() = gram_in(G, gram_) * X;
+  if (l1 > 0) denominator_.array() += static_cast<Scalar>(l1);
+  X.array() *= B.array() / denominator_.array().max(static_cast<Scalar>(kDivisionGuard));
 }
 
-double MultiplicativeUpdate::flops(Index rank, Index columns) const {
-  return 2.0 * static_cast<double>(rank * rank * columns) + 3.0 * static_cast<double>(rank * columns);
+template <class Scalar>
+double MultiplicativeUpdateT<Scalar>::flops(Index rank, Index columns) const {
+  return 2.0 * static_cast<double>(rank * rank * columns) +
+         3.0 * static_cast<double>(rank * columns);
 }
 
-void HalsUpdate::update(Eigen::Ref<Matrix> X, const Matrix& G, Eigen::Ref<const Matrix> B,
-                        double l1) {
+template <class Scalar>
+void HalsUpdateT<Scalar>::update(Eigen::Ref<MatrixT<Scalar>> X, const Matrix& G,
+                                 Eigen::Ref<const MatrixT<Scalar>> B, double l1) {
+  const MatrixT<Scalar>& gram = gram_in(G, gram_);
+  const auto shift = static_cast<Scalar>(l1);
   const Index k = X.rows();
   for (Index column = 0; column < X.cols(); ++column) {
     auto x = X.col(column);
     for (Index j = 0; j < k; ++j) {
-      const double curvature = G(j, j);
+      const Scalar curvature = gram(j, j);
       if (curvature <= 0) continue;  // the j-th basis vector is zero: x_j does not matter
-      const double step = (B(j, column) - l1 - G.col(j).dot(x)) / curvature;
-      x(j) = std::max(0.0, x(j) + step);
+      const Scalar step = (B(j, column) - shift - gram.col(j).dot(x)) / curvature;
+      x(j) = std::max(Scalar(0), x(j) + step);
     }
   }
 }
 
-double HalsUpdate::flops(Index rank, Index columns) const {
-  return 2.0 * static_cast<double>(rank * rank * columns) + 4.0 * static_cast<double>(rank * columns);
+template <class Scalar>
+double HalsUpdateT<Scalar>::flops(Index rank, Index columns) const {
+  return 2.0 * static_cast<double>(rank * rank * columns) +
+         4.0 * static_cast<double>(rank * columns);
 }
 
-void kl_multiplicative_update(Eigen::Ref<Matrix> X, const Vector& sums, Eigen::Ref<const Matrix> B,
-                              const Penalty& penalty) {
+template <class Scalar>
+void kl_multiplicative_update(Eigen::Ref<MatrixT<Scalar>> X, const Vector& sums,
+                              Eigen::Ref<const MatrixT<Scalar>> B, const Penalty& penalty) {
   for (Index column = 0; column < X.cols(); ++column) {
     for (Index j = 0; j < X.rows(); ++j) {
       const double denominator = sums(j) + penalty.l1 + penalty.l2 * X(j, column);
-      X(j, column) *= B(j, column) / std::max(denominator, kDivisionGuard);
+      X(j, column) *= static_cast<Scalar>(B(j, column) / std::max(denominator, kDivisionGuard));
     }
   }
 }
 
-std::unique_ptr<UpdateRule> make_update_rule(Algorithm algorithm) {
+template <class Scalar>
+std::unique_ptr<UpdateRuleT<Scalar>> make_update_rule(Algorithm algorithm) {
   switch (algorithm) {
-    case Algorithm::Mu: return std::make_unique<MultiplicativeUpdate>();
-    case Algorithm::Hals: return std::make_unique<HalsUpdate>();
-    case Algorithm::Bpp: return std::make_unique<BlockPrincipalPivoting>();
+    case Algorithm::Mu: return std::make_unique<MultiplicativeUpdateT<Scalar>>();
+    case Algorithm::Hals: return std::make_unique<HalsUpdateT<Scalar>>();
+    case Algorithm::Bpp: return std::make_unique<BlockPrincipalPivotingT<Scalar>>();
   }
   return nullptr;
 }
+
+#define DNMF_INSTANTIATE_UPDATE_RULES(Scalar)                                                \
+  template class MultiplicativeUpdateT<Scalar>;                                              \
+  template class HalsUpdateT<Scalar>;                                                        \
+  template std::unique_ptr<UpdateRuleT<Scalar>> make_update_rule<Scalar>(Algorithm);         \
+  template void kl_multiplicative_update<Scalar>(Eigen::Ref<MatrixT<Scalar>>, const Vector&, \
+                                                 Eigen::Ref<const MatrixT<Scalar>>,          \
+                                                 const Penalty&);
+DNMF_INSTANTIATE_UPDATE_RULES(float)
+DNMF_INSTANTIATE_UPDATE_RULES(double)
+#undef DNMF_INSTANTIATE_UPDATE_RULES
 
 }  // namespace dnmf::nmf

@@ -6,6 +6,8 @@
 
 namespace dnmf {
 
-using SparseRowMatrix = Eigen::SparseMatrix<double, Eigen::RowMajor, int>;
+template <class Scalar>
+using SparseRowMatrixT = Eigen::SparseMatrix<Scalar, Eigen::RowMajor, int>;
+using SparseRowMatrix = SparseRowMatrixT<double>;
 
 }  // namespace dnmf

@@ -1,7 +1,8 @@
 #pragma once
 // Reading HDF5 files in parallel: listing datasets, and reading each rank's block of rows of a
-// 2-D numeric dataset of any integer or float type (converted to double by HDF5). Every read is
-// collective: all ranks of the communicator call it, a rank with no rows included.
+// 2-D numeric dataset of any integer or float type (converted by HDF5 to double, or to float when
+// asked: a float matrix is read straight into float, never through a double copy). Every read
+// is collective: all ranks of the communicator call it, a rank with no rows included.
 
 #include <cstdint>
 #include <optional>
@@ -39,14 +40,18 @@ class InputFile {
   DatasetInfo dataset(const std::string& name) const;
   /// The only 2-D numeric dataset, else an InputError listing the candidates.
   DatasetInfo only_matrix() const;
-  /// Rows [row_begin, row_begin + row_count) of a 2-D numeric dataset; collective.
-  RowMatrix read_rows(const DatasetInfo& info, std::int64_t row_begin,
-                      std::int64_t row_count) const;
+  /// Rows [row_begin, row_begin + row_count) of a 2-D numeric dataset as Scalar (float or
+  /// double); collective.
+  template <class Scalar = double>
+  RowMatrixT<Scalar> read_rows(const DatasetInfo& info, std::int64_t row_begin,
+                               std::int64_t row_count) const;
   /// Columns [col_begin, col_begin + col_count) of a 2-D numeric dataset, all rows; collective.
-  RowMatrix read_columns(const DatasetInfo& info, std::int64_t col_begin,
-                         std::int64_t col_count) const;
+  template <class Scalar = double>
+  RowMatrixT<Scalar> read_columns(const DatasetInfo& info, std::int64_t col_begin,
+                                  std::int64_t col_count) const;
   /// The whole 2-D dataset on every rank; collective.
-  RowMatrix read_all(const DatasetInfo& info) const;
+  template <class Scalar = double>
+  RowMatrixT<Scalar> read_all(const DatasetInfo& info) const;
   /// Root group attributes as text.
   std::vector<AttributeText> attributes() const;
 
@@ -80,9 +85,10 @@ class InputFile {
 
  private:
   Handle open_attribute(const std::string& name, H5T_class_t expected) const;
-  /// The 2-D block [start, start + count) of a 2-D numeric dataset as doubles; collective.
-  RowMatrix read_block(const DatasetInfo& info, const std::vector<hsize_t>& start,
-                       const std::vector<hsize_t>& count) const;
+  /// The 2-D block [start, start + count) of a 2-D numeric dataset as Scalar; collective.
+  template <class Scalar>
+  RowMatrixT<Scalar> read_block(const DatasetInfo& info, const std::vector<hsize_t>& start,
+                                const std::vector<hsize_t>& count) const;
 
   std::string path_;
   mpi::Communicator* comm_;  ///< the ranks that opened the file together

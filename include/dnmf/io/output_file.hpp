@@ -25,12 +25,15 @@ class OutputFile {
   OutputFile(const OutputFile&) = delete;
   OutputFile& operator=(const OutputFile&) = delete;
 
-  /// Collective: a (global_rows x cols) float64 dataset to which each rank writes its rows
-  /// [row_begin, row_begin + local_rows) from `local`, a row-major local_rows x cols array.
+  /// Collective: a (global_rows x cols) dataset of T (float64 for double, float32 for float) to
+  /// which each rank writes its rows [row_begin, row_begin + local_rows) from `local`, a
+  /// row-major local_rows x cols array.
+  template <class T>
   void write_rows(const std::string& name, std::int64_t global_rows, std::int64_t cols,
-                  const double* local, std::int64_t row_begin, std::int64_t local_rows);
+                  const T* local, std::int64_t row_begin, std::int64_t local_rows);
   /// Collective: a matrix every rank holds identically (rank 0's copy is written).
-  void write_matrix(const std::string& name, const RowMatrix& matrix);
+  template <class Scalar>
+  void write_matrix(const std::string& name, const RowMatrixT<Scalar>& matrix);
   /// Collective: a 1-D float64 dataset every rank holds identically.
   void write_vector(const std::string& name, const std::vector<double>& values);
 

@@ -38,14 +38,17 @@ std::optional<SparseLayout> find_sparse(const InputFile& file, const std::string
 /// Every sparse matrix group of the file, in name order. Not collective.
 std::vector<SparseLayout> find_sparse_groups(const InputFile& file);
 
-/// Rows [row_begin, row_begin + row_count) of A, or of Aᵀ when `transpose`, as CSR. When the
+/// Rows [row_begin, row_begin + row_count) of A, or of Aᵀ when `transpose`, as CSR with values
+/// converted by HDF5 to Scalar (float or double) as they are read. When the
 /// wanted rows are the compressed dimension, only their slice of indptr, indices and data is
 /// read (O(nnz/p) per rank); otherwise indptr is read whole and indices/data are streamed in
 /// chunks, keeping the entries of these rows (I/O O(nnz) per rank, memory O(nnz/p + chunk)).
 /// InputError naming the dataset for a malformed structure: indptr not starting at 0, not
 /// monotone, or not ending at the number of stored values; indptr's length disagreeing with
 /// the shape; an index out of range. Not collective.
-SparseRowMatrix read_sparse_rows(const InputFile& file, const SparseLayout& layout,
-                                 bool transpose, std::int64_t row_begin, std::int64_t row_count);
+template <class Scalar = double>
+SparseRowMatrixT<Scalar> read_sparse_rows(const InputFile& file, const SparseLayout& layout,
+                                          bool transpose, std::int64_t row_begin,
+                                          std::int64_t row_count);
 
 }  // namespace dnmf::io

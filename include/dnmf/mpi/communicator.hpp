@@ -51,10 +51,16 @@ class Communicator {
   }
 
   /// Sums `send` (the length of sum(counts)) over ranks; rank r receives block r (counts[r]).
-  void reduce_scatter_sum(const double* send, double* receive, const std::vector<int>& counts);
+  template <class T>
+  void reduce_scatter_sum(const T* send, T* receive, const std::vector<int>& counts) {
+    reduce_scatter(send, receive, counts, Datatype<T>::get(), sizeof(T));
+  }
   /// `data` holds the blocks of all ranks back to back (block r has counts[r] values); each rank
   /// has filled its own block, and afterwards every rank holds all of them.
-  void allgather_in_place(double* data, const std::vector<int>& counts);
+  template <class T>
+  void allgather_in_place(T* data, const std::vector<int>& counts) {
+    allgather(data, counts, Datatype<T>::get(), sizeof(T));
+  }
   /// Every rank's value, in rank order.
   std::vector<double> gather_all(double value);
   void broadcast(std::string& text, int root);
@@ -71,6 +77,10 @@ class Communicator {
  private:
   void allreduce(void* data, std::int64_t count, MPI_Datatype type, std::size_t item_bytes,
                  MPI_Op op);
+  void reduce_scatter(const void* send, void* receive, const std::vector<int>& counts,
+                      MPI_Datatype type, std::size_t item_bytes);
+  void allgather(void* data, const std::vector<int>& counts, MPI_Datatype type,
+                 std::size_t item_bytes);
   static int checked_count(std::int64_t count);
   static void check(int code, const char* what);
   void account(double seconds, double bytes);

@@ -7,6 +7,13 @@
 // For every column j: x_j = argmin_{x >= 0} ½ xᵀ G x - b_jᵀ x, with G symmetric positive
 // semidefinite. Warm start: the passive set of column j begins as the support of the incoming
 // x_j (the previous iterate), which is usually close to the answer.
+//
+// In single precision X and B are float but the solve is in double: G_PP is gathered from the
+// double Gram and factored in double, the right-hand sides and gradients are double, and only
+// the answer is rounded to float. A float Cholesky of a nearly singular G_PP (cond(G) ~ 1e5 is
+// common for HHᵀ of real data) loses all its digits and can fail outright, and a float gradient
+// would make the sign tests pivot on rounding noise. The k x k solves cost O(k² N) a round,
+// small beside the O(m n k) products with A, so double costs little here.
 
 #include <cstdint>
 #include <vector>
@@ -15,16 +22,17 @@
 
 namespace dnmf::nmf {
 
-class BlockPrincipalPivoting final : public UpdateRule {
+template <class Scalar>
+class BlockPrincipalPivotingT final : public UpdateRuleT<Scalar> {
  public:
-  void update(Eigen::Ref<Matrix> X, const Matrix& G, Eigen::Ref<const Matrix> B,
+  void update(Eigen::Ref<MatrixT<Scalar>> X, const Matrix& G, Eigen::Ref<const MatrixT<Scalar>> B,
               double l1) override;
   double flops(Index rank, Index columns) const override;
 
  private:
   using PassiveSets = Eigen::Matrix<std::uint8_t, Eigen::Dynamic, Eigen::Dynamic>;
 
-  /// The unpenalised solve of all columns.
+  /// The solve of all columns in double: x_j = argmin_{x >= 0} ½ xᵀ G x - b_jᵀ x.
   void solve(Eigen::Ref<Matrix> X, const Matrix& G, Eigen::Ref<const Matrix> B);
   /// For each listed column: x_P = G_PP^{-1} b_P, x_F = 0, and the gradient y = G x - b.
   /// Columns with equal passive sets share one Cholesky factorisation.
@@ -37,12 +45,14 @@ class BlockPrincipalPivoting final : public UpdateRule {
   Matrix gradient_;
   Matrix gram_work_;
   Matrix rhs_work_;
-  Matrix shifted_rhs_;  ///< B - l1 when an L1 penalty is set
+  Matrix rhs_;       ///< B in double (B - l1 when an L1 penalty is set), unless B is that already
+  Matrix solution_;  ///< X in double, when Scalar is float
   std::vector<Index> pending_;
   std::vector<Index> next_pending_;
   std::vector<Index> passive_rows_;
   std::vector<int> fewest_infeasible_;
   std::vector<int> full_exchanges_left_;
 };
+using BlockPrincipalPivoting = BlockPrincipalPivotingT<double>;
 
 }  // namespace dnmf::nmf

@@ -21,6 +21,21 @@
 //      Σ A log(A / WH); one allreduce of [that sum | seconds | stop votes (| Σ W_r | ||W_r||²)].
 //   4. D(A || WH) = Σ A log(A / WH) - Σ A + <colsums(W), rowsums(H)>: Σ WH in closed form.
 // Two passes over A's nonzeros an iteration, O(nnz k) each; nothing of size m x n is formed.
+//
+// Precision. The solver is written once for Scalar = float or double (`--precision`). A, W, H,
+// the products with A (H A_bᵀ and Wᵀ A: the O(m n k) work, sgemm in float), the reduce-scatter
+// of Wᵀ A and the allgather of H are in Scalar. Whatever Scalar is, these stay in double:
+//   - ||A||² and Σ A (InputStatistics);
+//   - the k x k Grams WᵀW and HHᵀ (+ l2 I), formed from the Scalar factors with double sums
+//     (O(k² (m + n)) flops) and allreduced in double: they carry the objective term
+//     <WᵀW, HHᵀ> and they are what BPP factors (BPP solves its k x k systems in double);
+//   - the loss terms <(WᵀA)_C, H_C> and Σ A log(A / WH), the row sums of W and H (KL), the
+//     penalty sums, the one scalar allreduce, the objective and the relative error.
+// The Gram-trick objective ½(||A||² - 2<WᵀA, H> + <WᵀW, HHᵀ>) subtracts numbers close to ||A||²
+// to get one that may be 1e4 times smaller: summed in float, the history would be noise.
+// What remains of float in it is the rounding of the entries of WᵀA (sgemm), about 1e-7
+// relatively, so the recorded relative error is good to about 1e-6 in single precision;
+// the final relative_error() is computed directly with double sums.
 
 #include <functional>
 #include <string>
@@ -59,27 +74,32 @@ struct SolveResult {
   double bytes_per_iteration = 0;        ///< sent by this rank in collectives, per iteration
 };
 
-struct SolverHooks {
+template <class Scalar>
+struct SolverHooksT {
   /// Called on every rank after every iteration, with the same values everywhere.
   std::function<void(const IterationRecord&)> progress;
   /// Called collectively every `checkpoint_every` iterations (0: never) and when a signal stops
   /// the run, with the factors and the run so far: enough to continue exactly.
-  std::function<void(const Factors&, const SolveResult&)> checkpoint;
+  std::function<void(const FactorsT<Scalar>&, const SolveResult&)> checkpoint;
   int checkpoint_every = 0;
 };
+using SolverHooks = SolverHooksT<double>;
 
 /// Collective over `comm`. `A` is this rank's row block; `factors` the starting point, updated in
 /// place. `resumed` is the record of the run that produced `factors` when continuing one (its
 /// history feeds the stopping rule, so a resumed run takes the same steps as an uninterrupted
 /// one); default: a fresh start. A SIGTERM or SIGUSR1 received by any rank (see
 /// core/stop_request.hpp) stops every rank after the same iteration with StopReason::Signal.
-SolveResult solve(const LocalBlock& A, Factors& factors, const SolverOptions& options,
-                  const InputStatistics& statistics, mpi::Communicator& comm,
-                  const SolveResult& resumed = {}, const SolverHooks& hooks = {});
+template <class Scalar>
+SolveResult solve(const LocalBlockT<Scalar>& A, FactorsT<Scalar>& factors,
+                  const SolverOptions& options, const InputStatistics& statistics,
+                  mpi::Communicator& comm, const SolveResult& resumed = {},
+                  const SolverHooksT<Scalar>& hooks = {});
 
 /// Computed directly from A, W and H (one pass over A, one allreduce): ||A - WH||_F / ||A||_F
-/// for the Frobenius loss, D(A || WH) / Σ A for KL.
-double relative_error(const LocalBlock& A, const Factors& factors,
+/// for the Frobenius loss, D(A || WH) / Σ A for KL; sums in double.
+template <class Scalar>
+double relative_error(const LocalBlockT<Scalar>& A, const FactorsT<Scalar>& factors,
                       const InputStatistics& statistics, mpi::Communicator& comm,
                       Loss loss = Loss::Frobenius);
 

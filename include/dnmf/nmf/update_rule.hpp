@@ -7,6 +7,9 @@
 //
 // W update: X = Wt_b, G = H Hᵀ,   B = H A_bᵀ.      H update: X = H_C, G = Wᵀ W, B = (Wᵀ A)_C.
 // Every column of X is an independent problem, so rules can work on any block of columns.
+//
+// X and B are in the factorization's Scalar (float or double); the k x k Gram G is always in
+// double (see solver.hpp, "Precision"): it is formed once per update, and BPP factors it.
 
 #include <memory>
 
@@ -15,44 +18,56 @@
 
 namespace dnmf::nmf {
 
-class UpdateRule {
+template <class Scalar>
+class UpdateRuleT {
  public:
-  virtual ~UpdateRule() = default;
-  virtual void update(Eigen::Ref<Matrix> X, const Matrix& G, Eigen::Ref<const Matrix> B,
-                      double l1) = 0;
+  virtual ~UpdateRuleT() = default;
+  virtual void update(Eigen::Ref<MatrixT<Scalar>> X, const Matrix& G,
+                      Eigen::Ref<const MatrixT<Scalar>> B, double l1) = 0;
   /// Approximate flops of one update of a k x N block, for the run report.
   virtual double flops(Index rank, Index columns) const = 0;
 };
+using UpdateRule = UpdateRuleT<double>;
 
 /// Lee & Seung (2001) multiplicative update: X <- X * B / (G X + l1), zero denominators guarded
 /// (L1 in the denominator keeps X >= 0, as scikit-learn does).
-class MultiplicativeUpdate final : public UpdateRule {
+template <class Scalar>
+class MultiplicativeUpdateT final : public UpdateRuleT<Scalar> {
  public:
-  void update(Eigen::Ref<Matrix> X, const Matrix& G, Eigen::Ref<const Matrix> B,
+  void update(Eigen::Ref<MatrixT<Scalar>> X, const Matrix& G, Eigen::Ref<const MatrixT<Scalar>> B,
               double l1) override;
   double flops(Index rank, Index columns) const override;
 
  private:
-  Matrix denominator_;
+  MatrixT<Scalar> gram_;  ///< G rounded to Scalar: G X is a Scalar GEMM
+  MatrixT<Scalar> denominator_;
 };
+using MultiplicativeUpdate = MultiplicativeUpdateT<double>;
 
 /// HALS (Cichocki & Phan 2009; Gillis & Glineur 2012): one exact coordinate-descent sweep over
 /// the k rows of X, x_j <- max(0, x_j + (b_j - l1 - G_j. x) / G_jj), done column by column (each
 /// column's sweep is independent, and the result equals the row-wise formulation).
-class HalsUpdate final : public UpdateRule {
+template <class Scalar>
+class HalsUpdateT final : public UpdateRuleT<Scalar> {
  public:
-  void update(Eigen::Ref<Matrix> X, const Matrix& G, Eigen::Ref<const Matrix> B,
+  void update(Eigen::Ref<MatrixT<Scalar>> X, const Matrix& G, Eigen::Ref<const MatrixT<Scalar>> B,
               double l1) override;
   double flops(Index rank, Index columns) const override;
-};
 
-std::unique_ptr<UpdateRule> make_update_rule(Algorithm algorithm);
+ private:
+  MatrixT<Scalar> gram_;  ///< G rounded to Scalar
+};
+using HalsUpdate = HalsUpdateT<double>;
+
+template <class Scalar = double>
+std::unique_ptr<UpdateRuleT<Scalar>> make_update_rule(Algorithm algorithm);
 
 /// Lee & Seung (2001) multiplicative update for the generalized KL divergence, penalised as in
 /// scikit-learn: X <- X * B / (s 1ᵀ + l1 + l2 X), where B = F (A' ⊘ Xᵀ F)ᵀ is formed at A's
 /// nonzeros only and s (k) holds the row sums of the other factor F (the closed-form column
-/// sums of the all-ones part of the gradient).
-void kl_multiplicative_update(Eigen::Ref<Matrix> X, const Vector& sums, Eigen::Ref<const Matrix> B,
-                              const Penalty& penalty);
+/// sums of the all-ones part of the gradient, in double).
+template <class Scalar>
+void kl_multiplicative_update(Eigen::Ref<MatrixT<Scalar>> X, const Vector& sums,
+                              Eigen::Ref<const MatrixT<Scalar>> B, const Penalty& penalty);
 
 }  // namespace dnmf::nmf
