@@ -3,6 +3,8 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "dnmf/nmf/sparse_products.hpp"
+
 namespace dnmf::nmf {
 namespace {
 
@@ -80,22 +82,13 @@ double DenseBlock::divide_by_product(Eigen::Ref<const Matrix> Wt_b, const Matrix
 template <>
 void SparseBlock::times_transposed_rows(const Matrix& H, Index row_begin, Index row_count,
                                         Eigen::Ref<Matrix> out) const {
-  out.setZero();
-  for (Index i = 0; i < row_count; ++i) {
-    for (SparseRowMatrix::InnerIterator it(values_, row_begin + i); it; ++it) {
-      out.col(i) += it.value() * H.col(it.col());
-    }
-  }
+  sparse_rows_times_transposed<double>(values_, row_begin, row_count, H, out);
 }
 
 template <>
 void SparseBlock::add_product_with_rows(Eigen::Ref<const Matrix> Wt_b, Index row_begin,
                                         Index row_count, Matrix& accumulator) const {
-  for (Index i = 0; i < row_count; ++i) {
-    for (SparseRowMatrix::InnerIterator it(values_, row_begin + i); it; ++it) {
-      accumulator.col(it.col()) += it.value() * Wt_b.col(i);
-    }
-  }
+  add_product_with_sparse_rows<double>(values_, row_begin, row_count, Wt_b, accumulator);
 }
 
 template <>
@@ -122,20 +115,8 @@ std::unique_ptr<LocalBlock> SparseBlock::same_pattern() const {
 template <>
 double SparseBlock::divide_by_product(Eigen::Ref<const Matrix> Wt_b, const Matrix& H,
                                       Index row_begin, Index row_count, LocalBlock& ratio) const {
-  SparseRowMatrix& out = values_of<SparseRowMatrix>(ratio);
-  double log_sum = 0;
-  for (Index i = 0; i < row_count; ++i) {
-    SparseRowMatrix::InnerIterator r(out, row_begin + i);
-    for (SparseRowMatrix::InnerIterator it(values_, row_begin + i); it; ++it, ++r) {
-      const double a = it.value();
-      if (a > 0) {
-        log_sum += kl_entry(a, Wt_b.col(i).dot(H.col(it.col())), r.valueRef());
-      } else {
-        r.valueRef() = 0;  // an explicitly stored zero
-      }
-    }
-  }
-  return log_sum;
+  return divide_sparse_rows_by_product<double>(values_, row_begin, row_count, Wt_b, H,
+                                               kProductGuard, values_of<SparseRowMatrix>(ratio));
 }
 
 }  // namespace dnmf::nmf
