@@ -4,6 +4,8 @@
 #include <stdexcept>
 #include <type_traits>
 
+#include "dnmf/nmf/sparse_products.hpp"
+
 namespace dnmf::nmf {
 namespace {
 
@@ -102,23 +104,14 @@ double divide_by_product(const RowMatrixT<Scalar>& values, Eigen::Ref<const Matr
 template <class Scalar>
 void times_transposed_rows(const SparseRowMatrixT<Scalar>& values, const MatrixT<Scalar>& H,
                            Index row_begin, Index row_count, Eigen::Ref<MatrixT<Scalar>> out) {
-  out.setZero();
-  for (Index i = 0; i < row_count; ++i) {
-    for (typename SparseRowMatrixT<Scalar>::InnerIterator it(values, row_begin + i); it; ++it) {
-      out.col(i) += it.value() * H.col(it.col());
-    }
-  }
+  sparse_rows_times_transposed<Scalar>(values, row_begin, row_count, H, out);
 }
 
 template <class Scalar>
 void add_product_with_rows(const SparseRowMatrixT<Scalar>& values,
                            Eigen::Ref<const MatrixT<Scalar>> Wt_b, Index row_begin, Index row_count,
                            MatrixT<Scalar>& accumulator) {
-  for (Index i = 0; i < row_count; ++i) {
-    for (typename SparseRowMatrixT<Scalar>::InnerIterator it(values, row_begin + i); it; ++it) {
-      accumulator.col(it.col()) += it.value() * Wt_b.col(i);
-    }
-  }
+  add_product_with_sparse_rows<Scalar>(values, row_begin, row_count, Wt_b, accumulator);
 }
 
 template <class Scalar>
@@ -147,20 +140,8 @@ template <class Scalar>
 double divide_by_product(const SparseRowMatrixT<Scalar>& values,
                          Eigen::Ref<const MatrixT<Scalar>> Wt_b, const MatrixT<Scalar>& H,
                          Index row_begin, Index row_count, SparseRowMatrixT<Scalar>& ratio) {
-  using Iterator = typename SparseRowMatrixT<Scalar>::InnerIterator;
-  double log_sum = 0;
-  for (Index i = 0; i < row_count; ++i) {
-    Iterator r(ratio, row_begin + i);
-    for (Iterator it(values, row_begin + i); it; ++it, ++r) {
-      const double a = it.value();
-      if (a > 0) {
-        log_sum += kl_entry(a, Wt_b.col(i).dot(H.col(it.col())), r.valueRef());
-      } else {
-        r.valueRef() = 0;  // an explicitly stored zero
-      }
-    }
-  }
-  return log_sum;
+  return divide_sparse_rows_by_product<Scalar>(values, row_begin, row_count, Wt_b, H,
+                                               static_cast<Scalar>(kProductGuard), ratio);
 }
 
 }  // namespace storage

@@ -1,0 +1,177 @@
+// The sparse kernels (nmf/sparse_products) against naive loops over the dense copy of a small
+// random CSR matrix with empty rows, empty columns and explicitly stored zeros, in float and
+// double, for k below, at, between and above the kernels' slice widths, on a block of rows in
+// the middle of the matrix and with outputs whose column stride is not k.
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "dnmf/nmf/sparse_products.hpp"
+
+namespace {
+
+using dnmf::nmf::CsrRows;
+using dnmf::nmf::FactorColumns;
+using Eigen::Index;
+
+constexpr Index kRows = 37;
+constexpr Index kCols = 23;
+constexpr Index kBlockBegin = 5;  // the block of rows the kernels see
+constexpr Index kBlockRows = 27;
+const std::vector<Index> kRanks = {1, 3, 8, 20, 24, 25, 29, 50};
+
+template <class Scalar>
+struct TestMatrix {
+  CsrRows<Scalar> sparse;
+  FactorColumns<Scalar> dense;  // the same values, row i of A in row i
+};
+
+/// About 35% stored entries, values in [0.5, 3); rows 0, 7 and 20 and columns 3 and 22 empty;
+/// every tenth stored entry an explicit zero.
+template <class Scalar>
+TestMatrix<Scalar> random_csr(std::uint64_t seed) {
+  std::mt19937_64 engine(seed);
+  std::uniform_real_distribution<double> uniform(0.0, 1.0);
+  std::vector<Eigen::Triplet<Scalar, int>> entries;
+  TestMatrix<Scalar> out;
+  out.dense = FactorColumns<Scalar>::Zero(kRows, kCols);
+  for (Index i = 0; i < kRows; ++i) {
+    if (i == 0 || i == 7 || i == 20) continue;
+    for (Index j = 0; j < kCols; ++j) {
+      if (j == 3 || j == kCols - 1 || uniform(engine) > 0.35) continue;
+      const Scalar value =
+          entries.size() % 10 == 0 ? Scalar(0) : Scalar(0.5 + 2.5 * uniform(engine));
+      entries.emplace_back(static_cast<int>(i), static_cast<int>(j), value);
+      out.dense(i, j) = value;
+    }
+  }
+  out.sparse.resize(kRows, kCols);
+  out.sparse.setFromTriplets(entries.begin(), entries.end());
+  out.sparse.makeCompressed();
+  return out;
+}
+
+template <class Scalar>
+FactorColumns<Scalar> random_factor(Index rows, Index cols, std::uint64_t seed) {
+  std::mt19937_64 engine(seed);
+  std::uniform_real_distribution<double> uniform(0.0, 1.0);
+  FactorColumns<Scalar> out(rows, cols);
+  for (Index j = 0; j < cols; ++j)
+    for (Index i = 0; i < rows; ++i) out(i, j) = static_cast<Scalar>(uniform(engine));
+  return out;
+}
+
+template <class Scalar>
+double tolerance() {
+  return std::is_same_v<Scalar, float> ? 1e-5 : 1e-13;
+}
+
+/// max |a - b| / max(1, max |b|)
+template <class Scalar>
+double scaled_difference(const FactorColumns<Scalar>& a, const FactorColumns<Scalar>& b) {
+  const double scale = std::max(1.0, static_cast<double>(b.cwiseAbs().maxCoeff()));
+  return static_cast<double>((a - b).cwiseAbs().maxCoeff()) / scale;
+}
+
+template <class Scalar>
+class SparseProducts : public testing::Test {};
+using Scalars = testing::Types<float, double>;
+TYPED_TEST_SUITE(SparseProducts, Scalars);
+
+TYPED_TEST(SparseProducts, TestMatrixHasTheAwkwardCases) {
+  const auto A = random_csr<TypeParam>(1);
+  EXPECT_GT(A.sparse.nonZeros(), (A.dense.array() != 0).count());  // explicit zeros stored
+  EXPECT_EQ(A.sparse.row(7).nonZeros(), 0);
+  EXPECT_EQ(A.dense.col(3).cwiseAbs().sum(), 0);
+}
+
+TYPED_TEST(SparseProducts, TimesTransposedRowsMatchesLoops) {
+  using Scalar = TypeParam;
+  const auto A = random_csr<Scalar>(2);
+  for (const Index k : kRanks) {
+    const FactorColumns<Scalar> H = random_factor<Scalar>(k, kCols, 3);
+    FactorColumns<Scalar> expected = FactorColumns<Scalar>::Zero(k, kBlockRows);
+    for (Index i = 0; i < kBlockRows; ++i)
+      for (Index j = 0; j < kCols; ++j)
+        for (Index t = 0; t < k; ++t) expected(t, i) += H(t, j) * A.dense(kBlockBegin + i, j);
+    // The output is the top of a taller matrix: its column stride is k + 3, not k.
+    FactorColumns<Scalar> out = FactorColumns<Scalar>::Constant(k + 3, kBlockRows, Scalar(-7));
+    dnmf::nmf::sparse_rows_times_transposed<Scalar>(A.sparse, kBlockBegin, kBlockRows, H,
+                                                    out.topRows(k));
+    EXPECT_LT(scaled_difference<Scalar>(out.topRows(k), expected), tolerance<Scalar>())
+        << "k " << k;
+    EXPECT_TRUE((out.bottomRows(3).array() == Scalar(-7)).all()) << "k " << k;
+  }
+}
+
+TYPED_TEST(SparseProducts, AddProductWithRowsMatchesLoops) {
+  using Scalar = TypeParam;
+  const auto A = random_csr<Scalar>(4);
+  for (const Index k : kRanks) {
+    const FactorColumns<Scalar> Wt = random_factor<Scalar>(k, kRows, 5);
+    const FactorColumns<Scalar> start = random_factor<Scalar>(k, kCols, 6);
+    FactorColumns<Scalar> expected = start;
+    for (Index i = 0; i < kBlockRows; ++i)
+      for (Index j = 0; j < kCols; ++j)
+        for (Index t = 0; t < k; ++t)
+          expected(t, j) += Wt(t, kBlockBegin + i) * A.dense(kBlockBegin + i, j);
+    FactorColumns<Scalar> accumulator = FactorColumns<Scalar>::Constant(k + 2, kCols, Scalar(-7));
+    accumulator.topRows(k) = start;
+    dnmf::nmf::add_product_with_sparse_rows<Scalar>(A.sparse, kBlockBegin, kBlockRows,
+                                                    Wt.middleCols(kBlockBegin, kBlockRows),
+                                                    accumulator.topRows(k));
+    EXPECT_LT(scaled_difference<Scalar>(accumulator.topRows(k), expected), tolerance<Scalar>())
+        << "k " << k;
+    EXPECT_TRUE((accumulator.bottomRows(2).array() == Scalar(-7)).all()) << "k " << k;
+  }
+}
+
+TYPED_TEST(SparseProducts, DivideByProductMatchesLoops) {
+  using Scalar = TypeParam;
+  const auto A = random_csr<Scalar>(7);
+  const Scalar guard = Scalar(1e-16);
+  for (const Index k : kRanks) {
+    FactorColumns<Scalar> Wt = random_factor<Scalar>(k, kRows, 8);
+    Wt.col(kBlockBegin + 2).setZero();  // W H = 0 on that row: the guard applies
+    const FactorColumns<Scalar> H = random_factor<Scalar>(k, kCols, 9);
+    // Naive: the ratio as a dense block and Σ_{A > 0} A log(ratio), in double.
+    FactorColumns<Scalar> expected = FactorColumns<Scalar>::Zero(kRows, kCols);
+    double expected_log_sum = 0;
+    for (Index i = kBlockBegin; i < kBlockBegin + kBlockRows; ++i) {
+      for (Index j = 0; j < kCols; ++j) {
+        const Scalar a = A.dense(i, j);
+        if (a <= 0) continue;
+        Scalar product = 0;
+        for (Index t = 0; t < k; ++t) product += Wt(t, i) * H(t, j);
+        expected(i, j) = a / std::max(product, guard);
+        expected_log_sum += static_cast<double>(a) * std::log(static_cast<double>(expected(i, j)));
+      }
+    }
+    CsrRows<Scalar> ratio = A.sparse;
+    std::fill(ratio.valuePtr(), ratio.valuePtr() + ratio.nonZeros(), Scalar(-7));
+    const double log_sum = dnmf::nmf::divide_sparse_rows_by_product<Scalar>(
+        A.sparse, kBlockBegin, kBlockRows, Wt.middleCols(kBlockBegin, kBlockRows), H, guard, ratio);
+    FactorColumns<Scalar> block = FactorColumns<Scalar>(ratio).middleRows(kBlockBegin, kBlockRows);
+    FactorColumns<Scalar> expected_block = expected.middleRows(kBlockBegin, kBlockRows);
+    // Relative: the guarded entries are about 1e16.
+    const FactorColumns<Scalar> relative =
+        (block - expected_block)
+            .cwiseAbs()
+            .cwiseQuotient(expected_block.cwiseAbs().cwiseMax(Scalar(1)));
+    EXPECT_LT(static_cast<double>(relative.maxCoeff()), tolerance<Scalar>()) << "k " << k;
+    EXPECT_NEAR(log_sum, expected_log_sum, tolerance<Scalar>() * std::abs(expected_log_sum))
+        << "k " << k;
+    // Rows outside the block keep their values.
+    for (Index i : {Index{0}, kBlockBegin - 1, kBlockBegin + kBlockRows, kRows - 1}) {
+      for (typename CsrRows<Scalar>::InnerIterator it(ratio, i); it; ++it) {
+        EXPECT_EQ(it.value(), Scalar(-7)) << "row " << i;
+      }
+    }
+  }
+}
+
+}  // namespace
