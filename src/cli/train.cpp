@@ -309,6 +309,7 @@ int run_train(const Invocation& invocation, mpi::Communicator& comm) {
         progress.epoch_correct = sums[1];
         const std::string& target =
             options->checkpoint.path.empty() ? options->output : options->checkpoint.path;
+        trainer.gather_optimizer_state();
         write_model(target, model, network, *optimizer, invocation, options->data, comm);
         if (stop) {
           bar.finish();
@@ -348,6 +349,7 @@ int run_train(const Invocation& invocation, mpi::Communicator& comm) {
       std::fflush(stdout);
     }
   }
+  trainer.gather_optimizer_state();
   write_model(options->output, model, network, *optimizer, invocation, options->data, comm);
   if (comm.is_root() && !options->quiet) {
     std::printf("wrote %s (%ld epochs, %ld steps; rank 0 spent %.2f s in collectives, %.1f MB "

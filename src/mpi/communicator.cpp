@@ -63,6 +63,62 @@ void Communicator::allgather(void* data, const std::vector<int>& counts, MPI_Dat
   account(MPI_Wtime() - start, (p - 1) / p * total * static_cast<double>(item_bytes));
 }
 
+template <class T>
+void Communicator::ring_shift(T* data, int send, int receive, T* into,
+                              const std::vector<int>& counts,
+                              const std::vector<int>& displacements) {
+  const int next = (rank_ + 1) % size_;
+  const int previous = (rank_ + size_ - 1) % size_;
+  const auto s = static_cast<std::size_t>(send);
+  const auto r = static_cast<std::size_t>(receive);
+  check(MPI_Sendrecv(data + displacements[s], counts[s], Datatype<T>::get(), next, 0, into,
+                     counts[r], Datatype<T>::get(), previous, 0, comm_, MPI_STATUS_IGNORE),
+        "MPI_Sendrecv");
+}
+
+template <class T>
+void Communicator::ring_reduce_scatter_sum(T* data, const std::vector<int>& counts,
+                                           const std::vector<int>& displacements, T* scratch) {
+  const double start = MPI_Wtime();
+  // Step s passes on block rank - s - 1 (summed over s + 1 ranks) and adds this rank's values
+  // to block rank - s - 2; after size - 1 steps block rank holds every rank's values.
+  for (int step = 0; step + 1 < size_; ++step) {
+    const int send = (rank_ - step - 1 + 2 * size_) % size_;
+    const int receive = (rank_ - step - 2 + 2 * size_) % size_;
+    ring_shift(data, send, receive, scratch, counts, displacements);
+    T* block = data + displacements[static_cast<std::size_t>(receive)];
+    for (int i = 0; i < counts[static_cast<std::size_t>(receive)]; ++i) block[i] += scratch[i];
+  }
+  const double total = std::accumulate(counts.begin(), counts.end(), 0.0);
+  const double p = size_;
+  account(MPI_Wtime() - start, (p - 1) / p * total * sizeof(T));
+}
+
+template <class T>
+void Communicator::ring_allgather(T* data, const std::vector<int>& counts,
+                                  const std::vector<int>& displacements) {
+  const double start = MPI_Wtime();
+  // Step s passes on block rank - s and receives block rank - s - 1 in place.
+  for (int step = 0; step + 1 < size_; ++step) {
+    const int send = (rank_ - step + size_) % size_;
+    const int receive = (rank_ - step - 1 + size_) % size_;
+    ring_shift(data, send, receive, data + displacements[static_cast<std::size_t>(receive)],
+               counts, displacements);
+  }
+  const double total = std::accumulate(counts.begin(), counts.end(), 0.0);
+  const double p = size_;
+  account(MPI_Wtime() - start, (p - 1) / p * total * sizeof(T));
+}
+
+template void Communicator::ring_reduce_scatter_sum(float*, const std::vector<int>&,
+                                                    const std::vector<int>&, float*);
+template void Communicator::ring_reduce_scatter_sum(double*, const std::vector<int>&,
+                                                    const std::vector<int>&, double*);
+template void Communicator::ring_allgather(float*, const std::vector<int>&,
+                                           const std::vector<int>&);
+template void Communicator::ring_allgather(double*, const std::vector<int>&,
+                                           const std::vector<int>&);
+
 std::vector<double> Communicator::gather_all(double value) {
   std::vector<double> values(static_cast<std::size_t>(size_));
   check(MPI_Allgather(&value, 1, MPI_DOUBLE, values.data(), 1, MPI_DOUBLE, comm_),

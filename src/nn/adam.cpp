@@ -30,11 +30,11 @@ std::vector<NamedArray<Scalar>> Adam<Scalar>::named_state() {
 }
 
 template <typename Scalar>
-void Adam<Scalar>::update(FlatMap<Scalar> parameters, FlatMap<Scalar> gradients,
+void Adam<Scalar>::update(FlatMap<Scalar> parameters, FlatMap<Scalar> gradients, Index begin,
                           Scalar gradient_scale) {
-  const Index count = this->parameter_count();
-  auto first = moments_.head(count).array();
-  auto second = moments_.tail(count).array();
+  const Index count = parameters.size();
+  auto first = moments_.segment(begin, count).array();
+  auto second = moments_.segment(this->parameter_count() + begin, count).array();
   const auto gradient = gradient_scale * gradients.array();
   first = options_.beta1 * first + (1 - options_.beta1) * gradient;
   second = options_.beta2 * second + (1 - options_.beta2) * gradient.square();

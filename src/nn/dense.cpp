@@ -31,7 +31,11 @@ template <typename Scalar>
 void Dense<Scalar>::initialize(RandomEngine& engine) {
   const double limit = weight_init_limit(init_, this->input_size(), this->output_size());
   fill_uniform(weights_, -limit, limit, engine);
-  bias_.setZero();
+  if (init_ == WeightInit::FanIn) {
+    fill_uniform(bias_, -limit, limit, engine);
+  } else {
+    bias_.setZero();
+  }
 }
 
 template <typename Scalar>

@@ -19,7 +19,8 @@ Network<Scalar>::Network(LayerList<Scalar> layers)
     parameter_count += leaf->parameter_count();
     buffer_count += leaf->buffer_count();
   }
-  parameters_.setZero(parameter_count);
+  parameter_count_ = parameter_count;
+  parameters_.setZero(parameter_count + kControlSlots);
   gradients_.setZero(parameter_count + kControlSlots);
   buffers_.setZero(buffer_count);
   Index parameter_offset = 0;

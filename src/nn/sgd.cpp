@@ -24,10 +24,11 @@ std::vector<NamedArray<Scalar>> Sgd<Scalar>::named_state() {
 }
 
 template <typename Scalar>
-void Sgd<Scalar>::update(FlatMap<Scalar> parameters, FlatMap<Scalar> gradients,
+void Sgd<Scalar>::update(FlatMap<Scalar> parameters, FlatMap<Scalar> gradients, Index begin,
                          Scalar gradient_scale) {
-  velocity_ = options_.momentum * velocity_ + gradient_scale * gradients;
-  parameters -= options_.learning_rate * velocity_;
+  auto velocity = velocity_.segment(begin, parameters.size());
+  velocity = options_.momentum * velocity + gradient_scale * gradients;
+  parameters -= options_.learning_rate * velocity;
 }
 
 template class Sgd<float>;

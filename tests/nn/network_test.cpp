@@ -1,11 +1,13 @@
 // Whole networks: gradient checks including the loss, parameter names and layout, buffers,
-// determinism, and the Concat's routing of gradients.
+// determinism, the dense layers' initialisation, and the Concat's routing of gradients.
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <memory>
 #include <set>
+#include <string>
 
 #include "dnmf/core/error.hpp"
 #include "dnmf/nn/architectures.hpp"
@@ -103,6 +105,37 @@ TEST(Network, InitialisationIsDeterministicInTheSeed) {
   const Network<float> other = make_network<float>(options, 8);
   EXPECT_EQ(first.parameters(), again.parameters());
   EXPECT_NE(first.parameters(), other.parameters());
+}
+
+/// The dense layers' draws: He then Glorot with zero biases, except on the NMF codes alone,
+/// where weights and biases are U(±1/sqrt(fan_in)) (biases not all zero).
+TEST(Network, DenseInitialisationBoundsByArchitecture) {
+  for (const Architecture architecture : {Architecture::Cnn, Architecture::Nmf}) {
+    Network<double> network = make_network<double>(tiny(architecture), 4);
+    const std::vector<NamedArray<double>> arrays = network.named_parameters();
+    for (const NamedArray<double>& array : arrays) {
+      if (array.name.rfind("dense", 0) != 0) continue;
+      const Index fan_in = array.name.back() == 'W' ? array.shape[1] : 0;
+      if (fan_in == 0) continue;
+      const std::string layer = array.name.substr(0, array.name.find('/'));
+      const auto bias = std::find_if(arrays.begin(), arrays.end(), [&](const NamedArray<double>& a) {
+        return a.name == layer + "/b";
+      });
+      ASSERT_NE(bias, arrays.end()) << layer;
+      const double fan_out = static_cast<double>(array.shape[0]);
+      double limit = 1 / std::sqrt(static_cast<double>(fan_in));
+      if (architecture == Architecture::Cnn) {
+        limit = layer == "dense1" ? std::sqrt(6.0 / static_cast<double>(fan_in))
+                                  : std::sqrt(6.0 / (static_cast<double>(fan_in) + fan_out));
+        EXPECT_EQ(bias->values.cwiseAbs().maxCoeff(), 0.0) << bias->name;
+      } else {
+        EXPECT_GT(bias->values.cwiseAbs().maxCoeff(), 0.0) << bias->name;
+        EXPECT_LE(bias->values.cwiseAbs().maxCoeff(), limit) << bias->name;
+      }
+      EXPECT_LE(array.values.cwiseAbs().maxCoeff(), limit) << array.name;
+      EXPECT_GT(array.values.cwiseAbs().maxCoeff(), 0.5 * limit) << array.name << " drawn too narrow";
+    }
+  }
 }
 
 TEST(Network, ConcatRoutesGradientsToBothBranches) {

@@ -1,5 +1,5 @@
 // Optimizer steps against hand-computed values on a two-parameter model (Dense 1 -> 1: w, b),
-// and the projection of the NMF basis after a step.
+// sharded steps against whole ones, and the projection of the NMF basis after a step.
 
 #include <gtest/gtest.h>
 
@@ -62,6 +62,58 @@ TEST(Adam, BiasCorrectedStepsMatchHandComputedValues) {
   EXPECT_EQ(state[1].name, "adam/v");
   EXPECT_NEAR(state[0].values[0], 0.02, 1e-15);
   EXPECT_NEAR(state[1].values[1], 0.004999, 1e-15);
+}
+
+/// Three optimizers that each step one shard of a network's parameters (their gradients held
+/// apart, as the ranks of a data-parallel trainer hold theirs) give, over two steps, the
+/// parameters one optimizer's whole steps give, and each its shard of that optimizer's state.
+template <typename Make>
+void expect_shards_match_whole_steps(Make make) {
+  ArchitectureOptions options;
+  options.architecture = Architecture::Nmf;
+  options.input = {4, 4, 1};
+  options.nmf_rank = 3;
+  options.hidden = 5;
+  Network<double> whole = make_network<double>(options, 5);
+  Network<double> sharded = make_network<double>(options, 5);
+  const Index count = whole.parameter_count();
+  const Index bounds[] = {0, 7, 30, count};
+  auto whole_optimizer = make(count);
+  decltype(make(count)) shard_optimizers[] = {make(count), make(count), make(count)};
+  RandomEngine engine(9);
+  for (int step = 0; step < 2; ++step) {
+    Vector<double> gradients(count);
+    fill_uniform(gradients, -1.0, 1.0, engine);
+    whole.gradients() = gradients;
+    whole_optimizer->step(whole, 0.5);
+    for (int shard = 0; shard < 3; ++shard) {
+      Vector<double> block = gradients.segment(bounds[shard], bounds[shard + 1] - bounds[shard]);
+      shard_optimizers[shard]->step_shard(sharded, bounds[shard],
+                                          FlatMap<double>(block.data(), block.size()), 0.5);
+    }
+    sharded.project_parameters();
+  }
+  EXPECT_EQ(sharded.parameters(), whole.parameters());
+  const auto whole_state = whole_optimizer->named_state();
+  for (int shard = 0; shard < 3; ++shard) {
+    const auto state = shard_optimizers[shard]->named_state();
+    const Index size = bounds[shard + 1] - bounds[shard];
+    for (std::size_t i = 0; i < whole_state.size(); ++i) {
+      EXPECT_EQ(state[i].values.segment(bounds[shard], size),
+                whole_state[i].values.segment(bounds[shard], size))
+          << whole_state[i].name << ", shard " << shard;
+    }
+  }
+  Vector<double> outside(3);
+  EXPECT_THROW(whole_optimizer->step_shard(whole, count - 2, FlatMap<double>(outside.data(), 3), 1),
+               InputError);
+}
+
+TEST(Optimizer, ShardedStepsMatchWholeSteps) {
+  expect_shards_match_whole_steps(
+      [](Index count) { return std::make_unique<Adam<double>>(count, AdamOptions<double>{}); });
+  expect_shards_match_whole_steps(
+      [](Index count) { return std::make_unique<Sgd<double>>(count, SgdOptions<double>{}); });
 }
 
 TEST(Optimizer, StepProjectsTheNmfBasisOntoNonnegatives) {

@@ -2,11 +2,14 @@
 // ranks and on one rank (MPI_COMM_SELF, computed on every rank) give the same parameters after
 // 20 steps (1e-10 relative in double, 1e-4 in float32: only the order of the gradient sums
 // differs), and after every step all ranks hold bitwise equal parameters (a hash of the flat
-// parameter buffer, compared by min and max over the ranks). Runs at 1-4 ranks; small batches
-// split unevenly, a last batch shorter than the others, frozen arrays.
+// parameter buffer, compared by min and max over the ranks). The optimizer state, which each
+// rank steps only a block of, gathered matches one rank's too. Runs at 1-4 ranks; small batches
+// split unevenly, a last batch shorter than the others, frozen arrays; stop votes; the ring
+// collectives of the step against sums computed by the test.
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <utility>
 
@@ -59,9 +62,15 @@ ArchitectureOptions small(Architecture architecture) {
   return options;
 }
 
+template <typename Scalar>
+struct Trained {
+  Vector<Scalar> parameters;
+  Vector<Scalar> optimizer_state;  // every state array, gathered, one after another
+};
+
 /// Trains kSteps steps on `comm`; checks bitwise equality across its ranks after every step.
 template <typename Scalar>
-Vector<Scalar> train(mpi::Communicator& comm, Architecture architecture, bool sgd, bool freeze) {
+Trained<Scalar> train(mpi::Communicator& comm, Architecture architecture, bool sgd, bool freeze) {
   const Data<Scalar> data;
   Network<Scalar> network = make_network<Scalar>(small(architecture), 3);
   std::unique_ptr<Optimizer<Scalar>> optimizer;
@@ -92,7 +101,15 @@ Vector<Scalar> train(mpi::Communicator& comm, Architecture architecture, bool sg
       EXPECT_EQ(comm.min(h), comm.max(h)) << "ranks differ after step " << step;
     }
   }
-  return std::as_const(network).parameters();
+  trainer.gather_optimizer_state();
+  Trained<Scalar> trained{std::as_const(network).parameters(), {}};
+  for (const NamedArray<Scalar>& array : optimizer->named_state()) {
+    trained.optimizer_state.conservativeResize(trained.optimizer_state.size() + array.values.size());
+    trained.optimizer_state.tail(array.values.size()) = array.values;
+  }
+  const std::uint64_t h = hash<Scalar>(trained.optimizer_state);
+  EXPECT_EQ(comm.min(h), comm.max(h)) << "ranks hold different optimizer states";
+  return trained;
 }
 
 struct Case {
@@ -107,12 +124,19 @@ template <typename Scalar>
 void expect_same_as_one_rank(const Case& c, double tolerance) {
   mpi::Communicator world = mpi::Communicator::world();
   mpi::Communicator self = mpi::Communicator::self();
-  const Vector<Scalar> parallel = train<Scalar>(world, c.architecture, c.sgd, c.freeze);
-  const Vector<Scalar> serial = train<Scalar>(self, c.architecture, c.sgd, c.freeze);
+  const Trained<Scalar> parallel = train<Scalar>(world, c.architecture, c.sgd, c.freeze);
+  const Trained<Scalar> serial = train<Scalar>(self, c.architecture, c.sgd, c.freeze);
   const Network<Scalar> initial = make_network<Scalar>(small(c.architecture), 3);
-  ASSERT_GT((serial - initial.parameters()).norm(), 0) << "training moved nothing";
-  const double difference = static_cast<double>((parallel - serial).norm() / serial.norm());
-  EXPECT_LT(difference, tolerance) << "at " << world.size() << " ranks";
+  ASSERT_GT((serial.parameters - initial.parameters()).norm(), 0) << "training moved nothing";
+  const auto relative = [](const Vector<Scalar>& a, const Vector<Scalar>& b) {
+    return static_cast<double>((a - b).norm() / b.norm());
+  };
+  EXPECT_LT(relative(parallel.parameters, serial.parameters), tolerance)
+      << "at " << world.size() << " ranks";
+  // Each rank steps its block of the state; gathered, it is the one-rank state.
+  ASSERT_EQ(parallel.optimizer_state.size(), serial.optimizer_state.size());
+  EXPECT_LT(relative(parallel.optimizer_state, serial.optimizer_state), tolerance)
+      << "optimizer state at " << world.size() << " ranks";
 }
 
 TEST_P(DataParallel, DoubleMatchesOneRank) { expect_same_as_one_rank<double>(GetParam(), 1e-10); }
@@ -127,10 +151,63 @@ INSTANTIATE_TEST_SUITE_P(Models, DataParallel,
 TEST(DataParallel, FrozenBasisStaysPut) {
   mpi::Communicator world = mpi::Communicator::world();
   const Network<double> initial = make_network<double>(small(Architecture::Nmf), 3);
-  const Vector<double> trained = train<double>(world, Architecture::Nmf, false, true);
+  const Vector<double> trained = train<double>(world, Architecture::Nmf, false, true).parameters;
   // nmf/H is the first array of the nmf model: 4 x 36 values.
   EXPECT_EQ(trained.head(4 * 36), initial.parameters().head(4 * 36));
   EXPECT_NE(trained.tail(10), initial.parameters().tail(10));
+}
+
+/// The ring reduce-scatter and allgather against sums computed here, blocks of uneven sizes
+/// (rank 0's empty).
+template <typename Scalar>
+void expect_ring_collectives_sum_blocks() {
+  mpi::Communicator world = mpi::Communicator::world();
+  const int ranks = world.size();
+  std::vector<int> counts, displacements;
+  int total = 0;
+  for (int r = 0; r < ranks; ++r) {
+    counts.push_back((3 * r) % 5 + (r > 0 ? 1 : 0));
+    displacements.push_back(total);
+    total += counts.back();
+  }
+  // Value i on rank q: (i + 1) (q + 1), so the sum over ranks is (i + 1) p (p + 1) / 2.
+  const auto summed = [&](int i) { return static_cast<Scalar>((i + 1) * ranks * (ranks + 1) / 2); };
+  Vector<Scalar> data(total);
+  for (int i = 0; i < total; ++i) data[i] = static_cast<Scalar>((i + 1) * (world.rank() + 1));
+  Vector<Scalar> scratch(*std::max_element(counts.begin(), counts.end()) + 1);
+  world.ring_reduce_scatter_sum(data.data(), counts, displacements, scratch.data());
+  const auto mine = static_cast<std::size_t>(world.rank());
+  for (int i = displacements[mine]; i < displacements[mine] + counts[mine]; ++i) {
+    EXPECT_EQ(data[i], summed(i)) << "value " << i << " on rank " << world.rank();
+  }
+  Vector<Scalar> gathered = Vector<Scalar>::Constant(total, Scalar(-1));
+  gathered.segment(displacements[mine], counts[mine]) = data.segment(displacements[mine], counts[mine]);
+  world.ring_allgather(gathered.data(), counts, displacements);
+  for (int i = 0; i < total; ++i) EXPECT_EQ(gathered[i], summed(i)) << "value " << i;
+}
+
+TEST(RingCollectives, ReduceScatterAndAllgatherMatchSumsComputedHere) {
+  expect_ring_collectives_sum_blocks<float>();
+  expect_ring_collectives_sum_blocks<double>();
+}
+
+/// A stop vote from any one rank reaches every rank in that step, and only in that step.
+TEST(DataParallel, OneRanksStopVoteReachesEveryRank) {
+  mpi::Communicator world = mpi::Communicator::world();
+  const Data<float> data;
+  Network<float> network = make_network<float>(small(Architecture::Cnn), 3);
+  Adam<float> adam(network.parameter_count(), {});
+  DataParallelTrainer<float> trainer(network, adam, world, 1);
+  const auto step = [&](bool vote) {
+    const Index sample = world.rank();
+    trainer.step(BatchView<float>(data.images.data() + sample * 36, 36, 1),
+                 data.labels.segment(sample, 1), world.size(), vote);
+    return trainer.stop_requested();
+  };
+  for (int voter = 0; voter < world.size(); ++voter) {
+    EXPECT_TRUE(step(world.rank() == voter)) << "rank " << voter << " voted";
+    EXPECT_FALSE(step(false)) << "after rank " << voter << "'s vote";
+  }
 }
 
 /// Every sample once an epoch, each global batch split in balanced blocks over the ranks.

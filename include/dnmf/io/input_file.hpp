@@ -58,8 +58,10 @@ class InputFile {
   /// The rows `rows` (ascending, no repeats) of a numeric dataset of any rank >= 1, converted by
   /// HDF5 to T (float, double, std::int64_t or std::uint8_t) and stored one after another in
   /// `out` (rows.size() times the product of the other dimensions). Not collective: each rank
-  /// reads its own rows independently, in reads of at most 256 rows, because HDF5 1.10 builds a
-  /// union of n hyperslabs in O(n^2) (35,000 scattered rows in one selection take half a minute).
+  /// reads its own rows independently. Nearby rows are read as one block of consecutive rows
+  /// (at most 8 MB, at least a quarter of its rows wanted) and the wanted ones copied out:
+  /// HDF5 1.10 reads one block fast, but maps a union of scattered rows to a chunked dataset's
+  /// chunks element by element (and builds the union in O(n^2)).
   template <class T>
   void read_row_set(const DatasetInfo& info, const std::vector<std::int64_t>& rows, T* out) const;
   /// A whole numeric dataset of any rank, converted to T, row-major, on every rank.

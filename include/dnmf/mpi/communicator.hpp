@@ -61,6 +61,21 @@ class Communicator {
   void allgather_in_place(T* data, const std::vector<int>& counts) {
     allgather(data, counts, Datatype<T>::get(), sizeof(T));
   }
+  /// Ring reduce-scatter in place (Patarasuk & Yuan 2009, "Bandwidth optimal all-reduce
+  /// algorithms for clusters of workstations"): `data` holds blocks laid out alike on every rank
+  /// (block b: counts[b] values from displacements[b]); afterwards block `rank()` of this rank's
+  /// `data` is that block summed over the ranks (the other blocks hold partial sums). `scratch`
+  /// holds the largest block. Each block crosses once and is summed where it lands, where Open
+  /// MPI's MPI_Reduce_scatter first copies the whole input to a buffer of its own. Float and
+  /// double; allocates nothing.
+  template <class T>
+  void ring_reduce_scatter_sum(T* data, const std::vector<int>& counts,
+                               const std::vector<int>& displacements, T* scratch);
+  /// Ring allgather in place: each rank has filled block `rank()` of `data` (laid out as above);
+  /// afterwards every rank holds all the blocks. Allocates nothing.
+  template <class T>
+  void ring_allgather(T* data, const std::vector<int>& counts,
+                      const std::vector<int>& displacements);
   /// Every rank's value, in rank order.
   std::vector<double> gather_all(double value);
   void broadcast(std::string& text, int root);
@@ -82,6 +97,11 @@ class Communicator {
   void allgather(void* data, const std::vector<int>& counts, MPI_Datatype type,
                  std::size_t item_bytes);
   static int checked_count(std::int64_t count);
+  /// Sends block `send` of `data` to the next rank while receiving the previous rank's block
+  /// `receive` into `into`.
+  template <class T>
+  void ring_shift(T* data, int send, int receive, T* into, const std::vector<int>& counts,
+                  const std::vector<int>& displacements);
   static void check(int code, const char* what);
   void account(double seconds, double bytes);
 

@@ -26,7 +26,7 @@ class Adam final : public Optimizer<Scalar> {
   std::vector<NamedArray<Scalar>> named_state() override;
 
  private:
-  void update(FlatMap<Scalar> parameters, FlatMap<Scalar> gradients,
+  void update(FlatMap<Scalar> parameters, FlatMap<Scalar> gradients, Index begin,
               Scalar gradient_scale) override;
 
   AdamOptions<Scalar> options_;

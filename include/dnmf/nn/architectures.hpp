@@ -41,7 +41,8 @@ struct ArchitectureOptions {
 };
 
 /// The network `options` describe, initialised from `seed` (He for layers followed by a ReLU,
-/// Glorot for the last, zero biases, a random nonnegative NMF basis with unit rows; load an
+/// Glorot for the last, zero biases; the nmf architecture's dense layers FanIn, weights and
+/// biases U(±1/sqrt(fan_in)); a random nonnegative NMF basis with unit rows; load an
 /// NMF basis afterwards with network.layer<NMFEncoder<Scalar>>("nmf").load_basis(H)).
 /// Throws InputError for sizes that do not make a network.
 template <typename Scalar>

@@ -1,9 +1,14 @@
 #pragma once
 // Synchronous data-parallel training: every rank holds the whole network and computes the
-// gradient of its part of each global batch; one allreduce sums the flat gradient buffer over
-// the ranks, the optimizer divides it by the global batch size, and every rank applies the same
-// update to the same parameters, so the replicas never drift apart (a test compares a hash of
-// the parameters across ranks after every step).
+// gradient of its part of each global batch. The optimizer step is sharded (Rajbhandari et al.
+// 2020, "ZeRO", stage 1): a ring reduce-scatter leaves each rank the sum over the ranks of its
+// block of the flat gradient buffer, the rank steps that block of the parameters (the optimizer
+// divides the gradient by the global batch size) and a ring allgather brings every rank all the
+// stepped parameters. The two collectives move what one ring allreduce of the gradients moves,
+// and each rank does 1/p of the optimizer's work. Every parameter is computed on one rank and
+// copied to the others, so the replicas never drift apart (a test compares a hash of the
+// parameters across ranks after every step). Each rank's optimizer state is current only for
+// its own block until gather_optimizer_state().
 //
 // All buffers are sized at construction for the largest local batch: step() and evaluate()
 // allocate nothing.
@@ -40,6 +45,10 @@ class DataParallelTrainer {
   /// Whether any rank voted to stop in the last step.
   bool stop_requested() const { return stop_requested_; }
 
+  /// Brings every rank's whole optimizer state up to date (each rank's step updates only its
+  /// block of it). Collective; call it before saving the state.
+  void gather_optimizer_state();
+
   /// Summed loss and correct count of the network on `images`, in chunks of the reserved batch
   /// size. Local: no communication.
   LossResult<Scalar> evaluate(BatchView<Scalar> images,
@@ -52,6 +61,11 @@ class DataParallelTrainer {
   Index max_local_batch_;
   SoftmaxCrossEntropy<Scalar> loss_;
   std::vector<std::pair<Index, Index>> frozen_;  // offset, size in the gradient buffer
+  // Rank r's block of the parameters (and of its optimizer state): counts_[r] values from
+  // displacements_[r]. The control slots after the parameters join the last block in the
+  // collectives of a step (counts_with_control_).
+  std::vector<int> counts_, displacements_, counts_with_control_;
+  Vector<Scalar> scratch_;  // a block received in the reduce-scatter
   bool stop_requested_ = false;
 };
 

@@ -30,13 +30,20 @@ void fill_uniform(Eigen::DenseBase<Derived>& values, double low, double high,
 }
 
 /// How a weight matrix is drawn: He et al. 2015 for layers followed by a ReLU
-/// (U(±sqrt(6/fan_in))), Glorot & Bengio 2010 otherwise (U(±sqrt(6/(fan_in+fan_out)))).
-enum class WeightInit { He, Glorot };
+/// (U(±sqrt(6/fan_in))), Glorot & Bengio 2010 otherwise (U(±sqrt(6/(fan_in+fan_out)))), or
+/// FanIn: U(±1/sqrt(fan_in)), biases too (PyTorch's nn.Linear default, sqrt(6) below He).
+enum class WeightInit { He, Glorot, FanIn };
 
 inline double weight_init_limit(WeightInit init, Index fan_in, Index fan_out) {
-  const double fan =
-      init == WeightInit::He ? static_cast<double>(fan_in) : static_cast<double>(fan_in + fan_out);
-  return std::sqrt(6.0 / fan);
+  switch (init) {
+    case WeightInit::He:
+      return std::sqrt(6.0 / static_cast<double>(fan_in));
+    case WeightInit::Glorot:
+      return std::sqrt(6.0 / static_cast<double>(fan_in + fan_out));
+    case WeightInit::FanIn:
+      break;
+  }
+  return 1.0 / std::sqrt(static_cast<double>(fan_in));
 }
 
 }  // namespace dnmf::nn

@@ -29,19 +29,26 @@ class Network {
 
   Index input_size() const { return body_->input_size(); }
   Index output_size() const { return body_->output_size(); }
-  Index parameter_count() const { return parameters_.size(); }
+  Index parameter_count() const { return parameter_count_; }
 
-  FlatMap<Scalar> parameters() { return FlatMap<Scalar>(parameters_.data(), parameters_.size()); }
+  FlatMap<Scalar> parameters() { return FlatMap<Scalar>(parameters_.data(), parameter_count()); }
   FlatMap<Scalar> gradients() { return FlatMap<Scalar>(gradients_.data(), parameter_count()); }
   /// The gradients followed by kControlSlots values that are not gradients (a stop vote, say):
-  /// a data-parallel trainer sums all of it in its one allreduce a step, so control values ride
+  /// a data-parallel trainer sums all of it in its collectives a step, so control values ride
   /// along with no collective of their own.
   FlatMap<Scalar> gradients_with_control() {
     return FlatMap<Scalar>(gradients_.data(), gradients_.size());
   }
+  /// The parameters followed by kControlSlots values, for the same purpose (the summed control
+  /// values go out with the parameters when a trainer's ranks gather them).
+  FlatMap<Scalar> parameters_with_control() {
+    return FlatMap<Scalar>(parameters_.data(), parameters_.size());
+  }
   static constexpr Index kControlSlots = 1;
   FlatMap<Scalar> buffers() { return FlatMap<Scalar>(buffers_.data(), buffers_.size()); }
-  const Vector<Scalar>& parameters() const { return parameters_; }
+  Eigen::Map<const Vector<Scalar>> parameters() const {
+    return Eigen::Map<const Vector<Scalar>>(parameters_.data(), parameter_count());
+  }
   Eigen::Map<const Vector<Scalar>> gradients() const {
     return Eigen::Map<const Vector<Scalar>>(gradients_.data(), parameter_count());
   }
@@ -78,6 +85,7 @@ class Network {
 
   std::unique_ptr<Sequential<Scalar>> body_;
   std::vector<Layer<Scalar>*> leaves_;
+  Index parameter_count_ = 0;
   Vector<Scalar> parameters_;
   Vector<Scalar> gradients_;
   Vector<Scalar> buffers_;

@@ -22,7 +22,7 @@ class Sgd final : public Optimizer<Scalar> {
   std::vector<NamedArray<Scalar>> named_state() override;
 
  private:
-  void update(FlatMap<Scalar> parameters, FlatMap<Scalar> gradients,
+  void update(FlatMap<Scalar> parameters, FlatMap<Scalar> gradients, Index begin,
               Scalar gradient_scale) override;
 
   SgdOptions<Scalar> options_;
