@@ -84,18 +84,18 @@ def main():
         dense, sparse = write_inputs(d, A)
         factors = {}
         for init in ("nndsvd", "nndsvda", "nndsvdar"):
-            for kind, path in (("dense", dense), ("sparse", sparse)):
-                for ranks in (1, 3):
-                    out = os.path.join(d, f"{init}-{kind}-{ranks}.h5")
-                    run_ok(dnmf, ranks, ["factorize", "--input", path, "--rank", str(k),
-                                         "--init", init, "--max-iter", "0", "--seed", "2",
-                                         "--output", out, "--quiet"])
-                    W, H, attributes = read(out)
-                    factors[init, kind, ranks] = (W, H)
-                    check(attributes["init"] == init and attributes["init_seconds"] > 0,
-                          f"{init} {kind} {ranks} ranks: init and init_seconds recorded")
+            for kind, path, ranks in (("dense", dense, 1), ("dense", dense, 3),
+                                      ("sparse", sparse, 3)):
+                out = os.path.join(d, f"{init}-{kind}-{ranks}.h5")
+                run_ok(dnmf, ranks, ["factorize", "--input", path, "--rank", str(k),
+                                     "--init", init, "--max-iter", "0", "--seed", "2",
+                                     "--output", out, "--quiet"])
+                W, H, attributes = read(out)
+                factors[init, kind, ranks] = (W, H)
+                check(attributes["init"] == init and attributes["init_seconds"] > 0,
+                      f"{init} {kind} {ranks} ranks: init and init_seconds recorded")
             W1, H1 = factors[init, "dense", 1]
-            for kind, ranks in (("dense", 3), ("sparse", 1), ("sparse", 3)):
+            for kind, ranks in (("dense", 3), ("sparse", 3)):
                 W, H = factors[init, kind, ranks]
                 check(relative(W, W1) < 1e-12 and relative(H, H1) < 1e-12,
                       f"{init}: {kind} input at {ranks} ranks gives the dense 1-rank factors "
@@ -115,20 +115,21 @@ def main():
             check(small.min() > 0 and small.max() < A.mean() / 100 * 6 and np.std(small) > 0,
                   f"nndsvdar: {name}'s zeros filled with small positive values")
 
-        # The digits: --init nndsvda then 20 HALS iterations, equal at 1 and 3 ranks.
+        # The digits: --init nndsvda then 10 HALS iterations, equal at 1 and 3 ranks.
         runs = {}
         for ranks in (1, 3):
             out = os.path.join(d, f"digits-{ranks}.h5")
             run_ok(dnmf, ranks, ["factorize", "--input", options.data, "--dataset", "/train/images",
                                  "--rank", "8", "--init", "nndsvda", "--algorithm", "hals",
-                                 "--max-iter", "20", "--tol", "0", "--output", out, "--quiet"])
+                                 "--max-iter", "10", "--tol", "0", "--output", out, "--quiet"])
             runs[ranks] = read(out)
         (W1, H1, a1), (W3, H3, _) = runs[1], runs[3]
         check(relative(W3, W1) < 1e-9 and relative(H3, H1) < 1e-9,
               f"digits nndsvda + hals: 3 ranks equal 1 rank (W {relative(W3, W1):.1e}, "
               f"H {relative(H3, H1):.1e})")
-        check(a1["init"] == "nndsvda" and a1["iterations"] == 20, "digits: attributes")
+        check(a1["init"] == "nndsvda" and a1["iterations"] == 10, "digits: attributes")
 
+    print("\n".join(PASSED))
     print(f"{len(PASSED)} checks passed, {len(FAILURES)} failed")
     sys.exit(1 if FAILURES else 0)
 
