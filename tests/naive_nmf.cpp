@@ -172,4 +172,62 @@ void kl_mu_w_step(const Matrix& A, Matrix& W, const Matrix& H, double l1, double
     }
 }
 
+void nndsvd(const Matrix& A, Index k, ZeroFill fill, const Matrix& w_noise,
+            const Matrix& h_noise, Matrix& W, Matrix& H) {
+  const Index m = A.rows();
+  const Index n = A.cols();
+  const Eigen::JacobiSVD<Matrix> svd(A, Eigen::ComputeFullU | Eigen::ComputeFullV);
+  const Matrix& U = svd.matrixU();
+  const Matrix& V = svd.matrixV();
+  const auto& S = svd.singularValues();
+  W = Matrix::Zero(m, k);
+  H = Matrix::Zero(k, n);
+  for (Index i = 0; i < m; ++i) W(i, 0) = std::sqrt(S(0)) * std::fabs(U(i, 0));
+  for (Index c = 0; c < n; ++c) H(0, c) = std::sqrt(S(0)) * std::fabs(V(c, 0));
+  for (Index j = 1; j < k; ++j) {
+    std::vector<double> x_p(m), x_n(m), y_p(n), y_n(n);
+    double x_p_norm = 0, x_n_norm = 0, y_p_norm = 0, y_n_norm = 0;
+    for (Index i = 0; i < m; ++i) {
+      x_p[i] = std::max(U(i, j), 0.0);
+      x_n[i] = std::fabs(std::min(U(i, j), 0.0));
+      x_p_norm += x_p[i] * x_p[i];
+      x_n_norm += x_n[i] * x_n[i];
+    }
+    for (Index c = 0; c < n; ++c) {
+      y_p[c] = std::max(V(c, j), 0.0);
+      y_n[c] = std::fabs(std::min(V(c, j), 0.0));
+      y_p_norm += y_p[c] * y_p[c];
+      y_n_norm += y_n[c] * y_n[c];
+    }
+    x_p_norm = std::sqrt(x_p_norm);
+    x_n_norm = std::sqrt(x_n_norm);
+    y_p_norm = std::sqrt(y_p_norm);
+    y_n_norm = std::sqrt(y_n_norm);
+    const double m_p = x_p_norm * y_p_norm;
+    const double m_n = x_n_norm * y_n_norm;
+    const bool positive = m_p > m_n;
+    const double sigma = positive ? m_p : m_n;
+    if (sigma == 0) continue;  // scikit-learn would divide 0 by 0 here
+    const double lambda = std::sqrt(S(j) * sigma);
+    for (Index i = 0; i < m; ++i)
+      W(i, j) = lambda * (positive ? x_p[i] / x_p_norm : x_n[i] / x_n_norm);
+    for (Index c = 0; c < n; ++c)
+      H(j, c) = lambda * (positive ? y_p[c] / y_p_norm : y_n[c] / y_n_norm);
+  }
+  double mean = 0;
+  for (Index i = 0; i < m; ++i)
+    for (Index c = 0; c < n; ++c) mean += A(i, c);
+  mean /= static_cast<double>(m * n);
+  const auto finish = [&](double& entry, double noise) {
+    if (entry < 1e-6) entry = 0;
+    if (entry != 0) return;
+    if (fill == ZeroFill::Mean) entry = mean;
+    if (fill == ZeroFill::ScaledNoise) entry = mean / 100 * noise;
+  };
+  for (Index i = 0; i < m; ++i)
+    for (Index j = 0; j < k; ++j) finish(W(i, j), w_noise(i, j));
+  for (Index j = 0; j < k; ++j)
+    for (Index c = 0; c < n; ++c) finish(H(j, c), h_noise(j, c));
+}
+
 }  // namespace naive

@@ -39,4 +39,13 @@ void kl_mu_w_step(const Matrix& A, Matrix& W, const Matrix& H, double l1, double
 /// argmin_{x >= 0} ||a - F x||_2 by enumerating every support (k <= ~10).
 Matrix nnls_brute_force(const Matrix& F, const Matrix& a);
 
+/// What NNDSVD's zeros become: kept, mean(A), or mean(A) / 100 times the given noise value.
+enum class ZeroFill { Keep, Mean, ScaledNoise };
+
+/// NNDSVD (Boutsidis & Gallopoulos 2008) line by line as scikit-learn's _initialize_nmf, from a
+/// full dense SVD of A (Eigen::JacobiSVD) instead of a randomized one. W is m x k, H is k x n;
+/// w_noise (m x k) and h_noise (k x n) are used by ZeroFill::ScaledNoise only.
+void nndsvd(const Matrix& A, dnmf::Index k, ZeroFill fill, const Matrix& w_noise,
+            const Matrix& h_noise, Matrix& W, Matrix& H);
+
 }  // namespace naive

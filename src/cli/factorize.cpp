@@ -17,6 +17,7 @@
 #include "dnmf/core/stopwatch.hpp"
 #include "dnmf/io/output_file.hpp"
 #include "dnmf/mpi/agree.hpp"
+#include "dnmf/nmf/nndsvd.hpp"
 #include "dnmf/nmf/solver.hpp"
 
 namespace dnmf::cli {
@@ -67,9 +68,12 @@ std::optional<FactorizeOptions> parse(const Invocation& invocation, mpi::Communi
       ("tol", po::value<double>()->default_value(1e-4),
        "stop when the relative error improves by less than this, relatively, over 10 iterations")
       ("time-limit", po::value<double>()->default_value(0), "seconds; 0 for none")
-      ("seed", po::value<std::int64_t>()->default_value(0), "random initialisation seed")
+      ("seed", po::value<std::int64_t>()->default_value(0),
+       "seed of the random initialisation (and of NNDSVD's sketch and nndsvdar's fill)")
       ("init", po::value<std::string>()->default_value("random"),
-       "random, or an HDF5 file holding /W (m x K) and /H (K x n), e.g. an earlier output")
+       "random; nndsvd, nndsvda or nndsvdar (NNDSVD from a truncated SVD of A; its zeros kept, "
+       "filled with mean(A), or with small random values); or an HDF5 file holding /W (m x K) "
+       "and /H (K x n), e.g. an earlier output")
       ("output,o", po::value<std::string>()->required(), "HDF5 file to write W, H and provenance to")
       ("force,f", po::bool_switch(), "overwrite the output (and report) if they exist")
       ("report", po::value<std::string>()->default_value(""), "also write a JSON run report here")
@@ -120,6 +124,10 @@ nmf::FactorsT<Scalar> initial_factors(const FactorizeOptions& options,
   if (options.init == "random") {
     return nmf::random_factors<Scalar>(k, local_rows, input.row_begin, input.cols,
                                        statistics.mean(), options.seed);
+  }
+  if (const std::optional<nmf::NndsvdFill> fill = nmf::parse_nndsvd(options.init)) {
+    return nmf::nndsvd_factors(*input.block, input.row_begin, statistics, k, *fill, options.seed,
+                               comm);
   }
   const io::InputFile file(options.init, comm);
   io::DatasetInfo w_info;
@@ -216,7 +224,8 @@ template <class Scalar>
 void write_factors(const std::string& target, bool is_checkpoint, const FactorizeOptions& options,
                    const Invocation& invocation, const InputMatrixT<Scalar>& input,
                    const nmf::InputStatistics& statistics, const nmf::FactorsT<Scalar>& factors,
-                   const nmf::SolveResult& result, double wall_seconds, mpi::Communicator& comm) {
+                   const nmf::SolveResult& result, double init_seconds, double wall_seconds,
+                   mpi::Communicator& comm) {
   io::OutputFile out(target, comm);
   mpi::agree(comm, [&] {
     const Index k = options.solver.rank;
@@ -237,6 +246,7 @@ void write_factors(const std::string& target, bool is_checkpoint, const Factoriz
     out.set_attribute("rank", static_cast<std::int64_t>(k));
     out.set_attribute("seed", static_cast<std::int64_t>(options.seed));
     out.set_attribute("init", options.init);
+    out.set_attribute("init_seconds", init_seconds);
     out.set_attribute("max_iter", static_cast<std::int64_t>(options.solver.stop.max_iterations));
     out.set_attribute("tol", options.solver.stop.tolerance);
     out.set_attribute("time_limit", options.solver.stop.time_limit);
@@ -265,6 +275,7 @@ JsonObject report_json(const FactorizeOptions& options, const Invocation& invoca
   const OverRanks loop = over_ranks(result.loop_seconds, comm);
   JsonObject seconds;
   seconds.add("read", over_ranks(phases.read, comm))
+      .add("init", over_ranks(phases.init, comm))
       .add("compute", over_ranks(phases.compute, comm))
       .add("communicate", over_ranks(phases.communicate, comm))
       .add("write", over_ranks(phases.write, comm))
@@ -326,7 +337,10 @@ int factorize(const FactorizeOptions& options, const Invocation& invocation, con
       throw InputError(io::where(input.file, input.dataset) + ": every entry is zero; nothing to factorize");
     });
   }
+  phase.restart();
   nmf::FactorsT<Scalar> factors = initial_factors(options, input, statistics, comm);
+  phases.init = phase.seconds();
+  const double init_seconds = comm.max(phases.init);
   const nmf::SolveResult resumed = resumed_run(options, input, statistics, comm);
 
   ProgressPrinter printer(options.progress, comm.is_root(), options.solver.stop.max_iterations,
@@ -341,7 +355,7 @@ int factorize(const FactorizeOptions& options, const Invocation& invocation, con
     hooks.checkpoint_every = options.checkpoint.every;
     hooks.checkpoint = [&](const nmf::FactorsT<Scalar>& current, const nmf::SolveResult& so_far) {
       write_factors(options.checkpoint.path, true, options, invocation, input, statistics, current,
-                    so_far, comm.max(wall.seconds()), comm);
+                    so_far, init_seconds, comm.max(wall.seconds()), comm);
     };
   }
   const nmf::SolveResult result =
@@ -363,7 +377,7 @@ int factorize(const FactorizeOptions& options, const Invocation& invocation, con
   phase.restart();
   const double wall_seconds = comm.max(wall.seconds());
   write_factors(options.output, false, options, invocation, input, statistics, factors, result,
-                wall_seconds, comm);
+                init_seconds, wall_seconds, comm);
   phases.write = phase.seconds();
   if (!options.report.empty()) {
     const JsonObject report =

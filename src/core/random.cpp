@@ -27,12 +27,17 @@ double counter_uniform(std::uint64_t seed, RandomStream stream, std::uint64_t ro
   return to_unit(counter_bits(seed, static_cast<std::uint64_t>(stream), row, col));
 }
 
-double counter_half_normal(std::uint64_t seed, RandomStream stream, std::uint64_t row,
-                           std::uint64_t col) {
+double counter_normal(std::uint64_t seed, RandomStream stream, std::uint64_t row,
+                      std::uint64_t col) {
   const std::uint64_t bits = counter_bits(seed, static_cast<std::uint64_t>(stream), row, col);
   const double u1 = 1.0 - to_unit(bits);        // (0, 1]: log is finite
   const double u2 = to_unit(mix(bits));
-  return std::fabs(std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2));
+  return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2);
+}
+
+double counter_half_normal(std::uint64_t seed, RandomStream stream, std::uint64_t row,
+                           std::uint64_t col) {
+  return std::fabs(counter_normal(seed, stream, row, col));
 }
 
 }  // namespace dnmf

@@ -7,13 +7,24 @@
 namespace dnmf {
 
 /// Which matrix a random value belongs to; part of the counter so factors are independent.
-enum class RandomStream : std::uint64_t { W = 1, H = 2, Noise = 3, TrueW = 4, TrueH = 5 };
+enum class RandomStream : std::uint64_t {
+  W = 1,
+  H = 2,
+  Noise = 3,
+  TrueW = 4,
+  TrueH = 5,
+  Sketch = 6,  ///< the test matrix of the randomized SVD (nmf/truncated_svd.hpp)
+};
 
 /// Uniform in [0, 1), 53 random bits.
 double counter_uniform(std::uint64_t seed, RandomStream stream, std::uint64_t row,
                        std::uint64_t col);
 
-/// |N(0, 1)|: the absolute value of a standard normal (Box-Muller on two counter uniforms).
+/// N(0, 1), a standard normal (Box-Muller on two counter uniforms).
+double counter_normal(std::uint64_t seed, RandomStream stream, std::uint64_t row,
+                      std::uint64_t col);
+
+/// |N(0, 1)|: the absolute value of a standard normal.
 double counter_half_normal(std::uint64_t seed, RandomStream stream, std::uint64_t row,
                            std::uint64_t col);
 

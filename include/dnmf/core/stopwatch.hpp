@@ -19,6 +19,7 @@ class Stopwatch {
 /// Seconds spent in each phase of a run, on this rank.
 struct PhaseSeconds {
   double read = 0;
+  double init = 0;  ///< the initial factors (e.g. NNDSVD's truncated SVD)
   double compute = 0;
   double communicate = 0;
   double write = 0;

@@ -1,0 +1,200 @@
+// The randomized truncated SVD and NNDSVD on one process against a full dense SVD of the whole
+// matrix (Eigen::JacobiSVD) and the naive NNDSVD. The matrices have exact rank within the sketch
+// size, or min(m, n) within it, so the randomized SVD is exact up to rounding.
+
+#include <gtest/gtest.h>
+
+#include <Eigen/Dense>
+#include <random>
+
+#include "dnmf/core/random.hpp"
+#include "dnmf/nmf/nndsvd.hpp"
+#include "dnmf/nmf/truncated_svd.hpp"
+#include "naive_nmf.hpp"
+#include "solver_fixture.hpp"
+
+namespace {
+
+using dnmf::Index;
+using dnmf::Matrix;
+using dnmf::nmf::NndsvdFill;
+using testing_support::relative_difference;
+
+constexpr std::uint64_t kSeed = 3;
+
+/// W0 H0 with uniform [0, 1) factors: nonnegative, of exact rank `rank`.
+Matrix low_rank_matrix(Index rows, Index cols, Index rank, std::uint64_t seed) {
+  return naive::random_matrix(rows, rank, seed) * naive::random_matrix(rank, cols, seed + 1);
+}
+
+/// Relative gaps between the first k + 1 singular values, so the k leading singular vectors are
+/// well defined and the comparison can be tight.
+double smallest_relative_gap(const Matrix& A, Index k) {
+  const Eigen::VectorXd s = Eigen::JacobiSVD<Matrix>(A).singularValues();
+  double gap = 1;
+  for (Index j = 0; j < k && j + 1 < s.size(); ++j) gap = std::min(gap, (s(j) - s(j + 1)) / s(0));
+  return gap;
+}
+
+struct Initial {
+  Matrix W;  // m x k
+  Matrix H;  // k x n
+};
+
+Initial library_nndsvd(const Matrix& A, Index k, NndsvdFill fill) {
+  dnmf::mpi::Communicator self = dnmf::mpi::Communicator::self();
+  const dnmf::nmf::DenseBlock block{dnmf::RowMatrix(A)};
+  const auto statistics = dnmf::nmf::input_statistics(block, self);
+  const dnmf::nmf::Factors factors =
+      dnmf::nmf::nndsvd_factors(block, 0, statistics, k, fill, kSeed, self);
+  return {factors.Wt.transpose(), factors.H};
+}
+
+Initial naive_nndsvd(const Matrix& A, Index k, naive::ZeroFill fill) {
+  Matrix w_noise(A.rows(), k);
+  Matrix h_noise(k, A.cols());
+  for (Index i = 0; i < A.rows(); ++i)
+    for (Index j = 0; j < k; ++j)
+      w_noise(i, j) = dnmf::counter_half_normal(kSeed, dnmf::RandomStream::W, i, j);
+  for (Index j = 0; j < k; ++j)
+    for (Index c = 0; c < A.cols(); ++c)
+      h_noise(j, c) = dnmf::counter_half_normal(kSeed, dnmf::RandomStream::H, j, c);
+  Initial initial;
+  naive::nndsvd(A, k, fill, w_noise, h_noise, initial.W, initial.H);
+  return initial;
+}
+
+void expect_naive_nndsvd(const Matrix& A, Index k, double tolerance) {
+  const std::pair<NndsvdFill, naive::ZeroFill> variants[] = {
+      {NndsvdFill::Zeros, naive::ZeroFill::Keep},
+      {NndsvdFill::Mean, naive::ZeroFill::Mean},
+      {NndsvdFill::SmallRandom, naive::ZeroFill::ScaledNoise}};
+  for (const auto& [fill, naive_fill] : variants) {
+    const Initial mine = library_nndsvd(A, k, fill);
+    const Initial expected = naive_nndsvd(A, k, naive_fill);
+    EXPECT_LT(relative_difference(mine.W, expected.W), tolerance)
+        << A.rows() << "x" << A.cols() << " k=" << k << " fill " << static_cast<int>(fill) << " W";
+    EXPECT_LT(relative_difference(mine.H, expected.H), tolerance)
+        << A.rows() << "x" << A.cols() << " k=" << k << " fill " << static_cast<int>(fill) << " H";
+    EXPECT_TRUE(mine.W.allFinite() && mine.H.allFinite());
+    EXPECT_GE(mine.W.minCoeff(), 0);
+    EXPECT_GE(mine.H.minCoeff(), 0);
+  }
+}
+
+TEST(TruncatedSvd, EqualsDenseSvdWithinTheSketch) {
+  dnmf::mpi::Communicator self = dnmf::mpi::Communicator::self();
+  const Matrix A = low_rank_matrix(40, 30, 8, 11);
+  const Index k = 5;
+  ASSERT_GT(smallest_relative_gap(A, k), 1e-3);
+  const dnmf::nmf::DenseBlock block{dnmf::RowMatrix(A)};
+  const auto svd = dnmf::nmf::truncated_svd(block, A.rows(), k, {}, self);
+  const Eigen::JacobiSVD<Matrix> dense(A, Eigen::ComputeThinU | Eigen::ComputeThinV);
+  EXPECT_LT(relative_difference(svd.singular_values, dense.singularValues().head(k)), 1e-12);
+  // The same singular vectors up to sign: |U_dense^T U| = I.
+  const Matrix u_alignment =
+      (dense.matrixU().leftCols(k).transpose() * svd.Ut.transpose()).cwiseAbs();
+  const Matrix v_alignment =
+      (dense.matrixV().leftCols(k).transpose() * svd.Vt.transpose()).cwiseAbs();
+  EXPECT_LT((u_alignment - Matrix::Identity(k, k)).norm(), 1e-10);
+  EXPECT_LT((v_alignment - Matrix::Identity(k, k)).norm(), 1e-10);
+  // The sign convention: each v's entry of largest magnitude is positive.
+  for (Index j = 0; j < k; ++j) {
+    Index largest = 0;
+    svd.Vt.row(j).cwiseAbs().maxCoeff(&largest);
+    EXPECT_GT(svd.Vt(j, largest), 0) << "component " << j;
+  }
+}
+
+TEST(TruncatedSvd, PowerIterationsFindADecayingSpectrum) {
+  // Full rank 60 x 50 with singular values 0.7^j: the sketch (k + 10 = 13 vectors) cannot hold
+  // the range, so the leading triplets come from the power iterations.
+  dnmf::mpi::Communicator self = dnmf::mpi::Communicator::self();
+  const Index m = 60, n = 50, k = 3;
+  const Eigen::HouseholderQR<Matrix> left(naive::random_matrix(m, n, 21).array() - 0.5);
+  const Eigen::HouseholderQR<Matrix> right(naive::random_matrix(n, n, 22).array() - 0.5);
+  const Matrix U = left.householderQ() * Matrix::Identity(m, n);
+  const Matrix V = right.householderQ() * Matrix::Identity(n, n);
+  Eigen::VectorXd s(n);
+  for (Index j = 0; j < n; ++j) s(j) = std::pow(0.7, static_cast<double>(j));
+  const Matrix A = U * s.asDiagonal() * V.transpose();
+  const dnmf::nmf::DenseBlock block{dnmf::RowMatrix(A)};
+  const auto svd = dnmf::nmf::truncated_svd(block, m, k, {}, self);
+  EXPECT_LT(relative_difference(svd.singular_values, s.head(k)), 1e-12);
+  const Matrix v_alignment = (V.leftCols(k).transpose() * svd.Vt.transpose()).cwiseAbs();
+  EXPECT_LT((v_alignment - Matrix::Identity(k, k)).norm(), 1e-10);
+}
+
+TEST(Nndsvd, MatchesNaiveOnExactLowRank) {
+  expect_naive_nndsvd(low_rank_matrix(40, 30, 8, 11), 5, 1e-8);
+}
+
+TEST(Nndsvd, MatchesNaiveOnTallFullRank) {
+  // min(m, n) = 12 <= k + 10: the sketch holds the whole range.
+  const Matrix A = naive::random_matrix(40, 12, 12);
+  ASSERT_GT(smallest_relative_gap(A, 3), 1e-3);
+  expect_naive_nndsvd(A, 3, 1e-8);
+}
+
+TEST(Nndsvd, MatchesNaiveOnWideFullRank) {
+  const Matrix A = naive::random_matrix(9, 50, 13);
+  ASSERT_GT(smallest_relative_gap(A, 4), 1e-3);
+  expect_naive_nndsvd(A, 4, 1e-8);
+}
+
+TEST(Nndsvd, RankBelowKGivesEmptyComponents) {
+  // Rank 2, k = 4: components 2 and 3 have singular value 0; the dense SVD's are at rounding
+  // level and fall below the 1e-6 threshold, the sketch drops them. Neither gives NaN.
+  const Matrix A = low_rank_matrix(30, 20, 2, 14);
+  expect_naive_nndsvd(A, 4, 1e-8);
+  const Initial kept = library_nndsvd(A, 4, NndsvdFill::Zeros);
+  EXPECT_EQ(kept.W.rightCols(2).norm(), 0);
+  EXPECT_EQ(kept.H.bottomRows(2).norm(), 0);
+}
+
+TEST(Nndsvd, AllZeroMatrixGivesZeros) {
+  const Matrix A = Matrix::Zero(7, 5);
+  for (const NndsvdFill fill : {NndsvdFill::Zeros, NndsvdFill::Mean, NndsvdFill::SmallRandom}) {
+    const Initial initial = library_nndsvd(A, 3, fill);
+    EXPECT_TRUE(initial.W.allFinite() && initial.H.allFinite());
+    EXPECT_EQ(initial.W.norm() + initial.H.norm(), 0);
+  }
+}
+
+TEST(Nndsvd, SparseBlockEqualsDenseBlock) {
+  // Sparse planted factors give an A with many zeros and exact rank 6.
+  Matrix W0 = naive::random_matrix(35, 6, 15);
+  Matrix H0 = naive::random_matrix(6, 25, 16);
+  W0 = (W0.array() < 0.6).select(0.0, W0);
+  H0 = (H0.array() < 0.6).select(0.0, H0);
+  const Matrix A = W0 * H0;
+  ASSERT_GT((A.array() == 0).count(), A.size() / 4);
+  dnmf::mpi::Communicator self = dnmf::mpi::Communicator::self();
+  const dnmf::nmf::DenseBlock dense{dnmf::RowMatrix(A)};
+  const dnmf::nmf::SparseBlock sparse{dnmf::RowMatrix(A).sparseView()};
+  const auto statistics = dnmf::nmf::input_statistics(dense, self);
+  const auto from_dense =
+      dnmf::nmf::nndsvd_factors(dense, 0, statistics, 4, NndsvdFill::Mean, 1, self);
+  const auto from_sparse =
+      dnmf::nmf::nndsvd_factors(sparse, 0, statistics, 4, NndsvdFill::Mean, 1, self);
+  EXPECT_LT(relative_difference(from_sparse.Wt, from_dense.Wt), 1e-12);
+  EXPECT_LT(relative_difference(from_sparse.H, from_dense.H), 1e-12);
+  expect_naive_nndsvd(A, 4, 1e-8);
+}
+
+TEST(Nndsvd, SinglePrecisionBlockAgreesWithDouble) {
+  // --precision single: the products with A run in float, the rest in double.
+  const Matrix A = naive::random_matrix(40, 30, 17);
+  dnmf::mpi::Communicator self = dnmf::mpi::Communicator::self();
+  const dnmf::nmf::DenseBlock dense{dnmf::RowMatrix(A)};
+  const dnmf::nmf::StoredBlock<dnmf::RowMatrixT<float>> single{A.cast<float>()};
+  const auto statistics = dnmf::nmf::input_statistics(dense, self);
+  for (const NndsvdFill fill : {NndsvdFill::Zeros, NndsvdFill::Mean, NndsvdFill::SmallRandom}) {
+    const auto from_double = dnmf::nmf::nndsvd_factors(dense, 0, statistics, 5, fill, 1, self);
+    const auto from_single = dnmf::nmf::nndsvd_factors(single, 0, statistics, 5, fill, 1, self);
+    EXPECT_LT(relative_difference(Matrix(from_single.Wt.cast<double>()), from_double.Wt), 1e-4);
+    EXPECT_LT(relative_difference(Matrix(from_single.H.cast<double>()), from_double.H), 1e-4);
+  }
+}
+
+}  // namespace
