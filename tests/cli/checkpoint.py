@@ -14,15 +14,9 @@ import tempfile
 import h5py
 import numpy as np
 
-from common import command, run_interrupted
+from common import Checks, command, run_interrupted
 
-FAILURES = []
-PASSED = []
-
-
-def check(condition, what):
-    (PASSED if condition else FAILURES).append(what)
-    print(("ok: " if condition else "FAILED: ") + what)
+check = Checks()
 
 
 def factorize(data, out, extra):
@@ -103,8 +97,7 @@ def main():
         check(other_matrix.returncode != 0 and "another matrix" in other_matrix.stderr
               and not os.path.exists(refused),
               f"resume on another matrix of the same shape refused: {other_matrix.stderr.splitlines()[:1]}")
-    print(f"{len(PASSED)} passed, {len(FAILURES)} failed")
-    return 1 if FAILURES else 0
+    return check.exit_code()
 
 
 if __name__ == "__main__":

@@ -37,3 +37,29 @@ def run_interrupted(dnmf, ranks, arguments, marker, signal_number):
             break
     _, err = process.communicate(timeout=120)
     return process.returncode, "".join(lines) + err
+
+
+def run_ok(dnmf, ranks, arguments, timeout=240):
+    """Runs dnmf and stops the test (printing its output) unless it exits with 0."""
+    result = run(dnmf, ranks, arguments, timeout=timeout)
+    if result.returncode != 0:
+        print(result.stdout, result.stderr)
+        raise SystemExit(f"dnmf {' '.join(arguments)} at {ranks} ranks exited {result.returncode}")
+    return result
+
+
+class Checks:
+    """Records named checks; `check(condition, what)` prints each as it is made."""
+
+    def __init__(self):
+        self.passed = []
+        self.failed = []
+
+    def __call__(self, condition, what):
+        (self.passed if condition else self.failed).append(what)
+        print(("ok: " if condition else "FAILED: ") + what, flush=True)
+
+    def exit_code(self):
+        """Prints the tally; 1 if any check failed."""
+        print(f"{len(self.passed)} passed, {len(self.failed)} failed")
+        return 1 if self.failed else 0

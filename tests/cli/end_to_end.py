@@ -6,31 +6,15 @@ records agree with a direct computation; output attributes, the JSON report and 
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 
 import h5py
 import numpy as np
 
-from common import run
+from common import Checks, run_ok
 
-FAILURES = []
-PASSED = []
-
-
-def check(condition, what):
-    (PASSED if condition else FAILURES).append(what)
-    if not condition:
-        print("FAILED:", what)
-
-
-def run_ok(dnmf, ranks, arguments):
-    result = run(dnmf, ranks, arguments, timeout=240)
-    if result.returncode != 0:
-        print(result.stdout, result.stderr)
-        raise SystemExit(f"dnmf {' '.join(arguments)} at {ranks} ranks exited {result.returncode}")
-    return result
+check = Checks()
 
 
 def read(path):
@@ -140,8 +124,7 @@ def main():
                      "/history/relative_error"):
             check(text in info, f"info shows {text!r}")
 
-    print(f"{len(PASSED)} passed, {len(FAILURES)} failed")
-    return 1 if FAILURES else 0
+    return check.exit_code()
 
 
 if __name__ == "__main__":

@@ -15,24 +15,9 @@ import numpy as np
 import sklearn.decomposition._nmf as sklearn_nmf
 from sklearn.utils.extmath import svd_flip
 
-from common import run
+from common import Checks, run_ok
 
-FAILURES = []
-PASSED = []
-
-
-def check(condition, what):
-    (PASSED if condition else FAILURES).append(what)
-    if not condition:
-        print("FAILED:", what)
-
-
-def run_ok(dnmf, ranks, arguments):
-    result = run(dnmf, ranks, arguments, timeout=240)
-    if result.returncode != 0:
-        print(result.stdout, result.stderr)
-        raise SystemExit(f"dnmf {' '.join(arguments)} at {ranks} ranks exited {result.returncode}")
-    return result
+check = Checks()
 
 
 def read(path):
@@ -129,9 +114,7 @@ def main():
               f"H {relative(H3, H1):.1e})")
         check(a1["init"] == "nndsvda" and a1["iterations"] == 10, "digits: attributes")
 
-    print("\n".join(PASSED))
-    print(f"{len(PASSED)} checks passed, {len(FAILURES)} failed")
-    sys.exit(1 if FAILURES else 0)
+    sys.exit(check.exit_code())
 
 
 if __name__ == "__main__":

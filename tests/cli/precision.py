@@ -15,15 +15,9 @@ import h5py
 import numpy as np
 import scipy.sparse as sp
 
-from common import run
+from common import Checks, run
 
-FAILURES = []
-
-
-def check(condition, what):
-    if not condition:
-        FAILURES.append(what)
-    print(("ok: " if condition else "FAILED: ") + what)
+check = Checks()
 
 
 def factorize(dnmf, ranks, arguments):
@@ -117,8 +111,7 @@ def main():
         check(bad.returncode == 2 and len(lines) == 1 and "--precision" in lines[0]
               and "half" in lines[0], f"--precision half: one usage error line (exit {bad.returncode})")
         check(not os.path.exists(os.path.join(d, "bad.h5")), "--precision half: no output")
-    print(f"{ranks} rank(s): {len(FAILURES)} failed")
-    return 1 if FAILURES else 0
+    return check.exit_code()
 
 
 if __name__ == "__main__":

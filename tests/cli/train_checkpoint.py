@@ -14,14 +14,9 @@ import tempfile
 import h5py
 import numpy as np
 
-from common import command, run_interrupted
+from common import Checks, command, run_interrupted
 
-FAILURES, PASSED = [], []
-
-
-def check(condition, what):
-    (PASSED if condition else FAILURES).append(what)
-    print(("ok: " if condition else "FAILED: ") + what, flush=True)
+check = Checks()
 
 
 def arrays(path):
@@ -102,8 +97,7 @@ def main():
         check(all(np.array_equal(resumed[k], reference[2][k]) for k in reference[2]
                   if not k.startswith("history")),
               "resumed from a periodic checkpoint: bitwise equal to the uninterrupted run")
-    print(f"{len(PASSED)} passed, {len(FAILURES)} failed")
-    return 1 if FAILURES else 0
+    return check.exit_code()
 
 
 if __name__ == "__main__":

@@ -17,23 +17,9 @@ import tempfile
 import h5py
 import numpy as np
 
-from common import run
+from common import Checks, run_ok
 
-FAILURES = []
-
-
-def check(condition, what):
-    print(("ok     " if condition else "FAILED ") + what)
-    if not condition:
-        FAILURES.append(what)
-
-
-def run_ok(dnmf, ranks, arguments):
-    result = run(dnmf, ranks, arguments, timeout=240)
-    if result.returncode != 0:
-        print(result.stdout, result.stderr)
-        raise SystemExit(f"dnmf {' '.join(arguments)} at {ranks} ranks exited {result.returncode}")
-    return result.stdout
+check = Checks()
 
 
 def arrays(path):
@@ -45,7 +31,7 @@ def arrays(path):
 
 
 def evaluated_loss(dnmf, model, data, split):
-    out = run_ok(dnmf, 2, ["evaluate", "--model", model, "--data", data, "--split", split])
+    out = run_ok(dnmf, 2, ["evaluate", "--model", model, "--data", data, "--split", split]).stdout
     return float(re.search(r"^loss ([0-9.]+)", out, re.M).group(1))
 
 
@@ -136,7 +122,7 @@ def known_weights(dnmf, d):
     for t, p in zip(labels, predicted):
         confusion[t, p] += 1
     for ranks in (1, 3):
-        out = run_ok(dnmf, ranks, ["evaluate", "--model", model, "--data", data])
+        out = run_ok(dnmf, ranks, ["evaluate", "--model", model, "--data", data]).stdout
         check(out.startswith("accuracy 0.7000 (7 of 10 images"), f"evaluate at {ranks} ranks: accuracy 0.7")
         logits = x / (1 + eps)
         loss = np.mean(np.log(np.exp(logits).sum(axis=1)) - logits[np.arange(10), labels])
@@ -188,8 +174,7 @@ def main():
         convert(options.dnmf, d)
         rank_invariance_and_resume(options.dnmf, small_data(options.data, os.path.join(d, "small.h5")), d, repo)
         loss_halves(options.dnmf, options.data, d)
-    print(f"{len(FAILURES)} failed")
-    return 1 if FAILURES else 0
+    return check.exit_code()
 
 
 if __name__ == "__main__":

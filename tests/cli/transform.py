@@ -15,23 +15,9 @@ import numpy as np
 import scipy.optimize
 import scipy.sparse as sp
 
-from common import run
+from common import Checks, run_ok
 
-FAILURES = []
-PASSED = []
-
-
-def check(condition, what):
-    (PASSED if condition else FAILURES).append(what)
-    print(("ok:     " if condition else "FAILED: ") + what)
-
-
-def run_ok(dnmf, ranks, arguments):
-    result = run(dnmf, ranks, arguments, timeout=120)
-    if result.returncode != 0:
-        print(result.stdout, result.stderr)
-        raise SystemExit(f"dnmf {' '.join(arguments)} at {ranks} ranks exited {result.returncode}")
-    return result
+check = Checks()
 
 
 def relative(x, y):
@@ -201,8 +187,7 @@ def main():
         against_scipy(d, options.dnmf)
         kl(d, options.dnmf)
         fit_then_transform(d, options.dnmf)
-    print(f"{len(PASSED)} passed, {len(FAILURES)} failed")
-    return 1 if FAILURES else 0
+    return check.exit_code()
 
 
 if __name__ == "__main__":
