@@ -11,10 +11,6 @@
 namespace dnmf::nmf {
 namespace {
 
-// Rows of A streamed per W-update block: big enough for efficient GEMMs, small enough that the
-// block (rows x n doubles) is still in cache when Wt_b A_b reads it again.
-constexpr Index kRowsPerBlock = 256;
-
 /// Relative improvement over the stopping window, (e[t-w] - e[t]) / e[t-w].
 bool stalled(const std::vector<IterationRecord>& history, const StopRule& rule) {
   const std::size_t count = history.size();

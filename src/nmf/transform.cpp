@@ -9,10 +9,6 @@
 namespace dnmf::nmf {
 namespace {
 
-// Rows of A a block, as in the solver's W update: big enough for efficient GEMMs, small enough
-// for the block to stay in cache.
-constexpr Index kRowsPerBlock = 256;
-
 /// Exact: one block-principal-pivoting solve per block of rows, from w = 0 (BPP runs Kim & Park's
 /// pivoting until every KKT condition holds, so the start only changes how many rounds it takes).
 Matrix frobenius_codes(const LocalBlock& A, const Matrix& H, const Penalty& penalty) {

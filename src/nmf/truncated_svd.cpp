@@ -11,9 +11,6 @@
 namespace dnmf::nmf {
 namespace {
 
-// Rows of A per product call, as in the solver: large GEMMs, a block that stays in cache.
-constexpr Index kRowsPerBlock = 256;
-
 // The products with A run in A's precision (Scalar); everything else here is double.
 
 /// (A_b Xᵀ)ᵀ = X A_bᵀ (l x m_local) for X (l x n) replicated.

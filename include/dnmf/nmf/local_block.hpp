@@ -14,6 +14,11 @@
 
 namespace dnmf::nmf {
 
+/// Rows of A per call of the operations below, as every pass over A streams them (the solver's
+/// W update, transform, the truncated SVD): big enough for efficient GEMMs, small enough that
+/// the block (rows x n values) is still in cache when Wt_b A_b reads it again.
+inline constexpr Index kRowsPerBlock = 256;
+
 template <class Scalar>
 class LocalBlockT {
  public:
