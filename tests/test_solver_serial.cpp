@@ -86,4 +86,21 @@ TYPED_TEST(Objective, BppAndHalsRecoverPlantedExactLowRank) {
   }
 }
 
+TEST(StopRule, ZeroToleranceRunsToTheIterationLimit) {
+  // Once the error is flat it wanders by rounding, up as often as down (a rise made the stopping
+  // rule fire); --tol 0 promises --max-iter all the same.
+  dnmf::mpi::Communicator self = dnmf::mpi::Communicator::self();
+  const dnmf::nmf::DenseBlock block{dnmf::RowMatrix(naive::random_matrix(60, 45, 41))};
+  const dnmf::nmf::InputStatistics statistics = dnmf::nmf::input_statistics(block, self);
+  dnmf::nmf::SolverOptions options;
+  options.algorithm = Algorithm::Hals;
+  options.rank = 4;
+  options.stop.max_iterations = 2000;
+  options.stop.tolerance = 0;
+  dnmf::nmf::Factors factors{naive::random_matrix(4, 60, 43), naive::random_matrix(4, 45, 44)};
+  const auto result = dnmf::nmf::solve(block, factors, options, statistics, self);
+  EXPECT_EQ(result.iterations, 2000);
+  EXPECT_EQ(result.reason, dnmf::nmf::StopReason::MaxIterations);
+}
+
 }  // namespace

@@ -13,6 +13,7 @@ namespace {
 
 /// Relative improvement over the stopping window, (e[t-w] - e[t]) / e[t-w].
 bool stalled(const std::vector<IterationRecord>& history, const StopRule& rule) {
+  if (rule.tolerance <= 0) return false;  // otherwise a rise by rounding would stop the run
   const std::size_t count = history.size();
   const std::size_t window = static_cast<std::size_t>(rule.window);
   if (count <= window) return false;

@@ -44,6 +44,7 @@ struct StopRule {
   int max_iterations = 200;
   /// Stop when the relative error improved by less than `tolerance`, relatively, over the last
   /// `window` iterations: (e[t-window] - e[t]) / e[t-window] < tolerance. Scale-invariant.
+  /// 0 never stops the run (only max_iterations, the time limit, a signal or an exact fit do).
   double tolerance = 1e-4;
   int window = 10;
   /// Seconds of iterations in this run (a resumed run gets a new allowance); 0 means no limit.
