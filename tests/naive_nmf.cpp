@@ -20,6 +20,15 @@ Matrix random_matrix(Index rows, Index cols, std::uint64_t seed) {
   return result;
 }
 
+Matrix count_matrix(Index rows, Index cols, std::uint64_t seed, double zero_below, double scale,
+                    Index zero_row) {
+  Matrix A = random_matrix(rows, cols, seed);
+  for (Index i = 0; i < rows; ++i)
+    for (Index j = 0; j < cols; ++j) A(i, j) = A(i, j) < zero_below ? 0.0 : std::floor(scale * A(i, j));
+  A.row(zero_row).setZero();
+  return A;
+}
+
 namespace {
 
 Matrix multiply(const Matrix& X, const Matrix& Y) {

@@ -13,6 +13,11 @@ using dnmf::Matrix;
 /// A small nonnegative test matrix with entries from a seeded std::mt19937_64.
 Matrix random_matrix(dnmf::Index rows, dnmf::Index cols, std::uint64_t seed);
 
+/// A count-like matrix from random_matrix(rows, cols, seed): entries below `zero_below` become 0,
+/// the others floor(scale * entry); row `zero_row` is entirely zero.
+Matrix count_matrix(dnmf::Index rows, dnmf::Index cols, std::uint64_t seed, double zero_below,
+                    double scale, dnmf::Index zero_row);
+
 /// ||A - W H||_F^2 by explicit loops.
 double squared_residual(const Matrix& A, const Matrix& W, const Matrix& H);
 

@@ -20,13 +20,7 @@ using dnmf::nmf::Loss;
 using testing_support::relative_difference;
 
 /// A 41 x 19 count-like matrix with about 70% zeros (some rows entirely zero).
-Matrix sparse_counts() {
-  Matrix A = naive::random_matrix(41, 19, 11);
-  for (Index i = 0; i < A.rows(); ++i)
-    for (Index j = 0; j < A.cols(); ++j) A(i, j) = A(i, j) < 0.7 ? 0.0 : std::floor(10 * A(i, j));
-  A.row(5).setZero();
-  return A;
-}
+Matrix sparse_counts() { return naive::count_matrix(41, 19, 11, 0.7, 10, 5); }
 
 struct Fit {
   dnmf::nmf::Factors factors;

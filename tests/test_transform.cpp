@@ -119,13 +119,7 @@ TEST(TransformFrobenius, EqualsBruteForceNnlsWithPenalties) {
 }
 
 /// A 31 x 17 matrix with about 40% zeros and one zero row, for the KL tests.
-Matrix count_like_matrix() {
-  Matrix A = naive::random_matrix(31, 17, 6);
-  for (Index i = 0; i < A.rows(); ++i)
-    for (Index j = 0; j < A.cols(); ++j) A(i, j) = A(i, j) < 0.4 ? 0.0 : std::floor(8 * A(i, j));
-  A.row(3).setZero();
-  return A;
-}
+Matrix count_like_matrix() { return naive::count_matrix(31, 17, 6, 0.4, 8, 3); }
 
 /// The constant start of the KL iteration: w_i = (Σ_j a_ij / Σ H) 1.
 Matrix constant_start(const Matrix& A, const Matrix& H) {

@@ -3,6 +3,8 @@
 import os
 import subprocess
 
+import numpy as np
+
 MPI_FLAGS = ["--oversubscribe", "--allow-run-as-root"]
 
 
@@ -63,3 +65,8 @@ class Checks:
         """Prints the tally; 1 if any check failed."""
         print(f"{len(self.passed)} passed, {len(self.failed)} failed")
         return 1 if self.failed else 0
+
+
+def relative(x, y):
+    """||x - y|| / ||y||: how far x is from the reference y."""
+    return np.linalg.norm(x - y) / max(np.linalg.norm(y), 1e-300)

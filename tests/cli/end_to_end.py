@@ -12,7 +12,7 @@ import tempfile
 import h5py
 import numpy as np
 
-from common import Checks, run_ok
+from common import Checks, relative, run_ok
 
 check = Checks()
 
@@ -22,10 +22,6 @@ def read(path):
         return ({name: f[name][()] for name in ("W", "H")},
                 {key: f.attrs[key] for key in f.attrs},
                 {name: f["history"][name][()] for name in f["history"]})
-
-
-def relative(x, y):
-    return np.linalg.norm(x - y) / max(np.linalg.norm(y), 1e-300)
 
 
 def main():

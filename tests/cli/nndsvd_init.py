@@ -15,7 +15,7 @@ import numpy as np
 import sklearn.decomposition._nmf as sklearn_nmf
 from sklearn.utils.extmath import svd_flip
 
-from common import Checks, run_ok
+from common import Checks, relative, run_ok
 
 check = Checks()
 
@@ -23,10 +23,6 @@ check = Checks()
 def read(path):
     with h5py.File(path, "r") as f:
         return f["W"][()], f["H"][()], dict(f.attrs)
-
-
-def relative(x, y):
-    return np.linalg.norm(x - y) / max(np.linalg.norm(y), 1e-300)
 
 
 def exact_svd(M, n_components, random_state=None):

@@ -15,13 +15,9 @@ import numpy as np
 import scipy.optimize
 import scipy.sparse as sp
 
-from common import Checks, run_ok
+from common import Checks, relative, run_ok
 
 check = Checks()
-
-
-def relative(x, y):
-    return np.linalg.norm(x - y) / max(np.linalg.norm(y), 1e-300)
 
 
 def write_basis(path, H, loss="frobenius", l1_w=0.0, l2_w=0.0):
