@@ -121,8 +121,7 @@ template void Communicator::ring_allgather(double*, const std::vector<int>&,
 
 std::vector<double> Communicator::gather_all(double value) {
   std::vector<double> values(static_cast<std::size_t>(size_));
-  check(MPI_Allgather(&value, 1, MPI_DOUBLE, values.data(), 1, MPI_DOUBLE, comm_),
-        "MPI_Allgather");
+  allgather_value(value, values.data());
   return values;
 }
 

@@ -1,6 +1,7 @@
 #include "dnmf/nn/data_parallel.hpp"
 
 #include <algorithm>
+#include <utility>
 
 #include "dnmf/core/error.hpp"
 #include "dnmf/mpi/partition.hpp"
@@ -25,7 +26,65 @@ DataParallelTrainer<Scalar>::DataParallelTrainer(Network<Scalar>& network,
   }
   counts_with_control_ = counts_;
   counts_with_control_.back() += static_cast<int>(Network<Scalar>::kControlSlots);
-  scratch_.resize(*std::max_element(counts_with_control_.begin(), counts_with_control_.end()));
+
+  // Ranks may reserve different local batches (7 over 2 ranks: 4 and 3); the gathered buffers
+  // and the choice of layers must hold for the largest, and agree across ranks.
+  const Index global_batch = comm_.max(max_local_batch_) * comm_.size();
+  const Scalar* base = network_.gradients().data();
+  for (Dense<Scalar>* dense : network_.template layers_of_type<Dense<Scalar>>()) {
+    const Index inputs = dense->input_size();
+    const Index outputs = dense->output_size();
+    if (global_batch * (inputs + outputs) >= inputs * outputs) continue;
+    for (const NamedArray<Scalar>& array : network_.named_gradients()) {
+      if (array.name != dense->name() + "/W") continue;
+      gathered_.push_back({dense, array.values.data() - base, array.values.size(),
+                           Matrix<Scalar>(inputs, global_batch),
+                           Matrix<Scalar>(outputs, global_batch)});
+      dense->set_weight_gradient_deferred(true);
+    }
+  }
+  // Leaves come in parameter order, so the gathered weights are sorted by offset.
+  Index at = 0;
+  for (const GatheredDense& dense : gathered_) {
+    if (dense.offset > at) summed_.push_back({at, dense.offset - at});
+    at = dense.offset + dense.size;
+  }
+  summed_.push_back({at, network_.parameter_count() + Network<Scalar>::kControlSlots - at});
+
+  Index packed = 0;
+  for (std::size_t r = 0; r < counts_.size(); ++r) {
+    Index count = 0;
+    for_each_summed_piece(displacements_[r], displacements_[r] + counts_with_control_[r],
+                          [&count](Index, Index, Index length) { count += length; });
+    packed_counts_.push_back(static_cast<int>(count));
+    packed_displacements_.push_back(static_cast<int>(packed));
+    packed += count;
+  }
+  packed_.resize(packed);
+  scratch_.resize(*std::max_element(packed_counts_.begin(), packed_counts_.end()));
+  batch_counts_.resize(counts_.size());
+  gather_counts_.resize(counts_.size());
+  gather_displacements_.resize(counts_.size());
+}
+
+template <typename Scalar>
+template <class Visit>
+void DataParallelTrainer<Scalar>::for_each_summed_piece(Index begin, Index end,
+                                                       Visit visit) const {
+  Index packed = 0;
+  for (const Segment& segment : summed_) {
+    const Index first = std::max(begin, segment.offset);
+    const Index last = std::min(end, segment.offset + segment.size);
+    if (first < last) visit(first, packed + first - segment.offset, last - first);
+    packed += segment.size;
+  }
+}
+
+template <typename Scalar>
+std::vector<std::string> DataParallelTrainer<Scalar>::gathered_layers() const {
+  std::vector<std::string> names;
+  for (const GatheredDense& dense : gathered_) names.push_back(dense.layer->name());
+  return names;
 }
 
 template <typename Scalar>
@@ -41,25 +100,75 @@ void DataParallelTrainer<Scalar>::freeze(const std::string& name) {
 }
 
 template <typename Scalar>
+void DataParallelTrainer<Scalar>::gather_batch(GatheredDense& dense) {
+  const auto rank = static_cast<std::size_t>(comm_.rank());
+  Index first = 0;
+  for (std::size_t r = 0; r < rank; ++r) first += batch_counts_[r];
+  if (batch_counts_[rank] > 0) {
+    dense.inputs.middleCols(first, batch_counts_[rank]) = dense.layer->last_input();
+    dense.output_gradients.middleCols(first, batch_counts_[rank]) =
+        dense.layer->last_output_gradient();
+  }
+  for (Matrix<Scalar>* gathered : {&dense.inputs, &dense.output_gradients}) {
+    Index column = 0;
+    for (std::size_t r = 0; r < batch_counts_.size(); ++r) {
+      gather_counts_[r] = static_cast<int>(gathered->rows() * batch_counts_[r]);
+      gather_displacements_[r] = static_cast<int>(gathered->rows() * column);
+      column += batch_counts_[r];
+    }
+    comm_.ring_allgather(gathered->data(), gather_counts_, gather_displacements_);
+  }
+}
+
+template <typename Scalar>
 LossResult<Scalar> DataParallelTrainer<Scalar>::step(
     BatchView<Scalar> images, const Eigen::Ref<const Eigen::VectorXi>& labels, Index global_batch,
     bool stop_vote) {
-  network_.zero_gradients();
+  FlatMap<Scalar> gradients = network_.gradients_with_control();
+  // The gathered weight gradients are assigned below, not accumulated: no need to zero them.
+  for (const Segment& segment : summed_) gradients.segment(segment.offset, segment.size).setZero();
   LossResult<Scalar> result;
   if (images.cols() > 0) {
     result = loss_.evaluate(network_.forward(images), labels);
     network_.backward(loss_.gradient());
   }
-  FlatMap<Scalar> gradients = network_.gradients_with_control();
-  for (const auto& [offset, size] : frozen_) gradients.segment(offset, size).setZero();
+  comm_.allgather_value(static_cast<std::int32_t>(images.cols()), batch_counts_.data());
+  Index samples = 0;  // in the global batch
+  for (const std::int32_t count : batch_counts_) samples += count;
+  if (comm_.size() > 1) {
+    for (GatheredDense& dense : gathered_) gather_batch(dense);
+  }
+
   const Index parameter_count = network_.parameter_count();
   gradients[parameter_count] = stop_vote ? Scalar(1) : Scalar(0);
-  comm_.ring_reduce_scatter_sum(gradients.data(), counts_with_control_, displacements_,
+  Index packed = 0;
+  for (const Segment& segment : summed_) {
+    packed_.segment(packed, segment.size) = gradients.segment(segment.offset, segment.size);
+    packed += segment.size;
+  }
+  comm_.ring_reduce_scatter_sum(packed_.data(), packed_counts_, packed_displacements_,
                                 scratch_.data());
   // This rank's block of the gradients (the last rank's with the control values after it) is
-  // now summed over the ranks.
+  // now summed over the ranks, but for the gathered weights, computed here from the whole batch.
   const auto rank = static_cast<std::size_t>(comm_.rank());
   const Index begin = displacements_[rank];
+  const Index end = begin + counts_with_control_[rank];
+  for_each_summed_piece(begin, end, [&](Index offset, Index packed_offset, Index length) {
+    gradients.segment(offset, length) = packed_.segment(packed_offset, length);
+  });
+  for (GatheredDense& dense : gathered_) {
+    const Index first = std::max(begin, dense.offset);
+    const Index last = std::min(end, dense.offset + dense.size);
+    if (first >= last) continue;
+    // On one rank with samples the layer's own views are the global batch.
+    const bool local = comm_.size() == 1 && samples > 0;
+    dense.layer->assign_weight_gradient(
+        local ? dense.layer->last_output_gradient()
+              : leading_columns(std::as_const(dense.output_gradients), samples),
+        local ? dense.layer->last_input() : leading_columns(std::as_const(dense.inputs), samples),
+        first - dense.offset, last - first);
+  }
+  for (const auto& [offset, size] : frozen_) gradients.segment(offset, size).setZero();
   optimizer_.step_shard(network_, begin, FlatMap<Scalar>(gradients.data() + begin, counts_[rank]),
                         Scalar(1) / static_cast<Scalar>(global_batch));
   FlatMap<Scalar> parameters = network_.parameters_with_control();

@@ -1,5 +1,6 @@
 #include "dnmf/nn/dense.hpp"
 
+#include <algorithm>
 #include <new>
 #include <utility>
 
@@ -55,13 +56,50 @@ BatchView<Scalar> Dense<Scalar>::compute_forward(BatchView<Scalar> input) {
 
 template <typename Scalar>
 BatchView<Scalar> Dense<Scalar>::compute_backward(BatchView<Scalar> output_gradient) {
-  const BatchView<Scalar> input(input_, this->input_size(), this->batch());
-  weights_gradient_.noalias() += output_gradient * input.transpose();
+  output_gradient_ = output_gradient.data();
+  if (!weight_gradient_deferred_) {
+    weights_gradient_.noalias() += output_gradient * last_input().transpose();
+  }
   bias_gradient_ += output_gradient.rowwise().sum();
   if (!this->input_gradient_needed()) return this->no_gradient();
   BatchMap<Scalar> input_gradient = leading_columns(input_gradient_, this->batch());
   input_gradient.noalias() = weights_.transpose() * output_gradient;
   return as_view(input_gradient);
+}
+
+template <typename Scalar>
+BatchView<Scalar> Dense<Scalar>::last_input() const {
+  return BatchView<Scalar>(input_, this->input_size(), this->batch());
+}
+
+template <typename Scalar>
+BatchView<Scalar> Dense<Scalar>::last_output_gradient() const {
+  return BatchView<Scalar>(output_gradient_, this->output_size(), this->batch());
+}
+
+template <typename Scalar>
+void Dense<Scalar>::assign_weight_gradient(BatchView<Scalar> output_gradient,
+                                           BatchView<Scalar> input, Index first, Index count) {
+  // Row o of W's gradient is output_gradient.row(o) * input^T; the range covers the tail of one
+  // row, whole rows, then the head of another.
+  const Index inputs = this->input_size();
+  Index entry = first;
+  const Index end = first + count;
+  while (entry < end) {
+    const Index row = entry / inputs;
+    const Index column = entry % inputs;
+    if (column == 0 && end - entry >= inputs) {
+      const Index rows = (end - entry) / inputs;
+      weights_gradient_.middleRows(row, rows).noalias() =
+          output_gradient.middleRows(row, rows) * input.transpose();
+      entry += rows * inputs;
+    } else {
+      const Index length = std::min(inputs - column, end - entry);
+      weights_gradient_.row(row).segment(column, length).noalias() =
+          output_gradient.row(row) * input.middleRows(column, length).transpose();
+      entry += length;
+    }
+  }
 }
 
 template class Dense<float>;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <utility>
 
 #include "dnmf/core/error.hpp"
 #include "dnmf/nn/concat.hpp"
@@ -22,6 +23,41 @@ TEST(LayerGradients, Dense) {
   RandomEngine engine(11);
   Dense<double> dense("dense", 5, 4, WeightInit::He);
   expect_layer_gradients(dense, random_matrix(5, 3, -1, 1, engine), engine);
+}
+
+// Deferred, backward leaves W's gradient alone; assign_weight_gradient then sets any range of
+// it (inside one row, a row's tail, whole rows and a row's head) to sum_b dY(o, b) X(i, b),
+// computed here by loops, and nothing outside the range.
+TEST(LayerGradients, DenseDeferredWeightGradientMatchesLoopsOverAnyRange) {
+  RandomEngine engine(17);
+  const Index inputs = 7;
+  const Index outputs = 5;
+  Dense<double> dense("dense", inputs, outputs, WeightInit::He);
+  BoundLayer bound(dense, engine);
+  dense.set_weight_gradient_deferred(true);
+  const MatrixD input = random_matrix(inputs, 4, -1, 1, engine);
+  const MatrixD output_gradient = random_matrix(outputs, 4, -1, 1, engine);
+  dense.forward(view(input));
+  dense.backward(view(output_gradient));
+  EXPECT_EQ(bound.gradients.head(inputs * outputs).norm(), 0) << "W's gradient was touched";
+  EXPECT_EQ(dense.last_input(), input);
+  EXPECT_EQ(dense.last_output_gradient(), output_gradient);
+  const std::pair<Index, Index> ranges[] = {{2, 3}, {3, 12}, {7, 14}, {0, 35}, {9, 26}, {34, 1}};
+  for (const auto& [first, count] : ranges) {
+    bound.gradients.setConstant(-7);
+    dense.assign_weight_gradient(view(output_gradient), view(input), first, count);
+    for (Index entry = 0; entry < inputs * outputs; ++entry) {
+      double expected = -7;
+      if (entry >= first && entry < first + count) {
+        expected = 0;
+        for (Index b = 0; b < input.cols(); ++b) {
+          expected += output_gradient(entry / inputs, b) * input(entry % inputs, b);
+        }
+      }
+      EXPECT_NEAR(bound.gradients[entry], expected, 1e-14)
+          << "entry " << entry << " of range " << first << " + " << count;
+    }
+  }
 }
 
 TEST(LayerGradients, ReLU) {

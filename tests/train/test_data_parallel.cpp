@@ -11,7 +11,9 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "dnmf/mpi/communicator.hpp"
 #include "dnmf/nn/adam.hpp"
@@ -50,13 +52,15 @@ struct Data {
   }
 };
 
-ArchitectureOptions small(Architecture architecture) {
+// hidden = 60 makes the first dense layer wide against the batch: its weight gradient then comes
+// from the gathered global batch (DataParallelTrainer::gathered_layers), not from summing.
+ArchitectureOptions small(Architecture architecture, Index hidden = 5) {
   ArchitectureOptions options;
   options.architecture = architecture;
   options.input = {6, 6, 1};
   options.classes = 3;
   options.filters = 3;
-  options.hidden = 5;
+  options.hidden = hidden;
   options.nmf_rank = 4;
   options.nmf_iterations = 3;
   return options;
@@ -70,9 +74,10 @@ struct Trained {
 
 /// Trains kSteps steps on `comm`; checks bitwise equality across its ranks after every step.
 template <typename Scalar>
-Trained<Scalar> train(mpi::Communicator& comm, Architecture architecture, bool sgd, bool freeze) {
+Trained<Scalar> train(mpi::Communicator& comm, Architecture architecture, bool sgd, bool freeze,
+                      Index hidden) {
   const Data<Scalar> data;
-  Network<Scalar> network = make_network<Scalar>(small(architecture), 3);
+  Network<Scalar> network = make_network<Scalar>(small(architecture, hidden), 3);
   std::unique_ptr<Optimizer<Scalar>> optimizer;
   if (sgd) {
     optimizer = std::make_unique<Sgd<Scalar>>(network.parameter_count(),
@@ -83,6 +88,9 @@ Trained<Scalar> train(mpi::Communicator& comm, Architecture architecture, bool s
   const EpochSchedule schedule(kSamples, kBatch, comm.size(), comm.rank(), Shuffle::Global, 11);
   DataParallelTrainer<Scalar> trainer(network, *optimizer, comm, schedule.max_local_batch());
   if (freeze) trainer.freeze("nmf/H");
+  const bool wide_dense = hidden > 5 && architecture != Architecture::Nmf;
+  EXPECT_EQ(trainer.gathered_layers(),
+            wide_dense ? std::vector<std::string>{"dense1"} : std::vector<std::string>{});
   Matrix<Scalar> images(36, schedule.local_samples());
   Eigen::VectorXi labels(schedule.local_samples());
   int step = 0;
@@ -116,6 +124,7 @@ struct Case {
   Architecture architecture;
   bool sgd;
   bool freeze;
+  Index hidden = 5;
 };
 
 class DataParallel : public ::testing::TestWithParam<Case> {};
@@ -124,9 +133,9 @@ template <typename Scalar>
 void expect_same_as_one_rank(const Case& c, double tolerance) {
   mpi::Communicator world = mpi::Communicator::world();
   mpi::Communicator self = mpi::Communicator::self();
-  const Trained<Scalar> parallel = train<Scalar>(world, c.architecture, c.sgd, c.freeze);
-  const Trained<Scalar> serial = train<Scalar>(self, c.architecture, c.sgd, c.freeze);
-  const Network<Scalar> initial = make_network<Scalar>(small(c.architecture), 3);
+  const Trained<Scalar> parallel = train<Scalar>(world, c.architecture, c.sgd, c.freeze, c.hidden);
+  const Trained<Scalar> serial = train<Scalar>(self, c.architecture, c.sgd, c.freeze, c.hidden);
+  const Network<Scalar> initial = make_network<Scalar>(small(c.architecture, c.hidden), 3);
   ASSERT_GT((serial.parameters - initial.parameters()).norm(), 0) << "training moved nothing";
   const auto relative = [](const Vector<Scalar>& a, const Vector<Scalar>& b) {
     return static_cast<double>((a - b).norm() / b.norm());
@@ -146,12 +155,15 @@ INSTANTIATE_TEST_SUITE_P(Models, DataParallel,
                          ::testing::Values(Case{Architecture::Cnn, false, false},
                                            Case{Architecture::Nmf, true, false},
                                            Case{Architecture::NmfCnn, false, false},
-                                           Case{Architecture::NmfCnn, false, true}));
+                                           Case{Architecture::NmfCnn, false, true},
+                                           Case{Architecture::Cnn, true, false, 60},
+                                           Case{Architecture::NmfCnn, false, true, 60}));
 
 TEST(DataParallel, FrozenBasisStaysPut) {
   mpi::Communicator world = mpi::Communicator::world();
   const Network<double> initial = make_network<double>(small(Architecture::Nmf), 3);
-  const Vector<double> trained = train<double>(world, Architecture::Nmf, false, true).parameters;
+  const Vector<double> trained =
+      train<double>(world, Architecture::Nmf, false, true, 5).parameters;
   // nmf/H is the first array of the nmf model: 4 x 36 values.
   EXPECT_EQ(trained.head(4 * 36), initial.parameters().head(4 * 36));
   EXPECT_NE(trained.tail(10), initial.parameters().tail(10));

@@ -1,13 +1,16 @@
 // The data-parallel step loop allocates nothing once the trainer is built: forward, loss,
-// backward, the gradient allreduce and the optimizer step, for full and short local batches and
-// with a frozen basis (allocations counted by tests/nn/allocation_counter.cpp, in a program of
-// its own). The trainer runs on MPI_COMM_SELF on every rank: at more than one rank Open MPI's
-// allreduce allocates a scratch buffer of its own on most calls (a varying count), which is
-// MPI's, not dnmf's; glibc serves it from the heap after the first step (its mmap threshold
-// grows to the freed size): a 1- and a 3-epoch run of dnmf train at 2 ranks take the same number
-// of minor page faults.
+// backward, the gradient collectives, the gathered dense layer's weight gradient and the
+// optimizer step, for full and short local batches and with a frozen basis (allocations counted
+// by tests/nn/allocation_counter.cpp, in a program of its own). The trainer runs on
+// MPI_COMM_SELF on every rank: at more than one rank Open MPI's allreduce allocates a scratch
+// buffer of its own on most calls (a varying count), which is MPI's, not dnmf's; glibc serves it
+// from the heap after the first step (its mmap threshold grows to the freed size): a 1- and a
+// 3-epoch run of dnmf train at 2 ranks take the same number of minor page faults.
 
 #include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
 
 #include "../nn/allocation_counter.hpp"
 #include "dnmf/nn/adam.hpp"
@@ -24,7 +27,7 @@ TEST(DataParallelStep, AllocatesNothing) {
   options.input = {10, 10, 1};
   options.classes = 3;
   options.filters = 4;
-  options.hidden = 8;
+  options.hidden = 16;  // dense1 (69 x 16) is wide against the batch: gathered
   options.nmf_rank = 5;
   options.nmf_iterations = 3;
   constexpr Index kLocalBatch = 8;
@@ -32,6 +35,7 @@ TEST(DataParallelStep, AllocatesNothing) {
   Adam<float> adam(network.parameter_count(), {});
   DataParallelTrainer<float> trainer(network, adam, comm, kLocalBatch);
   trainer.freeze("nmf/H");
+  ASSERT_EQ(trainer.gathered_layers(), std::vector<std::string>{"dense1"});
   const Matrix<float> images = Matrix<float>::Constant(options.input.size(), kLocalBatch, 0.5f);
   const Eigen::VectorXi labels = Eigen::VectorXi::Zero(kLocalBatch);
   const auto step = [&](Index batch) {

@@ -10,14 +10,24 @@
 // parameters across ranks after every step). Each rank's optimizer state is current only for
 // its own block until gather_optimizer_state().
 //
+// A Dense layer whose weights outnumber what the global batch feeds it (batch x (inputs +
+// outputs) < inputs x outputs, e.g. the cnn's 5408 x 128 layer at batch 64) is not summed at all:
+// the ranks allgather its inputs and output gradients, and each rank computes its block's part
+// of the weight gradient from the whole global batch (Dense::assign_weight_gradient). That moves
+// about half the bytes, skips the gradient's zeroing and summing, and halves the weight-gradient
+// GEMM's writes on each of 2 ranks. Only the remaining gradients (and the control slots) go
+// through the reduce-scatter, packed into one contiguous buffer.
+//
 // All buffers are sized at construction for the largest local batch: step() and evaluate()
 // allocate nothing.
 
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "dnmf/mpi/communicator.hpp"
+#include "dnmf/nn/dense.hpp"
 #include "dnmf/nn/optimizer.hpp"
 #include "dnmf/nn/softmax_cross_entropy.hpp"
 
@@ -26,7 +36,8 @@ namespace dnmf::nn {
 template <typename Scalar>
 class DataParallelTrainer {
  public:
-  /// Reserves the network's and the loss's buffers for batches of up to max_local_batch.
+  /// Reserves the network's and the loss's buffers for batches of up to max_local_batch (which
+  /// may differ across ranks) and chooses the gathered layers. Collective.
   DataParallelTrainer(Network<Scalar>& network, Optimizer<Scalar>& optimizer,
                       mpi::Communicator& comm, Index max_local_batch);
 
@@ -54,7 +65,32 @@ class DataParallelTrainer {
   LossResult<Scalar> evaluate(BatchView<Scalar> images,
                               const Eigen::Ref<const Eigen::VectorXi>& labels);
 
+  /// The Dense layers whose weight gradient comes from the gathered global batch (see above).
+  std::vector<std::string> gathered_layers() const;
+
  private:
+  // A Dense layer whose weight gradient is computed from the gathered global batch.
+  struct GatheredDense {
+    Dense<Scalar>* layer;
+    Index offset;                     // of W's gradient in the flat buffer
+    Index size;                       // W's entries
+    Matrix<Scalar> inputs;            // inputs x global batch, the ranks' columns in rank order
+    Matrix<Scalar> output_gradients;  // outputs x global batch, likewise
+  };
+  // A run of the flat gradient buffer (control slots included) summed by the reduce-scatter.
+  struct Segment {
+    Index offset;
+    Index size;
+  };
+
+  /// Makes `dense`'s inputs and output gradients of this step those of the global batch, whose
+  /// ranks hold batch_counts_ samples each.
+  void gather_batch(GatheredDense& dense);
+  /// Calls visit(offset in the flat buffer, offset in the packed buffer, length) for each piece
+  /// of the summed segments within the flat range [begin, end), in order.
+  template <class Visit>
+  void for_each_summed_piece(Index begin, Index end, Visit visit) const;
+
   Network<Scalar>& network_;
   Optimizer<Scalar>& optimizer_;
   mpi::Communicator& comm_;
@@ -65,7 +101,15 @@ class DataParallelTrainer {
   // displacements_[r]. The control slots after the parameters join the last block in the
   // collectives of a step (counts_with_control_).
   std::vector<int> counts_, displacements_, counts_with_control_;
+  std::vector<GatheredDense> gathered_;
+  std::vector<Segment> summed_;  // the flat buffer but the gathered layers' weight gradients
+  // The summed segments packed back to back: rank r's block is the part within its flat block.
+  Vector<Scalar> packed_;
+  std::vector<int> packed_counts_, packed_displacements_;
   Vector<Scalar> scratch_;  // a block received in the reduce-scatter
+  // This step's samples on each rank, and the gathers' counts and displacements (values).
+  std::vector<std::int32_t> batch_counts_;
+  std::vector<int> gather_counts_, gather_displacements_;
   bool stop_requested_ = false;
 };
 

@@ -77,6 +77,9 @@ class Network {
   /// The leaf layer called `name`, as LayerType. Throws InputError if there is none of that type.
   template <typename LayerType>
   LayerType& layer(const std::string& name);
+  /// Every leaf layer of type LayerType, in forward order.
+  template <typename LayerType>
+  std::vector<LayerType*> layers_of_type();
 
  private:
   Layer<Scalar>* find_leaf(const std::string& name) const;
@@ -99,6 +102,16 @@ LayerType& Network<Scalar>::layer(const std::string& name) {
     throw InputError("network: expected a layer called " + name + " of the requested type");
   }
   return *found;
+}
+
+template <typename Scalar>
+template <typename LayerType>
+std::vector<LayerType*> Network<Scalar>::layers_of_type() {
+  std::vector<LayerType*> found;
+  for (Layer<Scalar>* leaf : leaves_) {
+    if (auto* typed = dynamic_cast<LayerType*>(leaf)) found.push_back(typed);
+  }
+  return found;
 }
 
 }  // namespace dnmf::nn
