@@ -1,6 +1,7 @@
 #include "dnmf/nn/data_parallel.hpp"
 
 #include <algorithm>
+#include <memory>
 #include <utility>
 
 #include "dnmf/core/error.hpp"
@@ -11,7 +12,8 @@ namespace dnmf::nn {
 template <typename Scalar>
 DataParallelTrainer<Scalar>::DataParallelTrainer(Network<Scalar>& network,
                                                  Optimizer<Scalar>& optimizer,
-                                                 mpi::Communicator& comm, Index max_local_batch)
+                                                 mpi::Communicator& comm, Index max_local_batch,
+                                                 Exchange exchange)
     : network_(network),
       optimizer_(optimizer),
       comm_(comm),
@@ -37,11 +39,33 @@ DataParallelTrainer<Scalar>::DataParallelTrainer(Network<Scalar>& network,
     if (global_batch * (inputs + outputs) >= inputs * outputs) continue;
     for (const NamedArray<Scalar>& array : network_.named_gradients()) {
       if (array.name != dense->name() + "/W") continue;
-      gathered_.push_back({dense, array.values.data() - base, array.values.size(),
-                           Matrix<Scalar>(inputs, global_batch),
-                           Matrix<Scalar>(outputs, global_batch)});
+      gathered_.push_back({dense, array.values.data() - base, array.values.size(), {}, nullptr,
+                           nullptr, nullptr});
       dense->set_weight_gradient_deferred(true);
     }
+  }
+  const bool shared = comm_.size() > 1 && exchange == Exchange::SharedMemoryOnOneNode &&
+                     mpi::SharedWindow::on_one_node(comm_);
+  const auto window = [&](Index values) {
+    return std::make_unique<mpi::SharedWindow>(comm_,
+                                               static_cast<std::size_t>(values) * sizeof(Scalar));
+  };
+  for (GatheredDense& dense : gathered_) {
+    const Index inputs = dense.layer->input_size();
+    const Index values = (inputs + dense.layer->output_size()) * global_batch;
+    if (shared) {
+      dense.shared = window(values);
+      dense.inputs = dense.shared->template data<Scalar>();
+    } else {
+      dense.own.resize(values, 1);
+      dense.inputs = dense.own.data();
+    }
+    dense.output_gradients = dense.inputs + inputs * global_batch;
+  }
+  if (shared) {
+    shared_parameters_ = window(network_.parameter_count() + Network<Scalar>::kControlSlots);
+    network_.place_parameters(shared_parameters_->template data<Scalar>(), comm_.is_root());
+    shared_parameters_->synchronize();
   }
   // Leaves come in parameter order, so the gathered weights are sorted by offset.
   Index at = 0;
@@ -65,6 +89,11 @@ DataParallelTrainer<Scalar>::DataParallelTrainer(Network<Scalar>& network,
   batch_counts_.resize(counts_.size());
   gather_counts_.resize(counts_.size());
   gather_displacements_.resize(counts_.size());
+}
+
+template <typename Scalar>
+DataParallelTrainer<Scalar>::~DataParallelTrainer() {
+  if (shared_parameters_) network_.place_parameters(nullptr, true);
 }
 
 template <typename Scalar>
@@ -102,21 +131,30 @@ void DataParallelTrainer<Scalar>::freeze(const std::string& name) {
 template <typename Scalar>
 void DataParallelTrainer<Scalar>::gather_batch(GatheredDense& dense) {
   const auto rank = static_cast<std::size_t>(comm_.rank());
+  const Index inputs = dense.layer->input_size();
+  const Index outputs = dense.layer->output_size();
   Index first = 0;
   for (std::size_t r = 0; r < rank; ++r) first += batch_counts_[r];
   if (batch_counts_[rank] > 0) {
-    dense.inputs.middleCols(first, batch_counts_[rank]) = dense.layer->last_input();
-    dense.output_gradients.middleCols(first, batch_counts_[rank]) =
+    BatchMap<Scalar>(dense.inputs + inputs * first, inputs, batch_counts_[rank]) =
+        dense.layer->last_input();
+    BatchMap<Scalar>(dense.output_gradients + outputs * first, outputs, batch_counts_[rank]) =
         dense.layer->last_output_gradient();
   }
-  for (Matrix<Scalar>* gathered : {&dense.inputs, &dense.output_gradients}) {
+  if (dense.shared) {
+    // No rank still reads the last step's batch: each has stepped since, and the step ends with a
+    // synchronization.
+    dense.shared->synchronize();
+    return;
+  }
+  for (const auto& [data, rows] : {std::pair{dense.inputs, inputs}, {dense.output_gradients, outputs}}) {
     Index column = 0;
     for (std::size_t r = 0; r < batch_counts_.size(); ++r) {
-      gather_counts_[r] = static_cast<int>(gathered->rows() * batch_counts_[r]);
-      gather_displacements_[r] = static_cast<int>(gathered->rows() * column);
+      gather_counts_[r] = static_cast<int>(rows * batch_counts_[r]);
+      gather_displacements_[r] = static_cast<int>(rows * column);
       column += batch_counts_[r];
     }
-    comm_.ring_allgather(gathered->data(), gather_counts_, gather_displacements_);
+    comm_.ring_allgather(data, gather_counts_, gather_displacements_);
   }
 }
 
@@ -164,8 +202,9 @@ LossResult<Scalar> DataParallelTrainer<Scalar>::step(
     const bool local = comm_.size() == 1 && samples > 0;
     dense.layer->assign_weight_gradient(
         local ? dense.layer->last_output_gradient()
-              : leading_columns(std::as_const(dense.output_gradients), samples),
-        local ? dense.layer->last_input() : leading_columns(std::as_const(dense.inputs), samples),
+              : BatchView<Scalar>(dense.output_gradients, dense.layer->output_size(), samples),
+        local ? dense.layer->last_input()
+              : BatchView<Scalar>(dense.inputs, dense.layer->input_size(), samples),
         first - dense.offset, last - first);
   }
   for (const auto& [offset, size] : frozen_) gradients.segment(offset, size).setZero();
@@ -176,8 +215,16 @@ LossResult<Scalar> DataParallelTrainer<Scalar>::step(
     parameters.tail(Network<Scalar>::kControlSlots) =
         gradients.tail(Network<Scalar>::kControlSlots);
   }
-  comm_.ring_allgather(parameters.data(), counts_with_control_, displacements_);
-  network_.project_parameters();
+  if (shared_parameters_) {
+    // Each rank has stepped its block in place; rank 0 alone projects, so no two ranks write
+    // the same values.
+    shared_parameters_->synchronize();
+    if (comm_.is_root()) network_.project_parameters();
+    shared_parameters_->synchronize();
+  } else {
+    comm_.ring_allgather(parameters.data(), counts_with_control_, displacements_);
+    network_.project_parameters();
+  }
   stop_requested_ = parameters[parameter_count] > 0;
   return result;
 }

@@ -1,5 +1,6 @@
 #include "dnmf/nn/network.hpp"
 
+#include <algorithm>
 #include <set>
 #include <utility>
 
@@ -23,13 +24,11 @@ Network<Scalar>::Network(LayerList<Scalar> layers)
   parameters_.setZero(parameter_count + kControlSlots);
   gradients_.setZero(parameter_count + kControlSlots);
   buffers_.setZero(buffer_count);
-  Index parameter_offset = 0;
+  parameter_data_ = parameters_.data();
+  bind_leaves();
   Index buffer_offset = 0;
   for (Layer<Scalar>* leaf : leaves_) {
-    leaf->bind_parameters(parameters_.data() + parameter_offset,
-                          gradients_.data() + parameter_offset);
     leaf->bind_buffers(buffers_.data() + buffer_offset);
-    parameter_offset += leaf->parameter_count();
     buffer_offset += leaf->buffer_count();
   }
   // Nothing consumes the gradient of the network's input.
@@ -37,7 +36,25 @@ Network<Scalar>::Network(LayerList<Scalar> layers)
 }
 
 template <typename Scalar>
-std::vector<NamedArray<Scalar>> Network<Scalar>::named_arrays(Vector<Scalar>& values,
+void Network<Scalar>::bind_leaves() {
+  Index offset = 0;
+  for (Layer<Scalar>* leaf : leaves_) {
+    leaf->bind_parameters(parameter_data_ + offset, gradients_.data() + offset);
+    offset += leaf->parameter_count();
+  }
+}
+
+template <typename Scalar>
+void Network<Scalar>::place_parameters(Scalar* storage, bool copy) {
+  Scalar* target = storage != nullptr ? storage : parameters_.data();
+  if (target == parameter_data_) return;
+  if (copy || storage == nullptr) std::copy_n(parameter_data_, parameters_.size(), target);
+  parameter_data_ = target;
+  bind_leaves();
+}
+
+template <typename Scalar>
+std::vector<NamedArray<Scalar>> Network<Scalar>::named_arrays(Scalar* values,
                                                               ArrayDeclaration declared) {
   std::vector<NamedArray<Scalar>> arrays;
   Index offset = 0;
@@ -46,7 +63,7 @@ std::vector<NamedArray<Scalar>> Network<Scalar>::named_arrays(Vector<Scalar>& va
     Index leaf_size = 0;
     for (const ArraySpec& spec : specs) {
       arrays.push_back({leaf->name() + "/" + spec.name, spec.shape,
-                        FlatMap<Scalar>(values.data() + offset + spec.offset, spec.size())});
+                        FlatMap<Scalar>(values + offset + spec.offset, spec.size())});
       leaf_size += spec.size();
     }
     offset += leaf_size;
@@ -56,17 +73,17 @@ std::vector<NamedArray<Scalar>> Network<Scalar>::named_arrays(Vector<Scalar>& va
 
 template <typename Scalar>
 std::vector<NamedArray<Scalar>> Network<Scalar>::named_parameters() {
-  return named_arrays(parameters_, &Layer<Scalar>::parameter_arrays);
+  return named_arrays(parameter_data_, &Layer<Scalar>::parameter_arrays);
 }
 
 template <typename Scalar>
 std::vector<NamedArray<Scalar>> Network<Scalar>::named_gradients() {
-  return named_arrays(gradients_, &Layer<Scalar>::parameter_arrays);
+  return named_arrays(gradients_.data(), &Layer<Scalar>::parameter_arrays);
 }
 
 template <typename Scalar>
 std::vector<NamedArray<Scalar>> Network<Scalar>::named_buffers() {
-  return named_arrays(buffers_, &Layer<Scalar>::buffer_arrays);
+  return named_arrays(buffers_.data(), &Layer<Scalar>::buffer_arrays);
 }
 
 template <typename Scalar>

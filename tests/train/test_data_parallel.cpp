@@ -1,11 +1,12 @@
 // Data-parallel training against one process: the same seed and global batches on this job's
-// ranks and on one rank (MPI_COMM_SELF, computed on every rank) give the same parameters after
-// 20 steps (1e-10 relative in double, 1e-4 in float32: only the order of the gradient sums
-// differs), and after every step all ranks hold bitwise equal parameters (a hash of the flat
-// parameter buffer, compared by min and max over the ranks). The optimizer state, which each
-// rank steps only a block of, gathered matches one rank's too. Runs at 1-4 ranks; small batches
-// split unevenly, a last batch shorter than the others, frozen arrays; stop votes; the ring
-// collectives of the step against sums computed by the test.
+// ranks (exchanging through shared memory and by messages) and on one rank (MPI_COMM_SELF,
+// computed on every rank) give the same parameters after 20 steps (1e-10 relative in double,
+// 1e-4 in float32: only the order of the gradient sums differs), and after every step all ranks
+// hold bitwise equal parameters (a hash of the flat parameter buffer, compared by min and max
+// over the ranks). The optimizer state, which each rank steps only a block of, gathered matches
+// one rank's too. Runs at 1-4 ranks; small batches split unevenly, a last batch shorter than the
+// others, frozen arrays; stop votes; the ring collectives of the step against sums computed by
+// the test.
 
 #include <gtest/gtest.h>
 
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "dnmf/mpi/communicator.hpp"
+#include "dnmf/mpi/shared_window.hpp"
 #include "dnmf/nn/adam.hpp"
 #include "dnmf/nn/architectures.hpp"
 #include "dnmf/nn/data_parallel.hpp"
@@ -75,7 +77,7 @@ struct Trained {
 /// Trains kSteps steps on `comm`; checks bitwise equality across its ranks after every step.
 template <typename Scalar>
 Trained<Scalar> train(mpi::Communicator& comm, Architecture architecture, bool sgd, bool freeze,
-                      Index hidden) {
+                      Index hidden, Exchange exchange = Exchange::SharedMemoryOnOneNode) {
   const Data<Scalar> data;
   Network<Scalar> network = make_network<Scalar>(small(architecture, hidden), 3);
   std::unique_ptr<Optimizer<Scalar>> optimizer;
@@ -86,7 +88,10 @@ Trained<Scalar> train(mpi::Communicator& comm, Architecture architecture, bool s
     optimizer = std::make_unique<Adam<Scalar>>(network.parameter_count(), AdamOptions<Scalar>{});
   }
   const EpochSchedule schedule(kSamples, kBatch, comm.size(), comm.rank(), Shuffle::Global, 11);
-  DataParallelTrainer<Scalar> trainer(network, *optimizer, comm, schedule.max_local_batch());
+  DataParallelTrainer<Scalar> trainer(network, *optimizer, comm, schedule.max_local_batch(),
+                                      exchange);
+  EXPECT_EQ(trainer.shares_memory(), exchange == Exchange::SharedMemoryOnOneNode &&
+                                         comm.size() > 1 && mpi::SharedWindow::on_one_node(comm));
   if (freeze) trainer.freeze("nmf/H");
   const bool wide_dense = hidden > 5 && architecture != Architecture::Nmf;
   EXPECT_EQ(trainer.gathered_layers(),
@@ -133,19 +138,23 @@ template <typename Scalar>
 void expect_same_as_one_rank(const Case& c, double tolerance) {
   mpi::Communicator world = mpi::Communicator::world();
   mpi::Communicator self = mpi::Communicator::self();
-  const Trained<Scalar> parallel = train<Scalar>(world, c.architecture, c.sgd, c.freeze, c.hidden);
   const Trained<Scalar> serial = train<Scalar>(self, c.architecture, c.sgd, c.freeze, c.hidden);
   const Network<Scalar> initial = make_network<Scalar>(small(c.architecture, c.hidden), 3);
   ASSERT_GT((serial.parameters - initial.parameters()).norm(), 0) << "training moved nothing";
   const auto relative = [](const Vector<Scalar>& a, const Vector<Scalar>& b) {
     return static_cast<double>((a - b).norm() / b.norm());
   };
-  EXPECT_LT(relative(parallel.parameters, serial.parameters), tolerance)
-      << "at " << world.size() << " ranks";
-  // Each rank steps its block of the state; gathered, it is the one-rank state.
-  ASSERT_EQ(parallel.optimizer_state.size(), serial.optimizer_state.size());
-  EXPECT_LT(relative(parallel.optimizer_state, serial.optimizer_state), tolerance)
-      << "optimizer state at " << world.size() << " ranks";
+  for (const Exchange exchange : {Exchange::SharedMemoryOnOneNode, Exchange::Messages}) {
+    const Trained<Scalar> parallel =
+        train<Scalar>(world, c.architecture, c.sgd, c.freeze, c.hidden, exchange);
+    const char* how = exchange == Exchange::Messages ? " by messages" : " through shared memory";
+    EXPECT_LT(relative(parallel.parameters, serial.parameters), tolerance)
+        << "at " << world.size() << " ranks" << how;
+    // Each rank steps its block of the state; gathered, it is the one-rank state.
+    ASSERT_EQ(parallel.optimizer_state.size(), serial.optimizer_state.size());
+    EXPECT_LT(relative(parallel.optimizer_state, serial.optimizer_state), tolerance)
+        << "optimizer state at " << world.size() << " ranks" << how;
+  }
 }
 
 TEST_P(DataParallel, DoubleMatchesOneRank) { expect_same_as_one_rank<double>(GetParam(), 1e-10); }

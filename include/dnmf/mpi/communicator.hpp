@@ -96,6 +96,11 @@ class Communicator {
   /// Time (seconds) and bytes this rank has spent in collectives since construction.
   double seconds_in_collectives() const { return seconds_; }
   std::uint64_t bytes_in_collectives() const { return bytes_; }
+  /// Adds an exchange made outside this class (through shared memory, say) to those totals.
+  void account(double seconds, double bytes);
+
+  /// Throws MpiError naming `what` unless `code` is MPI_SUCCESS.
+  static void check(int code, const char* what);
 
  private:
   void allreduce(void* data, std::int64_t count, MPI_Datatype type, std::size_t item_bytes,
@@ -110,8 +115,6 @@ class Communicator {
   template <class T>
   void ring_shift(T* data, int send, int receive, T* into, const std::vector<int>& counts,
                   const std::vector<int>& displacements);
-  static void check(int code, const char* what);
-  void account(double seconds, double bytes);
 
   MPI_Comm comm_;
   int rank_ = 0;

@@ -18,20 +18,32 @@
 // GEMM's writes on each of 2 ranks. Only the remaining gradients (and the control slots) go
 // through the reduce-scatter, packed into one contiguous buffer.
 //
+// When every rank is on one node, the parameters and the gathered layers' inputs and output
+// gradients live in memory the ranks share (mpi::SharedWindow): each rank writes its block there
+// and the allgathers become synchronizations. The network's parameters are moved there for the
+// trainer's lifetime (Network::place_parameters) and back when it goes; rank 0 alone projects
+// them. On several nodes both go through the ring allgather.
+//
 // All buffers are sized at construction for the largest local batch: step() and evaluate()
 // allocate nothing.
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "dnmf/mpi/communicator.hpp"
+#include "dnmf/mpi/shared_window.hpp"
 #include "dnmf/nn/dense.hpp"
 #include "dnmf/nn/optimizer.hpp"
 #include "dnmf/nn/softmax_cross_entropy.hpp"
 
 namespace dnmf::nn {
+
+/// How the ranks exchange blocks: through node-shared memory when all ranks are on one node, or
+/// always by messages (the ring; what ranks on several nodes use).
+enum class Exchange { SharedMemoryOnOneNode, Messages };
 
 template <typename Scalar>
 class DataParallelTrainer {
@@ -39,7 +51,12 @@ class DataParallelTrainer {
   /// Reserves the network's and the loss's buffers for batches of up to max_local_batch (which
   /// may differ across ranks) and chooses the gathered layers. Collective.
   DataParallelTrainer(Network<Scalar>& network, Optimizer<Scalar>& optimizer,
-                      mpi::Communicator& comm, Index max_local_batch);
+                      mpi::Communicator& comm, Index max_local_batch,
+                      Exchange exchange = Exchange::SharedMemoryOnOneNode);
+  /// Moves the network's parameters back to its own buffer. Collective.
+  ~DataParallelTrainer();
+  DataParallelTrainer(const DataParallelTrainer&) = delete;
+  DataParallelTrainer& operator=(const DataParallelTrainer&) = delete;
 
   /// Keeps the parameter array `name` (e.g. "nmf/H") fixed: its gradient is zeroed before every
   /// step, so neither SGD nor Adam ever moves it. Throws InputError if there is no such array.
@@ -67,6 +84,8 @@ class DataParallelTrainer {
 
   /// The Dense layers whose weight gradient comes from the gathered global batch (see above).
   std::vector<std::string> gathered_layers() const;
+  /// Whether the ranks exchange blocks through node-shared memory.
+  bool shares_memory() const { return shared_parameters_ != nullptr; }
 
  private:
   // A Dense layer whose weight gradient is computed from the gathered global batch.
@@ -74,8 +93,12 @@ class DataParallelTrainer {
     Dense<Scalar>* layer;
     Index offset;                     // of W's gradient in the flat buffer
     Index size;                       // W's entries
-    Matrix<Scalar> inputs;            // inputs x global batch, the ranks' columns in rank order
-    Matrix<Scalar> output_gradients;  // outputs x global batch, likewise
+    // The global batch's inputs (inputs x global batch, the ranks' columns in rank order) and
+    // output gradients (outputs x global batch, likewise): in `own` by messages, else in `shared`.
+    Matrix<Scalar> own;
+    std::unique_ptr<mpi::SharedWindow> shared;
+    Scalar* inputs = nullptr;
+    Scalar* output_gradients = nullptr;
   };
   // A run of the flat gradient buffer (control slots included) summed by the reduce-scatter.
   struct Segment {
@@ -102,6 +125,7 @@ class DataParallelTrainer {
   // collectives of a step (counts_with_control_).
   std::vector<int> counts_, displacements_, counts_with_control_;
   std::vector<GatheredDense> gathered_;
+  std::unique_ptr<mpi::SharedWindow> shared_parameters_;
   std::vector<Segment> summed_;  // the flat buffer but the gathered layers' weight gradients
   // The summed segments packed back to back: rank r's block is the part within its flat block.
   Vector<Scalar> packed_;

@@ -31,7 +31,7 @@ class Network {
   Index output_size() const { return body_->output_size(); }
   Index parameter_count() const { return parameter_count_; }
 
-  FlatMap<Scalar> parameters() { return FlatMap<Scalar>(parameters_.data(), parameter_count()); }
+  FlatMap<Scalar> parameters() { return FlatMap<Scalar>(parameter_data_, parameter_count()); }
   FlatMap<Scalar> gradients() { return FlatMap<Scalar>(gradients_.data(), parameter_count()); }
   /// The gradients followed by kControlSlots values that are not gradients (a stop vote, say):
   /// a data-parallel trainer sums all of it in its collectives a step, so control values ride
@@ -42,12 +42,12 @@ class Network {
   /// The parameters followed by kControlSlots values, for the same purpose (the summed control
   /// values go out with the parameters when a trainer's ranks gather them).
   FlatMap<Scalar> parameters_with_control() {
-    return FlatMap<Scalar>(parameters_.data(), parameters_.size());
+    return FlatMap<Scalar>(parameter_data_, parameters_.size());
   }
   static constexpr Index kControlSlots = 1;
   FlatMap<Scalar> buffers() { return FlatMap<Scalar>(buffers_.data(), buffers_.size()); }
   Eigen::Map<const Vector<Scalar>> parameters() const {
-    return Eigen::Map<const Vector<Scalar>>(parameters_.data(), parameter_count());
+    return Eigen::Map<const Vector<Scalar>>(parameter_data_, parameter_count());
   }
   Eigen::Map<const Vector<Scalar>> gradients() const {
     return Eigen::Map<const Vector<Scalar>>(gradients_.data(), parameter_count());
@@ -59,6 +59,11 @@ class Network {
   std::vector<NamedArray<Scalar>> named_gradients();
   /// Every buffer array by name.
   std::vector<NamedArray<Scalar>> named_buffers();
+
+  /// Moves the parameters (with the control slots) to `storage`, which the caller keeps alive
+  /// (memory the ranks of a node share, say), copying the current values there if `copy`;
+  /// nullptr moves them back to the network's own buffer, always copying. Layers are rebound.
+  void place_parameters(Scalar* storage, bool copy);
 
   /// Draws every layer's parameters from one generator seeded with `seed`.
   void initialize(std::uint64_t seed);
@@ -84,12 +89,15 @@ class Network {
  private:
   Layer<Scalar>* find_leaf(const std::string& name) const;
   using ArrayDeclaration = std::vector<ArraySpec> (Layer<Scalar>::*)() const;
-  std::vector<NamedArray<Scalar>> named_arrays(Vector<Scalar>& values, ArrayDeclaration declared);
+  std::vector<NamedArray<Scalar>> named_arrays(Scalar* values, ArrayDeclaration declared);
+  /// Points every leaf at its slices of the parameter and gradient buffers.
+  void bind_leaves();
 
   std::unique_ptr<Sequential<Scalar>> body_;
   std::vector<Layer<Scalar>*> leaves_;
   Index parameter_count_ = 0;
   Vector<Scalar> parameters_;
+  Scalar* parameter_data_ = nullptr;  // parameters_, or storage from place_parameters
   Vector<Scalar> gradients_;
   Vector<Scalar> buffers_;
 };
