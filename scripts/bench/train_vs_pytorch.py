@@ -3,7 +3,9 @@
 
   speed:    images/s of the cnn (batch 64, Adam) for PyTorch at one thread (OpenBLAS at one
             thread, glibc's allocator tuned so freed blocks stay in the heap), dnmf at 1 rank and
-            dnmf at 2 ranks, in the same run; the mean over epochs 2..E (epoch 1 warms up).
+            dnmf at 2 ranks, the mean over epochs 2..3 (epoch 1 warms up); --speed-rounds rounds
+            (default 3) of the three, one after the other, so that the machine's drift shows, and
+            the median of each column and of the per-round ratios.
   accuracy: test accuracy after E epochs (default 5), batch 64, Adam 1e-3, for cnn, nmf-cnn and
             nmf, mean and standard deviation over the seeds, dnmf at 2 ranks and PyTorch
             (the same networks: the NMF encoder is T = 10 unrolled multiplicative updates of a
@@ -156,6 +158,21 @@ def accuracy_table(title, d, data, basis, seeds, epochs, torch_ok):
         print(f"| {name} | {mean_std(ours)} | {mean_std(theirs) if theirs else 'n/a'} |", flush=True)
 
 
+def speed_table(d, data, rounds, torch_ok):
+    print("\n| cnn, batch 64, Adam, images/s | PyTorch, 1 thread | dnmf, 1 rank | dnmf, 2 ranks | "
+          "2 ranks / 1 rank | dnmf 1 rank / PyTorch |\n| --- | --- | --- | --- | --- | --- |")
+    rows = []
+    for r in range(rounds):
+        torch = torch_train(data, "cnn", 0, 3)["images_per_second"] if torch_ok else float("nan")
+        one = dnmf_train(d, data, "cnn", 0, 3, ranks=1)["images_per_second"]
+        two = dnmf_train(d, data, "cnn", 0, 3, ranks=2)["images_per_second"]
+        rows.append((torch, one, two, two / one, one / torch))
+        print(f"| round {r + 1} | {torch:.0f} | {one:.0f} | {two:.0f} | {two / one:.2f}x | {one / torch:.2f}x |",
+              flush=True)
+    median = np.median(np.array(rows), axis=0)
+    print(f"| median | {median[0]:.0f} | {median[1]:.0f} | {median[2]:.0f} | {median[3]:.2f}x | {median[4]:.2f}x |")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", default=os.path.join(ROOT, "examples", "data", "digits.h5"))
@@ -163,6 +180,7 @@ def main():
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--scarce-epochs", type=int, default=20)
+    parser.add_argument("--speed-rounds", type=int, default=3)
     parser.add_argument("--torch-worker", help=argparse.SUPPRESS)
     options = parser.parse_args()
     if options.torch_worker:
@@ -173,12 +191,7 @@ def main():
     print(f"load average before: {os.getloadavg()}")
     with tempfile.TemporaryDirectory() as d:
         if "speed" in parts:
-            print("\n| cnn, batch 64, Adam | images/s |\n| --- | --- |")
-            if torch_ok:
-                print(f"| PyTorch, 1 thread | {torch_train(options.data, 'cnn', 0, 3)['images_per_second']:.0f} |")
-            one = dnmf_train(d, options.data, "cnn", 0, 3, ranks=1)["images_per_second"]
-            two = dnmf_train(d, options.data, "cnn", 0, 3, ranks=2)["images_per_second"]
-            print(f"| dnmf, 1 rank | {one:.0f} |\n| dnmf, 2 ranks | {two:.0f} ({two / one:.2f}x) |", flush=True)
+            speed_table(d, options.data, options.speed_rounds, torch_ok)
         if "accuracy" in parts or "scarce" in parts:
             basis = os.path.join(d, "basis.h5")
             dnmf(2, ["factorize", "--input", options.data, "--dataset", "/train/images", "--rank", "64",
