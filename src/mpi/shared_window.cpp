@@ -19,9 +19,8 @@ SharedWindow::SharedWindow(Communicator& comm, std::size_t bytes) : comm_(comm),
   // Rank 0 holds the whole window; the others map it.
   void* local = nullptr;
   const auto size = static_cast<MPI_Aint>(comm.is_root() ? bytes : 0);
-  Communicator::check(
-      MPI_Win_allocate_shared(size, 1, MPI_INFO_NULL, comm.raw(), &local, &window_),
-      "MPI_Win_allocate_shared");
+  Communicator::check(MPI_Win_allocate_shared(size, 1, MPI_INFO_NULL, comm.raw(), &local, &window_),
+                      "MPI_Win_allocate_shared");
   MPI_Aint root_size = 0;
   int unit = 0;
   Communicator::check(MPI_Win_shared_query(window_, 0, &root_size, &unit, &memory_),

@@ -45,7 +45,7 @@ DataParallelTrainer<Scalar>::DataParallelTrainer(Network<Scalar>& network,
     }
   }
   const bool shared = comm_.size() > 1 && exchange == Exchange::SharedMemoryOnOneNode &&
-                     mpi::SharedWindow::on_one_node(comm_);
+                      mpi::SharedWindow::on_one_node(comm_);
   const auto window = [&](Index values) {
     return std::make_unique<mpi::SharedWindow>(comm_,
                                                static_cast<std::size_t>(values) * sizeof(Scalar));
@@ -98,8 +98,7 @@ DataParallelTrainer<Scalar>::~DataParallelTrainer() {
 
 template <typename Scalar>
 template <class Visit>
-void DataParallelTrainer<Scalar>::for_each_summed_piece(Index begin, Index end,
-                                                       Visit visit) const {
+void DataParallelTrainer<Scalar>::for_each_summed_piece(Index begin, Index end, Visit visit) const {
   Index packed = 0;
   for (const Segment& segment : summed_) {
     const Index first = std::max(begin, segment.offset);
@@ -147,7 +146,8 @@ void DataParallelTrainer<Scalar>::gather_batch(GatheredDense& dense) {
     dense.shared->synchronize();
     return;
   }
-  for (const auto& [data, rows] : {std::pair{dense.inputs, inputs}, {dense.output_gradients, outputs}}) {
+  for (const auto& [data, rows] :
+       {std::pair{dense.inputs, inputs}, {dense.output_gradients, outputs}}) {
     Index column = 0;
     for (std::size_t r = 0; r < batch_counts_.size(); ++r) {
       gather_counts_[r] = static_cast<int>(rows * batch_counts_[r]);

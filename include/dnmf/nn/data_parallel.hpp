@@ -6,17 +6,17 @@
 // divides the gradient by the global batch size) and a ring allgather brings every rank all the
 // stepped parameters. The two collectives move what one ring allreduce of the gradients moves,
 // and each rank does 1/p of the optimizer's work. Every parameter is computed on one rank and
-// copied to the others, so the replicas never drift apart (a test compares a hash of the
-// parameters across ranks after every step). Each rank's optimizer state is current only for
-// its own block until gather_optimizer_state().
+// copied to the others (or kept in one copy they share, below), so the replicas never drift
+// apart (a test compares a hash of the parameters across ranks after every step). Each rank's
+// optimizer state is current only for its own block until gather_optimizer_state().
 //
 // A Dense layer whose weights outnumber what the global batch feeds it (batch x (inputs +
 // outputs) < inputs x outputs, e.g. the cnn's 5408 x 128 layer at batch 64) is not summed at all:
 // the ranks allgather its inputs and output gradients, and each rank computes its block's part
 // of the weight gradient from the whole global batch (Dense::assign_weight_gradient). That moves
-// about half the bytes, skips the gradient's zeroing and summing, and halves the weight-gradient
-// GEMM's writes on each of 2 ranks. Only the remaining gradients (and the control slots) go
-// through the reduce-scatter, packed into one contiguous buffer.
+// about half the bytes, never sums that gradient, and writes only this rank's block of it (half
+// on each of 2 ranks). Only the remaining gradients (and the control slots) go through the
+// reduce-scatter, packed into one contiguous buffer.
 //
 // When every rank is on one node, the parameters and the gathered layers' inputs and output
 // gradients live in memory the ranks share (mpi::SharedWindow): each rank writes its block there
@@ -91,8 +91,8 @@ class DataParallelTrainer {
   // A Dense layer whose weight gradient is computed from the gathered global batch.
   struct GatheredDense {
     Dense<Scalar>* layer;
-    Index offset;                     // of W's gradient in the flat buffer
-    Index size;                       // W's entries
+    Index offset;  // of W's gradient in the flat buffer
+    Index size;    // W's entries
     // The global batch's inputs (inputs x global batch, the ranks' columns in rank order) and
     // output gradients (outputs x global batch, likewise): in `own` by messages, else in `shared`.
     Matrix<Scalar> own;
