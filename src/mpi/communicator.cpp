@@ -118,6 +118,8 @@ template void Communicator::ring_allgather(float*, const std::vector<int>&,
                                            const std::vector<int>&);
 template void Communicator::ring_allgather(double*, const std::vector<int>&,
                                            const std::vector<int>&);
+template void Communicator::ring_allgather(std::int32_t*, const std::vector<int>&,
+                                           const std::vector<int>&);
 
 std::vector<double> Communicator::gather_all(double value) {
   std::vector<double> values(static_cast<std::size_t>(size_));

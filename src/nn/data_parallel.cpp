@@ -87,6 +87,8 @@ DataParallelTrainer<Scalar>::DataParallelTrainer(Network<Scalar>& network,
   packed_.resize(packed);
   scratch_.resize(*std::max_element(packed_counts_.begin(), packed_counts_.end()));
   batch_counts_.resize(counts_.size());
+  ones_.assign(counts_.size(), 1);
+  for (int r = 0; r < comm_.size(); ++r) rank_indices_.push_back(r);
   gather_counts_.resize(counts_.size());
   gather_displacements_.resize(counts_.size());
 }
@@ -170,7 +172,8 @@ LossResult<Scalar> DataParallelTrainer<Scalar>::step(
     result = loss_.evaluate(network_.forward(images), labels);
     network_.backward(loss_.gradient());
   }
-  comm_.allgather_value(static_cast<std::int32_t>(images.cols()), batch_counts_.data());
+  batch_counts_[static_cast<std::size_t>(comm_.rank())] = static_cast<std::int32_t>(images.cols());
+  comm_.ring_allgather(batch_counts_.data(), ones_, rank_indices_);
   Index samples = 0;  // in the global batch
   for (const std::int32_t count : batch_counts_) samples += count;
   if (comm_.size() > 1) {

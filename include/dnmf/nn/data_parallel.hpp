@@ -134,6 +134,7 @@ class DataParallelTrainer {
   // This step's samples on each rank, and the gathers' counts and displacements (values).
   std::vector<std::int32_t> batch_counts_;
   std::vector<int> gather_counts_, gather_displacements_;
+  std::vector<int> ones_, rank_indices_;  // one value a rank, in rank order
   bool stop_requested_ = false;
 };
 
