@@ -256,6 +256,14 @@ int run_train(const Invocation& invocation, mpi::Communicator& comm) {
   if (settings.freeze_basis) trainer.freeze("nmf/H");
   // Every buffer is sized here, before the first step.
   SampleBuffer train(file, data.train_images, &data.train_labels, schedule->local_samples());
+  // Every epoch reads the same dataset again: keep its decompressed chunks (up to 256 MiB of them;
+  // HDF5 keeps 1 MiB by default), and each rank inflates the digits' gzip chunks once a run,
+  // not once an epoch.
+  constexpr std::size_t kTrainingChunkCache = std::size_t{256} << 20;
+  mpi::agree(comm, [&] {
+    file.keep_open(data.train_images.info, kTrainingChunkCache);
+    file.keep_open(data.train_labels, kTrainingChunkCache);
+  });
   const std::vector<std::int64_t> test_rows = block_rows(data.test_images.count, comm);
   SampleBuffer test(file, data.test_images, &data.test_labels,
                     static_cast<std::int64_t>(test_rows.size()));

@@ -187,7 +187,11 @@ template <class T>
 void InputFile::read_row_set(const DatasetInfo& info, const std::vector<std::int64_t>& rows,
                              T* out) const {
   if (rows.empty()) return;
-  Handle dataset(H5Dopen2(file_.get(), info.path.c_str(), H5P_DEFAULT), H5Dclose);
+  const auto kept = kept_open_.find(info.path);
+  const Handle opened = kept == kept_open_.end()
+                            ? Handle(H5Dopen2(file_.get(), info.path.c_str(), H5P_DEFAULT), H5Dclose)
+                            : Handle();
+  const Handle& dataset = kept == kept_open_.end() ? opened : kept->second;
   Handle file_space(H5Dget_space(dataset.get()), H5Sclose);
   std::vector<hsize_t> dims(static_cast<std::size_t>(H5Sget_simple_extent_ndims(file_space.get())));
   H5Sget_simple_extent_dims(file_space.get(), dims.data(), nullptr);
@@ -246,6 +250,15 @@ void InputFile::read_row_set(const DatasetInfo& info, const std::vector<std::int
     }
     first = last;
   }
+}
+
+void InputFile::keep_open(const DatasetInfo& info, std::size_t cache_bytes) const {
+  Handle access(H5Pcreate(H5P_DATASET_ACCESS), H5Pclose);
+  // Slots: a prime well above the number of chunks that fit, as HDF5's guide advises.
+  H5Pset_chunk_cache(access.get(), 100003, cache_bytes, 1.0);
+  Handle dataset(H5Dopen2(file_.get(), info.path.c_str(), access.get()), H5Dclose);
+  if (!dataset.valid()) throw IoError(where(path_, info.path) + ": cannot open the dataset");
+  kept_open_[info.path] = std::move(dataset);
 }
 
 template <class T>
