@@ -95,6 +95,8 @@ DataParallelTrainer<Scalar>::DataParallelTrainer(Network<Scalar>& network,
 
 template <typename Scalar>
 DataParallelTrainer<Scalar>::~DataParallelTrainer() {
+  // The network computes all of its gradients by itself again.
+  for (GatheredDense& dense : gathered_) dense.layer->set_weight_gradient_deferred(false);
   if (shared_parameters_) network_.place_parameters(nullptr, true);
 }
 

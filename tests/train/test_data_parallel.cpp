@@ -178,6 +178,35 @@ TEST(DataParallel, FrozenBasisStaysPut) {
   EXPECT_NE(trained.tail(10), initial.parameters().tail(10));
 }
 
+/// When the trainer goes, the network has its own parameters again, as trained (they lived in
+/// shared memory at more than one rank), and its gathered dense layers compute their weight
+/// gradients in backward again.
+TEST(DataParallel, NetworkIsWholeAgainAfterTheTrainer) {
+  mpi::Communicator world = mpi::Communicator::world();
+  const Data<double> data;
+  Network<double> network = make_network<double>(small(Architecture::Cnn, 60), 3);
+  Vector<double> trained;
+  {
+    Adam<double> adam(network.parameter_count(), {});
+    DataParallelTrainer<double> trainer(network, adam, world, 1);
+    ASSERT_FALSE(trainer.gathered_layers().empty());  // dense1, and dense2 at batch 1 a rank
+    const Index sample = world.rank();
+    trainer.step(BatchView<double>(data.images.data() + sample * 36, 36, 1),
+                 data.labels.segment(sample, 1), world.size());
+    trained = std::as_const(network).parameters();
+  }
+  EXPECT_EQ(std::as_const(network).parameters(), trained);
+  network.parameters()[0] += 1;  // the network's own buffer, not freed memory
+  network.zero_gradients();
+  SoftmaxCrossEntropy<double> loss(network.output_size());
+  loss.evaluate(network.forward(BatchView<double>(data.images.data(), 36, 3)),
+                data.labels.head(3));
+  network.backward(loss.gradient());
+  for (const NamedArray<double>& gradient : network.named_gradients()) {
+    EXPECT_GT(gradient.values.norm(), 0) << gradient.name;
+  }
+}
+
 /// The ring reduce-scatter and allgather against sums computed here, blocks of uneven sizes
 /// (rank 0's empty).
 template <typename Scalar>

@@ -53,7 +53,8 @@ class DataParallelTrainer {
   DataParallelTrainer(Network<Scalar>& network, Optimizer<Scalar>& optimizer,
                       mpi::Communicator& comm, Index max_local_batch,
                       Exchange exchange = Exchange::SharedMemoryOnOneNode);
-  /// Moves the network's parameters back to its own buffer. Collective.
+  /// Gives the network back its own parameter buffer and its dense layers' weight gradients.
+  /// Collective.
   ~DataParallelTrainer();
   DataParallelTrainer(const DataParallelTrainer&) = delete;
   DataParallelTrainer& operator=(const DataParallelTrainer&) = delete;
