@@ -123,7 +123,8 @@ template void Communicator::ring_allgather(std::int32_t*, const std::vector<int>
 
 std::vector<double> Communicator::gather_all(double value) {
   std::vector<double> values(static_cast<std::size_t>(size_));
-  allgather_value(value, values.data());
+  check(MPI_Allgather(&value, 1, MPI_DOUBLE, values.data(), 1, MPI_DOUBLE, comm_),
+        "MPI_Allgather");
   return values;
 }
 

@@ -15,7 +15,7 @@ bool SharedWindow::on_one_node(const Communicator& comm) {
   return size == comm.size();
 }
 
-SharedWindow::SharedWindow(Communicator& comm, std::size_t bytes) : comm_(comm), bytes_(bytes) {
+SharedWindow::SharedWindow(Communicator& comm, std::size_t bytes) : comm_(comm) {
   // Rank 0 holds the whole window; the others map it.
   void* local = nullptr;
   const auto size = static_cast<MPI_Aint>(comm.is_root() ? bytes : 0);
@@ -26,7 +26,7 @@ SharedWindow::SharedWindow(Communicator& comm, std::size_t bytes) : comm_(comm),
   Communicator::check(MPI_Win_shared_query(window_, 0, &root_size, &unit, &memory_),
                       "MPI_Win_shared_query");
   Communicator::check(MPI_Win_lock_all(MPI_MODE_NOCHECK, window_), "MPI_Win_lock_all");
-  if (comm.is_root()) std::memset(memory_, 0, bytes_);
+  if (comm.is_root()) std::memset(memory_, 0, bytes);
   synchronize();
 }
 

@@ -108,9 +108,9 @@ def main():
                 break
             time.sleep(0.1)
         subprocess.run(["scancel", "--signal=USR1", "--batch", job_id], check=True)
-        # Slurm holds a requeued job back for AuthInfo's cred_expire + 1 s (the test cluster sets 5 s)
-        # so that the new run's credential is not taken for the revoked one of the first run;
-        # forcing an earlier start makes the launch fail. Between the requeue and PENDING the
+        # Slurm holds a requeued job back for AuthInfo's cred_expire + 1 s (5 s on the test
+        # cluster) so that the new run's credential is not taken for the revoked one of the first
+        # run; forcing an earlier start makes the launch fail. Between the requeue and PENDING the
         # first run shows its own end state, so only an end state after PENDING is the restart's.
         deadline = time.time() + 240
         requeued = False

@@ -78,14 +78,6 @@ class Communicator {
                       const std::vector<int>& displacements);
   /// Every rank's value, in rank order.
   std::vector<double> gather_all(double value);
-  /// The same into `values` (size() of them): allocates nothing.
-  template <class T>
-  void allgather_value(T value, T* values) {
-    const double start = MPI_Wtime();
-    check(MPI_Allgather(&value, 1, Datatype<T>::get(), values, 1, Datatype<T>::get(), comm_),
-          "MPI_Allgather");
-    account(MPI_Wtime() - start, static_cast<double>((size_ - 1) * sizeof(T)));
-  }
   void broadcast(std::string& text, int root);
   template <class T>
   void broadcast(T* data, std::int64_t count, int root) {

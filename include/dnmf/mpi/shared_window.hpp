@@ -32,7 +32,6 @@ class SharedWindow {
   T* data() const {
     return reinterpret_cast<T*>(memory_);
   }
-  std::size_t bytes() const { return bytes_; }
 
   /// Makes every rank's writes so far visible to all: a barrier between memory syncs (MPI's
   /// idiom for shared windows). Collective; counted in the communicator's time.
@@ -42,7 +41,6 @@ class SharedWindow {
   Communicator& comm_;
   MPI_Win window_ = MPI_WIN_NULL;
   char* memory_ = nullptr;
-  std::size_t bytes_ = 0;
 };
 
 }  // namespace dnmf::mpi
