@@ -32,6 +32,20 @@ DataParallelTrainer<Scalar>::DataParallelTrainer(Network<Scalar>& network,
   // Ranks may reserve different local batches (7 over 2 ranks: 4 and 3); the gathered buffers
   // and the choice of layers must hold for the largest, and agree across ranks.
   const Index global_batch = comm_.max(max_local_batch_) * comm_.size();
+  choose_gathered_layers(global_batch);
+  const bool shared = comm_.size() > 1 && exchange == Exchange::SharedMemoryOnOneNode &&
+                      mpi::SharedWindow::on_one_node(comm_);
+  place_exchanged_data(global_batch, shared);
+  lay_out_summed_gradients();
+  batch_counts_.resize(counts_.size());
+  ones_.assign(counts_.size(), 1);
+  for (int r = 0; r < comm_.size(); ++r) rank_indices_.push_back(r);
+  gather_counts_.resize(counts_.size());
+  gather_displacements_.resize(counts_.size());
+}
+
+template <typename Scalar>
+void DataParallelTrainer<Scalar>::choose_gathered_layers(Index global_batch) {
   const Scalar* base = network_.gradients().data();
   for (Dense<Scalar>* dense : network_.template layers_of_type<Dense<Scalar>>()) {
     const Index inputs = dense->input_size();
@@ -44,8 +58,10 @@ DataParallelTrainer<Scalar>::DataParallelTrainer(Network<Scalar>& network,
       dense->set_weight_gradient_deferred(true);
     }
   }
-  const bool shared = comm_.size() > 1 && exchange == Exchange::SharedMemoryOnOneNode &&
-                      mpi::SharedWindow::on_one_node(comm_);
+}
+
+template <typename Scalar>
+void DataParallelTrainer<Scalar>::place_exchanged_data(Index global_batch, bool shared) {
   const auto window = [&](Index values) {
     return std::make_unique<mpi::SharedWindow>(comm_,
                                                static_cast<std::size_t>(values) * sizeof(Scalar));
@@ -67,6 +83,10 @@ DataParallelTrainer<Scalar>::DataParallelTrainer(Network<Scalar>& network,
     network_.place_parameters(shared_parameters_->template data<Scalar>(), comm_.is_root());
     shared_parameters_->synchronize();
   }
+}
+
+template <typename Scalar>
+void DataParallelTrainer<Scalar>::lay_out_summed_gradients() {
   // Leaves come in parameter order, so the gathered weights are sorted by offset.
   Index at = 0;
   for (const GatheredDense& dense : gathered_) {
@@ -74,7 +94,6 @@ DataParallelTrainer<Scalar>::DataParallelTrainer(Network<Scalar>& network,
     at = dense.offset + dense.size;
   }
   summed_.push_back({at, network_.parameter_count() + Network<Scalar>::kControlSlots - at});
-
   Index packed = 0;
   for (std::size_t r = 0; r < counts_.size(); ++r) {
     Index count = 0;
@@ -86,11 +105,6 @@ DataParallelTrainer<Scalar>::DataParallelTrainer(Network<Scalar>& network,
   }
   packed_.resize(packed);
   scratch_.resize(*std::max_element(packed_counts_.begin(), packed_counts_.end()));
-  batch_counts_.resize(counts_.size());
-  ones_.assign(counts_.size(), 1);
-  for (int r = 0; r < comm_.size(); ++r) rank_indices_.push_back(r);
-  gather_counts_.resize(counts_.size());
-  gather_displacements_.resize(counts_.size());
 }
 
 template <typename Scalar>

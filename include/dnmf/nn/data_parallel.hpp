@@ -107,6 +107,13 @@ class DataParallelTrainer {
     Index size;
   };
 
+  /// Defers the weight gradient of every Dense layer wider than `global_batch` feeds it.
+  void choose_gathered_layers(Index global_batch);
+  /// Points the gathered layers' batch buffers (and, if `shared`, the network's parameters) at
+  /// memory of this rank's or at node-shared windows.
+  void place_exchanged_data(Index global_batch, bool shared);
+  /// The summed segments (all but the gathered weights) and their packed blocks.
+  void lay_out_summed_gradients();
   /// Makes `dense`'s inputs and output gradients of this step those of the global batch, whose
   /// ranks hold batch_counts_ samples each.
   void gather_batch(GatheredDense& dense);
