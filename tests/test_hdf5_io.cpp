@@ -105,31 +105,45 @@ TEST(Hdf5Input, RowSetsReadBackScatteredDenseAndContiguous) {
   // go through the kept-open dataset.
   const std::vector<std::vector<std::int64_t>> sets = {
       {0, 2, 3, 5, 12}, {1, 12}, {4, 5, 6, 7, 8, 9}, {world.rank() % 13}, {0, 9, 10, 11}};
-  for (const bool compressed : {false, true}) {
-    const std::string path = directory + (compressed ? "/gzip.h5" : "/plain.h5");
-    if (world.is_root()) write_typed(path, H5T_STD_U8LE, compressed);
-    world.barrier();
-    const dnmf::io::InputFile file(path, world);
-    const dnmf::io::DatasetInfo info = file.dataset("/group/matrix");
-    // Each set twice: read afresh, then again through the dataset kept open with its chunks
-    // cached (keep_open, after the first pass), as a training run reads every epoch.
-    for (const bool kept_open : {false, true}) {
-      if (kept_open) file.keep_open(info, 1 << 20);
-      for (const std::vector<std::int64_t>& rows : sets) {
-        std::vector<float> values(rows.size() * kCols, -1.0f);
-        file.read_row_set(info, rows, values.data());
-        for (std::size_t i = 0; i < rows.size(); ++i)
-          for (hsize_t j = 0; j < kCols; ++j)
-            EXPECT_EQ(values[i * kCols + j], value_at(static_cast<hsize_t>(rows[i]), j))
-                << (compressed ? "gzip" : "plain") << (kept_open ? ", kept open" : "") << ", row "
-                << rows[i] << ", column " << j;
-      }
+  // A scattered block is read in the file's type and its rows converted after: file types
+  // narrower and wider than the values read, and of the other byte order.
+  const TypeCase types[] = {{"uint8", H5T_STD_U8LE}, {"float64", H5T_IEEE_F64BE},
+                            {"int16", H5T_STD_I16BE}};
+  const auto expect_rows = [&](const dnmf::io::InputFile& file, const dnmf::io::DatasetInfo& info,
+                               const std::string& label, auto zero) {
+    for (const std::vector<std::int64_t>& rows : sets) {
+      std::vector<decltype(zero)> values(rows.size() * kCols, -1);
+      file.read_row_set(info, rows, values.data());
+      for (std::size_t i = 0; i < rows.size(); ++i)
+        for (hsize_t j = 0; j < kCols; ++j)
+          EXPECT_EQ(values[i * kCols + j], value_at(static_cast<hsize_t>(rows[i]), j))
+              << label << " into " << sizeof(zero) << "-byte values, row " << rows[i]
+              << ", column " << j;
     }
-    float sink[2 * kCols];
-    EXPECT_THROW(file.read_row_set(info, {3, 2}, sink), dnmf::InputError);
-    EXPECT_THROW(file.read_row_set(info, {2, 2}, sink), dnmf::InputError);
-    EXPECT_THROW(file.read_row_set(info, {5, 13}, sink), dnmf::InputError);
-    EXPECT_THROW(file.read_row_set(info, {-1}, sink), dnmf::InputError);
+  };
+  for (const TypeCase& type : types) {
+    for (const bool compressed : {false, true}) {
+      const std::string path = directory + "/" + type.name + (compressed ? "-gzip.h5" : ".h5");
+      if (world.is_root()) write_typed(path, type.file_type, compressed);
+      world.barrier();
+      const dnmf::io::InputFile file(path, world);
+      const dnmf::io::DatasetInfo info = file.dataset("/group/matrix");
+      // Each set twice: read afresh, then again through the dataset kept open with its chunks
+      // cached (keep_open, after the first pass), as a training run reads every epoch.
+      for (const bool kept_open : {false, true}) {
+        if (kept_open) file.keep_open(info, 1 << 20);
+        const std::string label = std::string(type.name) + (compressed ? " gzip" : "") +
+                                  (kept_open ? ", kept open" : "");
+        expect_rows(file, info, label, 0.0f);
+        expect_rows(file, info, label, 0.0);
+      }
+      if (type.file_type != H5T_STD_U8LE) continue;
+      float sink[2 * kCols];
+      EXPECT_THROW(file.read_row_set(info, {3, 2}, sink), dnmf::InputError);
+      EXPECT_THROW(file.read_row_set(info, {2, 2}, sink), dnmf::InputError);
+      EXPECT_THROW(file.read_row_set(info, {5, 13}, sink), dnmf::InputError);
+      EXPECT_THROW(file.read_row_set(info, {-1}, sink), dnmf::InputError);
+    }
   }
   world.barrier();
   if (world.is_root()) fs::remove_all(directory);
