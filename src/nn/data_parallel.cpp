@@ -21,18 +21,11 @@ DataParallelTrainer<Scalar>::DataParallelTrainer(Network<Scalar>& network,
       loss_(network.output_size()) {
   network_.reserve(max_local_batch_);
   loss_.reserve(max_local_batch_);
-  const mpi::BlockPartition blocks(network_.parameter_count(), comm_.size());
-  counts_ = blocks.counts(1);
-  for (int rank = 0; rank < comm_.size(); ++rank) {
-    displacements_.push_back(static_cast<int>(blocks.begin(rank)));
-  }
-  counts_with_control_ = counts_;
-  counts_with_control_.back() += static_cast<int>(Network<Scalar>::kControlSlots);
-
   // Ranks may reserve different local batches (7 over 2 ranks: 4 and 3); the gathered buffers
   // and the choice of layers must hold for the largest, and agree across ranks.
   const Index global_batch = comm_.max(max_local_batch_) * comm_.size();
   choose_gathered_layers(global_batch);
+  partition_parameters();
   const bool shared = comm_.size() > 1 && exchange == Exchange::SharedMemoryOnOneNode &&
                       mpi::SharedWindow::on_one_node(comm_);
   place_exchanged_data(global_batch, shared);
@@ -58,6 +51,35 @@ void DataParallelTrainer<Scalar>::choose_gathered_layers(Index global_batch) {
       dense->set_weight_gradient_deferred(true);
     }
   }
+}
+
+template <typename Scalar>
+void DataParallelTrainer<Scalar>::partition_parameters() {
+  // Equal blocks, but a boundary inside a gathered weight matrix moves to the nearest start of
+  // a row, so that every rank computes whole rows of its gradient in one GEMM: a part of a row
+  // is a product of its own that reads the gathered inputs once more (0.1 ms a step at 2 ranks
+  // for the cnn's 5408-wide row, 1.5% of the step, and always on the same rank).
+  const Index parameter_count = network_.parameter_count();
+  const mpi::BlockPartition blocks(parameter_count, comm_.size());
+  std::vector<Index> begins;
+  for (int rank = 0; rank < comm_.size(); ++rank) {
+    Index begin = blocks.begin(rank);
+    for (const GatheredDense& dense : gathered_) {
+      const Index row = dense.layer->input_size();
+      if (begin > dense.offset && begin < dense.offset + dense.size) {
+        begin = dense.offset + (begin - dense.offset + row / 2) / row * row;
+      }
+    }
+    begins.push_back(rank == 0 ? 0 : std::max(begin, begins.back()));
+  }
+  begins.push_back(parameter_count);
+  for (int rank = 0; rank < comm_.size(); ++rank) {
+    const auto r = static_cast<std::size_t>(rank);
+    displacements_.push_back(static_cast<int>(begins[r]));
+    counts_.push_back(static_cast<int>(begins[r + 1] - begins[r]));
+  }
+  counts_with_control_ = counts_;
+  counts_with_control_.back() += static_cast<int>(Network<Scalar>::kControlSlots);
 }
 
 template <typename Scalar>

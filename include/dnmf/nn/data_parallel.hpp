@@ -109,6 +109,9 @@ class DataParallelTrainer {
 
   /// Defers the weight gradient of every Dense layer wider than `global_batch` feeds it.
   void choose_gathered_layers(Index global_batch);
+  /// Splits the parameters into the ranks' blocks (counts_, displacements_), about equal, with
+  /// no boundary inside a row of a gathered weight matrix.
+  void partition_parameters();
   /// Points the gathered layers' batch buffers (and, if `shared`, the network's parameters) at
   /// memory of this rank's or at node-shared windows.
   void place_exchanged_data(Index global_batch, bool shared);
