@@ -77,6 +77,33 @@ TEST(Sparse, SameFactorsAsDense) {
   }
 }
 
+TEST(Sparse, ResidualAgreesWithNaiveLoopsAlsoWhereTheFactorsFitThePatternExactly) {
+  // Random factors: the sparse block adds the unstored entries' share from w_i H Hᵀ w_iᵀ.
+  const Matrix A = sparse_counts();
+  const Matrix Wt = naive::random_matrix(4, A.rows(), 21);
+  const Matrix H = naive::random_matrix(4, A.cols(), 22);
+  const dnmf::nmf::SparseBlock sparse(dnmf::RowMatrix(A).sparseView());
+  const dnmf::nmf::DenseBlock dense{dnmf::RowMatrix(A)};
+  const double expected = naive::squared_residual(A, Wt.transpose(), H);
+  EXPECT_NEAR(sparse.residual_squared_norm(Wt, H), expected, 1e-12 * expected);
+  EXPECT_NEAR(dense.residual_squared_norm(Wt, H), expected, 1e-12 * expected);
+
+  // Factors exact on A's pattern: rows 0-9 use only part 0, which lives on columns 0-7; rows
+  // 10-19 only part 1, on columns 8-18; row 20 is zero. The subtraction would leave about 1e-16
+  // of ||A||², so those rows are formed directly and the residual is rounding of A's entries.
+  Matrix exact_Wt = Matrix::Zero(2, 21);
+  Matrix exact_H = Matrix::Zero(2, A.cols());
+  exact_Wt.block(0, 0, 1, 10) = naive::random_matrix(1, 10, 23).array() + 0.5;
+  exact_Wt.block(1, 10, 1, 10) = naive::random_matrix(1, 10, 24).array() + 0.5;
+  exact_H.block(0, 0, 1, 8) = naive::random_matrix(1, 8, 25).array() + 0.5;
+  exact_H.block(1, 8, 1, A.cols() - 8) = naive::random_matrix(1, A.cols() - 8, 26).array() + 0.5;
+  const Matrix exact = exact_Wt.transpose() * exact_H;
+  const dnmf::nmf::SparseBlock exact_sparse(dnmf::RowMatrix(exact).sparseView());
+  const double rounding = 1e-28 * exact.squaredNorm();
+  EXPECT_NEAR(exact_sparse.residual_squared_norm(exact_Wt, exact_H), 0.0, rounding);
+  EXPECT_NEAR(naive::squared_residual(exact, exact_Wt.transpose(), exact_H), 0.0, rounding);
+}
+
 TEST(Kl, AgreesWithNaiveLeeSeungAndNeverIncreases) {
   const Matrix A = sparse_counts();
   const auto options = fixed_iterations(Algorithm::Mu, Loss::KullbackLeibler, 15);

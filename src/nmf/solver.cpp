@@ -258,12 +258,8 @@ double relative_error(const LocalBlockT<Scalar>& A, const FactorsT<Scalar>& fact
         partial.tail(factors.Wt.rows()).dot(factors.H.template cast<double>().rowwise().sum());
     return std::max(divergence, 0.0) / statistics.sum;
   }
-  double residual = 0;
-  for (Index row = 0; row < A.rows(); row += kRowsPerBlock) {
-    const Index rows = std::min(kRowsPerBlock, A.rows() - row);
-    residual += A.residual_squared_norm(factors.Wt.middleCols(row, rows), factors.H, row, rows);
-  }
-  return std::sqrt(comm.sum(residual) / statistics.squared_norm);
+  return std::sqrt(comm.sum(A.residual_squared_norm(factors.Wt, factors.H)) /
+                   statistics.squared_norm);
 }
 
 #define DNMF_INSTANTIATE_SOLVER(Scalar)                                                            \

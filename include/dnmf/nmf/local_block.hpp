@@ -31,10 +31,11 @@ class LocalBlockT {
   /// accumulator (k x n) += Wt_b * A_b, for Wt_b (k x row_count).
   virtual void add_product_with_rows(Eigen::Ref<const MatrixT<Scalar>> Wt_b, Index row_begin,
                                      Index row_count, MatrixT<Scalar>& accumulator) const = 0;
-  /// ||A_b - W_b H||_F^2, computed directly (no Gram trick).
-  virtual double residual_squared_norm(Eigen::Ref<const MatrixT<Scalar>> Wt_b,
-                                       const MatrixT<Scalar>& H, Index row_begin,
-                                       Index row_count) const = 0;
+  /// ||A - W H||_F^2 over all the block's rows, for W given as Wt (k x rows), without the Gram
+  /// trick's cancellation against ||A||^2: dense A row by row of W H, directly; sparse A at its
+  /// stored entries, plus w_i H H^T w_i^T minus the stored entries' share (see local_block.cpp).
+  virtual double residual_squared_norm(const MatrixT<Scalar>& Wt,
+                                       const MatrixT<Scalar>& H) const = 0;
   /// A block of the same shape and pattern of nonzeros (values unspecified), to hold a ratio.
   virtual std::unique_ptr<LocalBlockT> same_pattern() const = 0;
   /// The KL ratio at A's nonzeros (Lee & Seung 2001): ratio_b = A_b ⊘ (W_b H) where A_b > 0 and 0
@@ -66,8 +67,7 @@ class StoredBlock final : public LocalBlockT<typename Values::Scalar> {
                              Eigen::Ref<MatrixT<Scalar>> out) const override;
   void add_product_with_rows(Eigen::Ref<const MatrixT<Scalar>> Wt_b, Index row_begin,
                              Index row_count, MatrixT<Scalar>& accumulator) const override;
-  double residual_squared_norm(Eigen::Ref<const MatrixT<Scalar>> Wt_b, const MatrixT<Scalar>& H,
-                               Index row_begin, Index row_count) const override;
+  double residual_squared_norm(const MatrixT<Scalar>& Wt, const MatrixT<Scalar>& H) const override;
   std::unique_ptr<Base> same_pattern() const override;
   double divide_by_product(Eigen::Ref<const MatrixT<Scalar>> Wt_b, const MatrixT<Scalar>& H,
                            Index row_begin, Index row_count, Base& ratio) const override;

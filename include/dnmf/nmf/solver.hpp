@@ -35,7 +35,8 @@
 // to get one that may be 1e4 times smaller: summed in float, the history would be noise.
 // What remains of float in it is the rounding of the entries of WᵀA (sgemm), about 1e-7
 // relatively, so the recorded relative error is good to about 1e-6 in single precision;
-// the final relative_error() is computed directly with double sums.
+// the final relative_error() is computed without that cancellation, with double sums
+// (LocalBlockT::residual_squared_norm).
 
 #include <functional>
 #include <string>
@@ -66,7 +67,7 @@ struct SolveResult {
   StopReason reason = StopReason::MaxIterations;
   bool converged() const { return reason == StopReason::Converged; }
   std::vector<IterationRecord> history;  ///< iteration 0 is the starting point
-  double relative_error = 0;  ///< final, computed directly, without penalties (see relative_error)
+  double relative_error = 0;  ///< final, without the Gram trick or penalties (see relative_error)
   double flops_per_iteration = 0;        ///< summed over ranks
   double loop_seconds = 0;               ///< wall time of the iteration loop on this rank
   double compute_seconds = 0;            ///< of which outside collectives
