@@ -270,13 +270,16 @@ int run_train(const Invocation& invocation, mpi::Communicator& comm) {
   mpi::agree(comm, [&] { test.read(test_rows, nonnegative, classes); });
   const Index features = data.train_images.sample.size();
   if (comm.is_root() && !options->quiet) {
+    const char* exchange = comm.size() == 1          ? ""
+                           : trainer.shares_memory() ? " (sharing memory)"
+                                                     : " (exchanging messages)";
     std::printf("%s: %ld parameters, %ld classes, %ld training images of %s, batch %ld over %d "
-                "rank%s, NMF basis %s%s\n",
+                "rank%s%s, NMF basis %s%s\n",
                 nn::architecture_name(model.architecture.architecture).c_str(),
                 static_cast<long>(network.parameter_count()), static_cast<long>(classes),
                 static_cast<long>(data.train_images.count),
                 data.train_images.sample.to_string().c_str(), static_cast<long>(settings.batch_size),
-                comm.size(), comm.size() == 1 ? "" : "s",
+                comm.size(), comm.size() == 1 ? "" : "s", exchange,
                 nonnegative ? settings.nmf_basis.c_str() : "(none)",
                 nonnegative && settings.nmf_basis == "random" ? " (no --nmf-basis: random start)" : "");
   }

@@ -1,6 +1,9 @@
 #include "dnmf/mpi/shared_window.hpp"
 
 #include <cstring>
+#include <string>
+
+#include "dnmf/core/error.hpp"
 
 namespace dnmf::mpi {
 
@@ -13,6 +16,23 @@ bool SharedWindow::on_one_node(const Communicator& comm) {
   MPI_Comm_size(node, &size);
   MPI_Comm_free(&node);
   return size == comm.size();
+}
+
+bool SharedWindow::available(Communicator& comm) {
+  if (!on_one_node(comm)) return false;
+  void* local = nullptr;
+  MPI_Win trial = MPI_WIN_NULL;
+  const int made =
+      MPI_Win_allocate_shared(1, 1, MPI_INFO_NULL, comm.raw(), &local, &trial) == MPI_SUCCESS;
+  const int ranks_made = comm.sum(made);
+  if (ranks_made == 0) return false;
+  // A rank without the window could not join its collective MPI_Win_free: it stays allocated.
+  if (ranks_made < comm.size()) {
+    throw MpiError("MPI made a shared window on " + std::to_string(ranks_made) + " of " +
+                   std::to_string(comm.size()) + " ranks of one node");
+  }
+  MPI_Win_free(&trial);
+  return true;
 }
 
 SharedWindow::SharedWindow(Communicator& comm, std::size_t bytes) : comm_(comm) {

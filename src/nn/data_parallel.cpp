@@ -27,7 +27,7 @@ DataParallelTrainer<Scalar>::DataParallelTrainer(Network<Scalar>& network,
   choose_gathered_layers(global_batch);
   partition_parameters();
   const bool shared = comm_.size() > 1 && exchange == Exchange::SharedMemoryOnOneNode &&
-                      mpi::SharedWindow::on_one_node(comm_);
+                      mpi::SharedWindow::available(comm_);
   place_exchanged_data(global_batch, shared);
   lay_out_summed_gradients();
   batch_counts_.resize(counts_.size());

@@ -41,9 +41,9 @@ def run_interrupted(dnmf, ranks, arguments, marker, signal_number):
     return process.returncode, "".join(lines) + err
 
 
-def run_ok(dnmf, ranks, arguments, timeout=240):
+def run_ok(dnmf, ranks, arguments, timeout=240, extra_env=None):
     """Runs dnmf and stops the test (printing its output) unless it exits with 0."""
-    result = run(dnmf, ranks, arguments, timeout=timeout)
+    result = run(dnmf, ranks, arguments, timeout=timeout, extra_env=extra_env)
     if result.returncode != 0:
         print(result.stdout, result.stderr)
         raise SystemExit(f"dnmf {' '.join(arguments)} at {ranks} ranks exited {result.returncode}")

@@ -4,7 +4,8 @@ on the shipped digits the training loss halves within the first epoch; the same 
 ranks gives the same parameters (1e-4, float32); a resumed run is bitwise the uninterrupted one;
 the model file holds what it promises (and scripts/plot_basis.py draws its /nmf/H); evaluate on a
 model with known weights prints the hand-computed accuracy and confusion matrix, and predict
-writes one row of softmax probabilities per input; convert reads IDX and gzip IDX files."""
+writes one row of softmax probabilities per input; convert reads IDX and gzip IDX files; without
+MPI shared memory the ranks of one node exchange messages and train the same model."""
 
 import argparse
 import gzip
@@ -90,6 +91,23 @@ def rank_invariance_and_resume(dnmf, data, d, repo):
     check(os.path.getsize(png) > 0, "scripts/plot_basis.py draws the model's /nmf/H")
 
 
+def without_shared_memory(dnmf, data, d):
+    """Where MPI cannot make a shared window (here: Open MPI without its shared-memory one-sided
+    component), the ranks of one node exchange messages instead, and train the same model."""
+    common = ["train", "--data", data, "--model", "cnn", "--conv-filters", "4", "--hidden", "64",
+              "--batch-size", "32", "--epochs", "1", "--seed", "5"]
+    models = {}
+    for name, env in (("shared", None), ("messages", {"OMPI_MCA_osc": "^sm"})):
+        models[name] = os.path.join(d, f"exchange_{name}.h5")
+        out = run_ok(dnmf, 2, common + ["--output", models[name]], extra_env=env).stdout
+        expected = "(sharing memory)" if name == "shared" else "(exchanging messages)"
+        check(f"over 2 ranks {expected}" in out, f"train at 2 ranks says it is {expected[1:-1]}")
+    shared, messages = arrays(models["shared"]), arrays(models["messages"])
+    for name in ("conv1/W", "dense1/W", "dense2/W"):
+        difference = np.linalg.norm(shared[name] - messages[name]) / np.linalg.norm(shared[name])
+        check(difference < 1e-5, f"{name} the same with and without shared memory ({difference:.2e})")
+
+
 def known_weights(dnmf, d):
     """nmf model, d = 4, k = 4, T = 1, H = G = I: codes x / (1 + eps); identity dense layers, so
     the logits are x / (1 + eps) and the prediction is the largest pixel."""
@@ -172,7 +190,9 @@ def main():
     with tempfile.TemporaryDirectory() as d:
         known_weights(options.dnmf, d)
         convert(options.dnmf, d)
-        rank_invariance_and_resume(options.dnmf, small_data(options.data, os.path.join(d, "small.h5")), d, repo)
+        small = small_data(options.data, os.path.join(d, "small.h5"))
+        rank_invariance_and_resume(options.dnmf, small, d, repo)
+        without_shared_memory(options.dnmf, small, d)
         loss_halves(options.dnmf, options.data, d)
     return check.exit_code()
 

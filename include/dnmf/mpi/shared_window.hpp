@@ -19,6 +19,11 @@ class SharedWindow {
  public:
   /// Whether every rank of `comm` runs on one node. Collective.
   static bool on_one_node(const Communicator& comm);
+  /// Whether the ranks of `comm` can share memory: all on one node, and MPI makes a shared
+  /// window on each (it cannot without a shared-memory one-sided component, e.g. Open MPI run
+  /// with `--mca osc ^sm`). Collective; throws MpiError on every rank if MPI made one on some
+  /// ranks only.
+  static bool available(Communicator& comm);
 
   /// Maps `bytes` of memory shared by the ranks of `comm` (which must be on_one_node), zeroed.
   /// Collective, as is the destructor. Throws MpiError if MPI cannot make the window.

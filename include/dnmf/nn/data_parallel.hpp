@@ -22,7 +22,8 @@
 // gradients live in memory the ranks share (mpi::SharedWindow): each rank writes its block there
 // and the allgathers become synchronizations. The network's parameters are moved there for the
 // trainer's lifetime (Network::place_parameters) and back when it goes; rank 0 alone projects
-// them. On several nodes both go through the ring allgather.
+// them. On several nodes, or where MPI cannot make a shared window, both go through the ring
+// allgather.
 //
 // All buffers are sized at construction for the largest local batch: step() and evaluate()
 // allocate nothing.
@@ -41,8 +42,9 @@
 
 namespace dnmf::nn {
 
-/// How the ranks exchange blocks: through node-shared memory when all ranks are on one node, or
-/// always by messages (the ring; what ranks on several nodes use).
+/// How the ranks exchange blocks: through node-shared memory when all ranks are on one node and
+/// MPI can share memory there (else by messages), or always by messages (the ring; what ranks
+/// on several nodes use).
 enum class Exchange { SharedMemoryOnOneNode, Messages };
 
 template <typename Scalar>
