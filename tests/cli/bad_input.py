@@ -5,6 +5,7 @@ exit code (2 usage, 1 otherwise), no hang, and no output file (nor a temporary o
 
 import argparse
 import os
+import shutil
 import sys
 import tempfile
 
@@ -193,9 +194,14 @@ def main():
     options = parser.parse_args()
     with tempfile.TemporaryDirectory() as d:
         arguments, expected_code, expected_text, user, extra_env = case_setup(options.case, d)
+        dnmf, cwd = options.dnmf, None
+        if user is not None:
+            # The other user may be unable to enter the build tree or the directory ctest runs
+            # in (mpirun then stops before dnmf starts): run a copy of the program from here.
+            dnmf, cwd = shutil.copy(options.dnmf, os.path.join(d, "dnmf")), d
         before = set(os.listdir(d))
         before_out = open(os.path.join(d, "out.h5")).read() if "out.h5" in before else None
-        result = run(options.dnmf, options.ranks, arguments, as_user=user, extra_env=extra_env)
+        result = run(dnmf, options.ranks, arguments, as_user=user, extra_env=extra_env, cwd=cwd)
         failures = []
         if result.returncode != expected_code:
             failures.append(f"exit code {result.returncode}, expected {expected_code}")

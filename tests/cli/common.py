@@ -18,11 +18,11 @@ def command(dnmf, ranks, arguments, as_user=None):
     return argv
 
 
-def run(dnmf, ranks, arguments, timeout=60, as_user=None, extra_env=None):
-    """Runs dnmf; a hang is a failure (TimeoutExpired propagates)."""
+def run(dnmf, ranks, arguments, timeout=60, as_user=None, extra_env=None, cwd=None):
+    """Runs dnmf in `cwd` (default: this one); a hang is a failure (TimeoutExpired propagates)."""
     env = dict(os.environ, OMPI_MCA_rmaps_base_oversubscribe="1", **(extra_env or {}))
     return subprocess.run(command(dnmf, ranks, arguments, as_user), capture_output=True, text=True,
-                          timeout=timeout, env=env)
+                          timeout=timeout, env=env, cwd=cwd)
 
 
 def run_interrupted(dnmf, ranks, arguments, marker, signal_number):
