@@ -1,16 +1,27 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs the whole test suite (ctest): unit tests, MPI tests
-# at 1, 2, 3 and 4 ranks, and the program driven end to end.
+# at 1, 2, 3 and 4 ranks, and the program driven end to end. Warnings in dnmf's own sources are
+# errors here. Then the numerical tests (labels serial, mpi, nn) once more, built with the other
+# instruction-set setting (DNMF_NATIVE), so both code paths stay green.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/build.sh
-cd build
+scripts/build.sh -DDNMF_WERROR=ON
+native=$(sed -n 's/^DNMF_NATIVE:BOOL=//p' build/CMakeCache.txt)
+case "$native" in ON|on|TRUE|true|1) other=OFF ;; *) other=ON ;; esac
+
+ctest_options=(--output-on-failure -j "$(nproc)")
 if [ "$(id -u)" -eq 0 ]; then
   # Open MPI refuses to start as root unless told; CI runs as root.
   export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-  ctest --output-on-failure -j "$(nproc)" "$@"
 else
   echo "not root: skipping the tests that start a Slurm cluster (label slurm)"
-  ctest --output-on-failure -j "$(nproc)" -LE slurm "$@"
+  ctest_options+=(-LE slurm)
 fi
+ctest --test-dir build "${ctest_options[@]}" "$@"
+
+echo "the numerical tests again, built with DNMF_NATIVE=$other (build-native-$other/)"
+cmake -S . -B "build-native-$other" -DCMAKE_BUILD_TYPE=Release -DDNMF_NATIVE="$other" \
+      -DDNMF_WERROR=ON -DPython3_EXECUTABLE=/usr/bin/python3 >/dev/null
+cmake --build "build-native-$other" -j "$(nproc)" --target numerical_tests
+ctest --test-dir "build-native-$other" --output-on-failure -j "$(nproc)" -L 'serial|mpi|nn' "$@"
