@@ -9,16 +9,13 @@ namespace dnmf::io {
 
 void silence_hdf5_errors() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
 
-Handle mpio_file_access(const mpi::Communicator& comm) {
+Handle posix_file_access() {
   Handle access(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
-  H5Pset_fapl_mpio(access.get(), comm.raw(), MPI_INFO_NULL);
+  H5Pset_fapl_sec2(access.get());
+  // Lock the file where the file system can, go on where it cannot (Lustre mounted without
+  // flock, some NFS): HDF5 would otherwise refuse to open any file there.
+  H5Pset_file_locking(access.get(), true, true);
   return access;
-}
-
-Handle collective_transfer() {
-  Handle transfer(H5Pcreate(H5P_DATASET_XFER), H5Pclose);
-  H5Pset_dxpl_mpio(transfer.get(), H5FD_MPIO_COLLECTIVE);
-  return transfer;
 }
 
 Handle select_block(hid_t file_space, const std::vector<hsize_t>& start,
@@ -34,15 +31,6 @@ Handle select_block(hid_t file_space, const std::vector<hsize_t>& start,
     H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr);
   }
   return memory_space;
-}
-
-Handle select_rows(hid_t file_space, std::int64_t row_begin, std::int64_t row_count) {
-  std::vector<hsize_t> count(static_cast<std::size_t>(H5Sget_simple_extent_ndims(file_space)));
-  H5Sget_simple_extent_dims(file_space, count.data(), nullptr);
-  std::vector<hsize_t> start(count.size(), 0);
-  start[0] = static_cast<hsize_t>(row_begin);
-  count[0] = static_cast<hsize_t>(row_count);
-  return select_block(file_space, start, count);
 }
 
 void require_success_everywhere(herr_t status, mpi::Communicator& comm, const std::string& message) {

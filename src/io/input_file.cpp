@@ -7,6 +7,7 @@
 
 #include "dnmf/core/error.hpp"
 #include "dnmf/io/hdf5_util.hpp"
+#include "dnmf/io/read_guard.hpp"
 #include "dnmf/mpi/agree.hpp"
 
 namespace dnmf::io {
@@ -21,7 +22,8 @@ herr_t collect_dataset(hid_t group, const char* name, const H5L_info_t* info, vo
   return 0;
 }
 
-std::string read_attribute_text(hid_t attribute) {
+/// The attribute as text; `what` names it in an error ("FILE: attribute NAME").
+std::string read_attribute_text(hid_t attribute, const std::string& what, int rank) {
   Handle type(H5Aget_type(attribute), H5Tclose);
   Handle space(H5Aget_space(attribute), H5Sclose);
   const hssize_t count = H5Sget_simple_extent_npoints(space.get());
@@ -33,7 +35,12 @@ std::string read_attribute_text(hid_t attribute) {
       Handle memory_type(H5Tcopy(H5T_C_S1), H5Tclose);
       H5Tset_size(memory_type.get(), H5T_VARIABLE);
       H5Tset_cset(memory_type.get(), H5Tget_cset(type.get()));  // h5py writes UTF-8
-      H5Aread(attribute, memory_type.get(), values.data());
+      {
+        const ReadGuard guard(what, rank);  // the global heap of a corrupted file: see there
+        if (H5Aread(attribute, memory_type.get(), values.data()) < 0) {
+          throw InputError(what + ": cannot read it (corrupt or unreadable)");
+        }
+      }
       for (std::size_t i = 0; i < values.size(); ++i) text << (i ? ", " : "") << (values[i] ? values[i] : "");
       H5Dvlen_reclaim(memory_type.get(), space.get(), H5P_DEFAULT, values.data());
     } else {
@@ -53,10 +60,27 @@ std::string read_attribute_text(hid_t attribute) {
   return text.str();
 }
 
+/// What H5Aiterate2 hands collect_attribute, and the error that stopped it (an exception must
+/// not cross HDF5's C frames).
+struct AttributeCollection {
+  std::vector<AttributeText> attributes;
+  const std::string& path;
+  int rank;
+  std::string error;
+};
+
 herr_t collect_attribute(hid_t location, const char* name, const H5A_info_t*, void* out) {
-  Handle attribute(H5Aopen(location, name, H5P_DEFAULT), H5Aclose);
-  static_cast<std::vector<AttributeText>*>(out)->push_back({name, read_attribute_text(attribute.get())});
-  return 0;
+  auto& collection = *static_cast<AttributeCollection*>(out);
+  try {
+    Handle attribute(H5Aopen(location, name, H5P_DEFAULT), H5Aclose);
+    const std::string what = collection.path + ": attribute " + name;
+    collection.attributes.push_back(
+        {name, read_attribute_text(attribute.get(), what, collection.rank)});
+    return 0;
+  } catch (const std::exception& error) {
+    collection.error = error.what();
+    return -1;
+  }
 }
 
 }  // namespace
@@ -82,9 +106,11 @@ InputFile::InputFile(const std::string& path, mpi::Communicator& comm)
     if (std::filesystem::is_directory(path, ignored)) throw IoError(path + ": is a directory");
     if (H5Fis_hdf5(path.c_str()) <= 0) throw IoError(path + ": not an HDF5 file (or not readable)");
   });
+  // Every rank opens the file for itself (HDF5's POSIX driver), so a corrupted file fails on
+  // each rank alone and agree() reports it; a collective MPI-IO open once left the other ranks
+  // waiting inside HDF5 when rank 0 failed in it.
   mpi::agree(comm, [&] {
-    Handle access = mpio_file_access(comm);
-    file_ = Handle(H5Fopen(path.c_str(), H5F_ACC_RDONLY, access.get()), H5Fclose);
+    file_ = Handle(H5Fopen(path.c_str(), H5F_ACC_RDONLY, posix_file_access().get()), H5Fclose);
     if (!file_.valid()) throw IoError(path + ": cannot open the HDF5 file");
   });
 }
@@ -159,18 +185,17 @@ RowMatrixT<Scalar> InputFile::read_block(const DatasetInfo& info, const std::vec
   Handle dataset(H5Dopen2(file_.get(), info.path.c_str(), H5P_DEFAULT), H5Dclose);
   Handle file_space(H5Dget_space(dataset.get()), H5Sclose);
   Handle memory_space = select_block(file_space.get(), start, count);
-  Handle transfer = collective_transfer();
   Scalar dummy = 0;
   require_success_everywhere(
       H5Dread(dataset.get(), native_type<Scalar>(), memory_space.get(), file_space.get(),
-              transfer.get(), block.size() == 0 ? &dummy : block.data()),
+              H5P_DEFAULT, block.size() == 0 ? &dummy : block.data()),
       *comm_, where(path_, info.path) + ": reading failed (corrupt or unreadable data)");
   return block;
 }
 
 template <class Scalar>
 RowMatrixT<Scalar> InputFile::read_all(const DatasetInfo& info) const {
-  // Every rank selects the whole dataset: a collective read that replicates it.
+  // Every rank reads the whole dataset: a replicated copy.
   return read_rows<Scalar>(info, 0, static_cast<std::int64_t>(info.shape.at(0)));
 }
 
@@ -336,7 +361,8 @@ Handle InputFile::open_attribute(const std::string& name, H5T_class_t expected) 
 }
 
 std::string InputFile::string_attribute(const std::string& name) const {
-  return read_attribute_text(open_attribute(name, H5T_STRING).get());
+  return read_attribute_text(open_attribute(name, H5T_STRING).get(),
+                             path_ + ": attribute " + name, comm_->rank());
 }
 
 double InputFile::number_attribute(const std::string& name) const {
@@ -375,7 +401,8 @@ std::optional<std::string> InputFile::object_string_attribute(const std::string&
   const Handle attribute = find_attribute(file_.get(), path, name,
                                           [](H5T_class_t c) { return c == H5T_STRING; });
   if (!attribute.valid()) return std::nullopt;
-  return read_attribute_text(attribute.get());
+  return read_attribute_text(attribute.get(), where(path_, path) + ": attribute " + name,
+                             comm_->rank());
 }
 
 std::optional<std::vector<double>> InputFile::object_number_attribute(
@@ -390,10 +417,11 @@ std::optional<std::vector<double>> InputFile::object_number_attribute(
 }
 
 std::vector<AttributeText> InputFile::attributes() const {
-  std::vector<AttributeText> result;
+  AttributeCollection collection{{}, path_, comm_->rank(), {}};
   hsize_t position = 0;
-  H5Aiterate2(file_.get(), H5_INDEX_NAME, H5_ITER_INC, &position, collect_attribute, &result);
-  return result;
+  H5Aiterate2(file_.get(), H5_INDEX_NAME, H5_ITER_INC, &position, collect_attribute, &collection);
+  if (!collection.error.empty()) throw InputError(collection.error);
+  return collection.attributes;
 }
 
 }  // namespace dnmf::io

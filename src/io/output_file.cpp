@@ -1,8 +1,11 @@
 #include "dnmf/io/output_file.hpp"
 
+#include <fcntl.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 
 #include "dnmf/core/error.hpp"
@@ -24,6 +27,35 @@ Handle with_intermediate_groups() {
   H5Pset_create_intermediate_group(create_list.get(), 1);
   return create_list;
 }
+
+/// Dataset-creation properties for raw data that the ranks write themselves: one contiguous
+/// block, placed in the file when the dataset is created, never filled by HDF5.
+Handle contiguous_preallocated() {
+  Handle create_list(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+  H5Pset_layout(create_list.get(), H5D_CONTIGUOUS);
+  H5Pset_alloc_time(create_list.get(), H5D_ALLOC_TIME_EARLY);
+  H5Pset_fill_time(create_list.get(), H5D_FILL_TIME_NEVER);
+  return create_list;
+}
+
+/// pwrite until every byte is written; false with errno set otherwise.
+bool write_fully(int descriptor, const void* data, std::size_t bytes, std::uint64_t offset) {
+  const char* next = static_cast<const char*>(data);
+  while (bytes > 0) {
+    const ssize_t written = pwrite(descriptor, next, bytes, static_cast<off_t>(offset));
+    if (written < 0 && errno == EINTR) continue;
+    if (written <= 0) {
+      if (written == 0) errno = ENOSPC;
+      return false;
+    }
+    next += written;
+    bytes -= static_cast<std::size_t>(written);
+    offset += static_cast<std::uint64_t>(written);
+  }
+  return true;
+}
+
+std::string system_error_text() { return std::strerror(errno); }
 
 }  // namespace
 
@@ -54,13 +86,22 @@ OutputFile::OutputFile(const std::string& target, mpi::Communicator& comm)
   }
   comm_.broadcast(temporary_, 0);
   mpi::agree(comm_, [&] {
-    Handle access = mpio_file_access(comm_);
-    file_ = Handle(H5Fcreate(temporary_.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, access.get()), H5Fclose);
+    if (!comm_.is_root()) return;
+    file_ = Handle(H5Fcreate(temporary_.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT,
+                             posix_file_access().get()),
+                   H5Fclose);
     if (!file_.valid()) throw IoError(target_ + ": cannot create the output file");
+  });
+  mpi::agree(comm_, [&] {
+    raw_ = open(temporary_.c_str(), O_WRONLY | O_CLOEXEC);
+    if (raw_ < 0) {
+      throw IoError(target_ + ": cannot open the output file for writing: " + system_error_text());
+    }
   });
 }
 
 OutputFile::~OutputFile() {
+  if (raw_ >= 0) close(raw_);
   if (committed_) return;
   file_.reset();
   if (comm_.is_root() && !temporary_.empty()) std::remove(temporary_.c_str());
@@ -70,8 +111,9 @@ Handle OutputFile::create_dataset(const std::string& name, const std::vector<hsi
                                   hid_t type) {
   Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose);
   Handle link_list = with_intermediate_groups();
+  Handle create_list = contiguous_preallocated();
   Handle dataset(H5Dcreate2(file_.get(), name.c_str(), type, space.get(),
-                            link_list.get(), H5P_DEFAULT, H5P_DEFAULT),
+                            link_list.get(), create_list.get(), H5P_DEFAULT),
                  H5Dclose);
   if (!dataset.valid()) throw IoError(target_ + ": cannot create dataset " + name);
   return dataset;
@@ -80,21 +122,29 @@ Handle OutputFile::create_dataset(const std::string& name, const std::vector<hsi
 template <class T>
 void OutputFile::write_block(const std::string& name, const std::vector<hsize_t>& dims,
                              const T* local, std::int64_t row_begin, std::int64_t local_rows) {
-  Handle dataset = create_dataset(name, dims, file_type<T>());
+  // The file stores T little-endian (file_type<T>), the bytes of memory as they are.
+  static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "raw writes assume little-endian");
   hsize_t total = 1;
   for (const hsize_t extent : dims) total *= extent;
-  if (total == 0) return;  // an empty dataset: nothing to write (HDF5 refuses the transfer)
-  Handle file_space(H5Dget_space(dataset.get()), H5Sclose);
-  hsize_t row_elements = 1;
-  for (std::size_t i = 1; i < dims.size(); ++i) row_elements *= dims[i];
-  const hsize_t local_elements = static_cast<hsize_t>(local_rows) * row_elements;
-  Handle memory_space = select_rows(file_space.get(), row_begin, local_rows);
-  Handle transfer = collective_transfer();
-  const T dummy = 0;
-  require_success_everywhere(H5Dwrite(dataset.get(), native_type<T>(), memory_space.get(),
-                                      file_space.get(), transfer.get(),
-                                      local_elements == 0 ? &dummy : local),
-                             comm_, target_ + ": writing dataset " + name + " failed");
+  std::uint64_t offset = 0;  // of the dataset's raw data in the file, placed by rank 0
+  mpi::agree(comm_, [&] {
+    if (!comm_.is_root()) return;
+    Handle dataset = create_dataset(name, dims, file_type<T>());
+    offset = H5Dget_offset(dataset.get());
+    if (total > 0 && offset == HADDR_UNDEF) {
+      throw IoError(target_ + ": cannot place dataset " + name + " in the file");
+    }
+  });
+  if (total == 0) return;  // an empty dataset: nothing to write
+  comm_.broadcast(&offset, 1, 0);
+  std::uint64_t row_bytes = sizeof(T);
+  for (std::size_t i = 1; i < dims.size(); ++i) row_bytes *= dims[i];
+  mpi::agree(comm_, [&] {
+    const std::uint64_t bytes = static_cast<std::uint64_t>(local_rows) * row_bytes;
+    if (!write_fully(raw_, local, bytes, offset + static_cast<std::uint64_t>(row_begin) * row_bytes)) {
+      throw IoError(target_ + ": writing dataset " + name + " failed: " + system_error_text());
+    }
+  });
 }
 
 template <class T>
@@ -143,6 +193,12 @@ template void OutputFile::write_array<std::uint8_t>(const std::string&,
                                                     const std::uint8_t*);
 
 void OutputFile::set_attribute(const std::string& name, const std::string& value) {
+  mpi::agree(comm_, [&] {
+    if (comm_.is_root()) write_text_attribute(name, value);
+  });
+}
+
+void OutputFile::write_text_attribute(const std::string& name, const std::string& value) {
   // Variable-length UTF-8, the string form h5py and most HDF5 tools read back as text.
   Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
   H5Tset_size(type.get(), H5T_VARIABLE);
@@ -167,6 +223,13 @@ void OutputFile::set_attribute(const std::string& name, std::int64_t value) {
 
 void OutputFile::write_scalar_attribute(const std::string& name, hid_t file_type,
                                         hid_t memory_type, const void* value) {
+  mpi::agree(comm_, [&] {
+    if (comm_.is_root()) write_root_attribute(name, file_type, memory_type, value);
+  });
+}
+
+void OutputFile::write_root_attribute(const std::string& name, hid_t file_type,
+                                      hid_t memory_type, const void* value) {
   Handle space(H5Screate(H5S_SCALAR), H5Sclose);
   Handle attribute(H5Acreate2(file_.get(), name.c_str(), file_type, space.get(), H5P_DEFAULT,
                               H5P_DEFAULT),
@@ -177,11 +240,21 @@ void OutputFile::write_scalar_attribute(const std::string& name, hid_t file_type
 }
 
 void OutputFile::commit() {
-  // The collective close flushes everything; a failed flush must not be renamed into place.
-  require_success_everywhere(file_.close(), comm_,
-                             target_ + ": finishing the output failed (disk full?)");
+  // Each rank's rows on disk first: on many file systems a full disk shows only here.
+  mpi::agree(comm_, [&] {
+    const bool synced = fsync(raw_) == 0;
+    const std::string reason = synced ? "" : system_error_text();
+    const bool closed = close(raw_) == 0;
+    raw_ = -1;
+    if (!synced || !closed) {
+      throw IoError(target_ + ": finishing the output failed: " +
+                    (synced ? system_error_text() : reason));
+    }
+  });
   mpi::agree(comm_, [&] {
     if (!comm_.is_root()) return;
+    // A failed close (the metadata flush) must not be renamed into place.
+    if (file_.close() < 0) throw IoError(target_ + ": finishing the output failed (disk full?)");
     std::error_code error;
     fs::rename(temporary_, target_, error);
     if (error) throw IoError(target_ + ": cannot rename the finished output into place: " + error.message());

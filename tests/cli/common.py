@@ -22,7 +22,7 @@ def run(dnmf, ranks, arguments, timeout=60, as_user=None, extra_env=None, cwd=No
     """Runs dnmf in `cwd` (default: this one); a hang is a failure (TimeoutExpired propagates)."""
     env = dict(os.environ, OMPI_MCA_rmaps_base_oversubscribe="1", **(extra_env or {}))
     return subprocess.run(command(dnmf, ranks, arguments, as_user), capture_output=True, text=True,
-                          timeout=timeout, env=env, cwd=cwd)
+                          errors="replace", timeout=timeout, env=env, cwd=cwd)
 
 
 def run_interrupted(dnmf, ranks, arguments, marker, signal_number):

@@ -15,22 +15,18 @@ namespace dnmf::io {
 /// Turns off HDF5's own error-stack printing: dnmf reports errors itself, in one line.
 void silence_hdf5_errors();
 
-/// A file-access property list for MPI-IO on the communicator.
-Handle mpio_file_access(const mpi::Communicator& comm);
-
-/// A transfer property list requesting collective MPI-IO.
-Handle collective_transfer();
+/// File-access properties for one process's own access through HDF5's POSIX driver (dnmf makes
+/// no collective HDF5 call: see output_file.hpp and input_file.hpp).
+Handle posix_file_access();
 
 /// Selects the block [start, start + count) of the dataspace `file_space` (none at all when it
-/// is empty, as a collective call still needs) and returns the matching 1-D memory dataspace.
+/// is empty) and returns the matching 1-D memory dataspace.
 Handle select_block(hid_t file_space, const std::vector<hsize_t>& start,
                     const std::vector<hsize_t>& count);
 
-/// select_block of rows [row_begin, row_begin + row_count), all other dimensions whole.
-Handle select_rows(hid_t file_space, std::int64_t row_begin, std::int64_t row_count);
-
-/// After a collective HDF5 call: throws IoError(message) on every rank if the call failed on any
-/// rank, so no rank goes on to the next collective while another leaves with an error.
+/// After an HDF5 call made on every rank: throws IoError(message) on every rank if the call
+/// failed on any rank, so no rank goes on to the next collective while another leaves with an
+/// error.
 void require_success_everywhere(herr_t status, mpi::Communicator& comm, const std::string& message);
 
 /// "uint8", "int32", "float64", ... or a description of a non-numeric type.

@@ -2,6 +2,13 @@
 // Writing an HDF5 result in parallel, atomically: everything goes to a temporary file beside
 // the target, renamed to the target by commit(). A run that fails (or is destroyed before
 // commit) removes the temporary file, so no half-written output ever has the real name.
+//
+// No HDF5 call here is collective, so no failure can leave a rank waiting inside HDF5 or MPI-IO
+// (a full disk once did): rank 0 alone holds the file through HDF5's POSIX driver and writes its
+// structure (groups, dataset layouts, attributes); every dataset's raw data is one contiguous
+// block placed when the dataset is created, and each rank writes its own rows of it with pwrite
+// at the offset rank 0 broadcasts. Every step ends in mpi::agree, so an error on any rank is
+// thrown on all of them, and commit() syncs every rank's writes before the rename.
 
 #include <cstdint>
 #include <string>
@@ -55,6 +62,9 @@ class OutputFile {
   Handle create_dataset(const std::string& name, const std::vector<hsize_t>& dims, hid_t type);
   void write_scalar_attribute(const std::string& name, hid_t file_type, hid_t memory_type,
                               const void* value);
+  void write_root_attribute(const std::string& name, hid_t file_type, hid_t memory_type,
+                            const void* value);
+  void write_text_attribute(const std::string& name, const std::string& value);
   template <class T>
   void write_block(const std::string& name, const std::vector<hsize_t>& dims, const T* local,
                    std::int64_t row_begin, std::int64_t local_rows);
@@ -62,7 +72,8 @@ class OutputFile {
   std::string target_;
   std::string temporary_;
   mpi::Communicator& comm_;
-  Handle file_;
+  Handle file_;   // rank 0 only
+  int raw_ = -1;  // every rank: the temporary file, for its rows of the raw data
   bool committed_ = false;
 };
 
