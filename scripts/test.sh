@@ -15,8 +15,8 @@ if [ "$(id -u)" -eq 0 ]; then
   # Open MPI refuses to start as root unless told; CI runs as root.
   export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 else
-  echo "not root: skipping the tests that start a Slurm cluster (label slurm)"
-  ctest_options+=(-LE slurm)
+  echo "not root: skipping the tests that start a Slurm cluster or mount a file system (labels slurm, root)"
+  ctest_options+=(-LE 'slurm|root')
 fi
 ctest --test-dir build "${ctest_options[@]}" "$@"
 

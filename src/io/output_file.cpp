@@ -103,7 +103,15 @@ OutputFile::OutputFile(const std::string& target, mpi::Communicator& comm)
 OutputFile::~OutputFile() {
   if (raw_ >= 0) close(raw_);
   if (committed_) return;
-  file_.reset();
+  if (file_.valid()) {
+    // Given up (a full disk, most likely): empty the file first so that HDF5's closing flush of
+    // its metadata finds room. A close that fails leaves HDF5 holding a half-closed file, on
+    // which the library crashes when MPI_Finalize shuts it down.
+    if (truncate(temporary_.c_str(), 0) != 0) {
+      // nothing to do: the close below may still succeed, and the file is removed anyway
+    }
+    file_.reset();
+  }
   if (comm_.is_root() && !temporary_.empty()) std::remove(temporary_.c_str());
 }
 
@@ -240,7 +248,16 @@ void OutputFile::write_root_attribute(const std::string& name, hid_t file_type,
 }
 
 void OutputFile::commit() {
-  // Each rank's rows on disk first: on many file systems a full disk shows only here.
+  mpi::agree(comm_, [&] {
+    if (!comm_.is_root()) return;
+    // Flushed while the file is still open: a flush that fails (a full disk) leaves HDF5's
+    // state whole, and the destructor can still close it; the close then has nothing to write.
+    if (H5Fflush(file_.get(), H5F_SCOPE_GLOBAL) < 0 || file_.close() < 0) {
+      throw IoError(target_ + ": finishing the output failed (disk full?)");
+    }
+  });
+  // Every rank's rows (and on rank 0 the metadata) on disk: on many file systems a full disk
+  // shows only here.
   mpi::agree(comm_, [&] {
     const bool synced = fsync(raw_) == 0;
     const std::string reason = synced ? "" : system_error_text();
@@ -253,8 +270,6 @@ void OutputFile::commit() {
   });
   mpi::agree(comm_, [&] {
     if (!comm_.is_root()) return;
-    // A failed close (the metadata flush) must not be renamed into place.
-    if (file_.close() < 0) throw IoError(target_ + ": finishing the output failed (disk full?)");
     std::error_code error;
     fs::rename(temporary_, target_, error);
     if (error) throw IoError(target_ + ": cannot rename the finished output into place: " + error.message());
