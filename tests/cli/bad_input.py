@@ -1,11 +1,13 @@
 #!/usr/bin/python3
 """Each kind of bad input, through the real program at a given rank count: one clear line on
 stderr naming the file, the dataset and the problem (printed once, by rank 0), the documented
-exit code (2 usage, 1 otherwise), no hang, and no output file (nor a temporary one) left behind."""
+exit code (2 usage, 1 otherwise), no hang, no output file (nor a temporary one) left behind, and
+every file that was there before (input, existing output) unchanged in bytes and time."""
 
 import argparse
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 
@@ -13,7 +15,7 @@ import h5py
 import numpy as np
 import scipy.sparse as sp
 
-from common import run
+from common import changed_files, run, snapshot
 
 NOBODY = 65534
 
@@ -101,7 +103,7 @@ def transform_case(case, d, good, out):
     raise SystemExit(f"unknown case {case}")
 
 
-def case_setup(case, d):
+def case_setup(case, d, dnmf):
     """Returns (arguments, expected exit code, substrings the error line must contain, user,
     extra environment)."""
     good = write(os.path.join(d, "good.h5"), {"/data/A": matrix()})
@@ -193,16 +195,23 @@ def main():
     parser.add_argument("--case", required=True)
     options = parser.parse_args()
     with tempfile.TemporaryDirectory() as d:
-        arguments, expected_code, expected_text, user, extra_env = case_setup(options.case, d)
+        arguments, expected_code, expected_text, user, extra_env = case_setup(options.case, d,
+                                                                              options.dnmf)
         dnmf, cwd = options.dnmf, None
         if user is not None:
             # The other user may be unable to enter the build tree or the directory ctest runs
             # in (mpirun then stops before dnmf starts): run a copy of the program from here.
             dnmf, cwd = shutil.copy(options.dnmf, os.path.join(d, "dnmf")), d
         before = set(os.listdir(d))
-        before_out = open(os.path.join(d, "out.h5")).read() if "out.h5" in before else None
-        result = run(dnmf, options.ranks, arguments, as_user=user, extra_env=extra_env, cwd=cwd)
+        files_before = snapshot(d)
         failures = []
+        try:
+            result = run(dnmf, options.ranks, arguments, as_user=user, extra_env=extra_env,
+                         cwd=cwd)
+        except subprocess.TimeoutExpired as timeout:
+            print(f"case {options.case} at {options.ranks} rank(s): no exit within {timeout.timeout} s")
+            print("FAILED: hangs")
+            return 1
         if result.returncode != expected_code:
             failures.append(f"exit code {result.returncode}, expected {expected_code}")
         lines = [line for line in result.stderr.splitlines() if line.startswith("dnmf: error")]
@@ -216,8 +225,9 @@ def main():
         after = set(os.listdir(d))
         if after - before:
             failures.append(f"left files behind: {sorted(after - before)}")
-        if before_out is not None and open(os.path.join(d, "out.h5")).read() != before_out:
-            failures.append("the existing output was modified")
+        changed = changed_files(files_before, snapshot(d))
+        if changed:
+            failures.append(f"files of the user's changed or removed: {changed}")
         print(f"case {options.case} at {options.ranks} rank(s): exit {result.returncode}")
         print("stderr:", result.stderr.strip())
         if failures:

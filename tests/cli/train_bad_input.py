@@ -1,17 +1,18 @@
 #!/usr/bin/python3
 """Bad input to train, evaluate and convert, through the real program at a given rank count:
 one error line on stderr naming the file and dataset, exit code 1, no hang, and no output file
-(nor a temporary one) left behind."""
+(nor a temporary one) left behind, and every file that was there before unchanged."""
 
 import argparse
 import os
+import subprocess
 import sys
 import tempfile
 
 import h5py
 import numpy as np
 
-from common import run
+from common import changed_files, run, snapshot
 
 
 def data_file(path, train_labels=None, test_labels=None, drop=None, train=20):
@@ -27,7 +28,7 @@ def data_file(path, train_labels=None, test_labels=None, drop=None, train=20):
     return path
 
 
-def case_setup(case, d):
+def case_setup(case, d, dnmf):
     """Returns (arguments, substrings the error line must contain)."""
     out = os.path.join(d, "out.h5")
     train = ["train", "--epochs", "1", "--batch-size", "4", "--output", out, "--progress", "none"]
@@ -79,9 +80,15 @@ def main():
     parser.add_argument("--case", required=True)
     options = parser.parse_args()
     with tempfile.TemporaryDirectory() as d:
-        arguments, expected_text = case_setup(options.case, d)
+        arguments, expected_text = case_setup(options.case, d, options.dnmf)
         before = set(os.listdir(d))
-        result = run(options.dnmf, options.ranks, arguments, timeout=60)
+        files_before = snapshot(d)
+        try:
+            result = run(options.dnmf, options.ranks, arguments, timeout=60)
+        except subprocess.TimeoutExpired as timeout:
+            print(f"case {options.case} at {options.ranks} rank(s): no exit within {timeout.timeout} s")
+            print("FAILED: hangs")
+            return 1
         lines = [line for line in result.stderr.splitlines() if line.startswith("dnmf: error")]
         failures = []
         if result.returncode != 1:
@@ -93,6 +100,9 @@ def main():
                 failures.append(f"error line lacks {text!r}")
         if set(os.listdir(d)) - before:
             failures.append(f"left files behind: {sorted(set(os.listdir(d)) - before)}")
+        changed = changed_files(files_before, snapshot(d))
+        if changed:
+            failures.append(f"files of the user's changed or removed: {changed}")
         print(f"case {options.case} at {options.ranks} rank(s): exit {result.returncode}")
         print("stderr:", result.stderr.strip())
         if failures:
