@@ -16,6 +16,7 @@
 #include "dnmf/core/stop_request.hpp"
 #include "dnmf/core/stopwatch.hpp"
 #include "dnmf/io/output_file.hpp"
+#include "dnmf/io/run_files.hpp"
 #include "dnmf/mpi/agree.hpp"
 #include "dnmf/nmf/nndsvd.hpp"
 #include "dnmf/nmf/solver.hpp"
@@ -75,7 +76,8 @@ std::optional<FactorizeOptions> parse(const Invocation& invocation, mpi::Communi
        "filled with mean(A), or with small random values); or an HDF5 file holding /W (m x K) "
        "and /H (K x n), e.g. an earlier output")
       ("output,o", po::value<std::string>()->required(), "HDF5 file to write W, H and provenance to")
-      ("force,f", po::bool_switch(), "overwrite the output (and report) if they exist")
+      ("force,f", po::bool_switch(),
+       "overwrite the output, report and checkpoint if they exist (never an input of the run)")
       ("report", po::value<std::string>()->default_value(""), "also write a JSON run report here")
       ("resume", po::value<std::string>()->default_value(""),
        "continue the run recorded in a checkpoint (or output) file exactly where it stopped");
@@ -221,12 +223,13 @@ nmf::SolveResult resumed_run(const FactorizeOptions& options, const InputMatrixT
 /// The output file, or a checkpoint: the same layout, so either can be resumed (in either
 /// precision: W and H are float32 datasets in single precision, float64 in double).
 template <class Scalar>
-void write_factors(const std::string& target, bool is_checkpoint, const FactorizeOptions& options,
+void write_factors(const std::string& target, io::IfExists if_exists, bool is_checkpoint,
+                   const FactorizeOptions& options,
                    const Invocation& invocation, const InputMatrixT<Scalar>& input,
                    const nmf::InputStatistics& statistics, const nmf::FactorsT<Scalar>& factors,
                    const nmf::SolveResult& result, double init_seconds, double wall_seconds,
                    mpi::Communicator& comm) {
-  io::OutputFile out(target, comm);
+  io::OutputFile out(target, comm, if_exists);
   mpi::agree(comm, [&] {
     const Index k = options.solver.rank;
     out.write_rows("/W", input.rows, k, factors.Wt.data(), input.row_begin, factors.Wt.cols());
@@ -317,8 +320,8 @@ JsonObject report_json(const FactorizeOptions& options, const Invocation& invoca
 
 /// Everything after the options, written once for float and double.
 template <class Scalar>
-int factorize(const FactorizeOptions& options, const Invocation& invocation, const Stopwatch& wall,
-              mpi::Communicator& comm) {
+int factorize(const FactorizeOptions& options, const io::RunFiles& files,
+              const Invocation& invocation, const Stopwatch& wall, mpi::Communicator& comm) {
   PhaseSeconds phases;
   Stopwatch phase;
   const InputMatrixT<Scalar> input =
@@ -353,9 +356,12 @@ int factorize(const FactorizeOptions& options, const Invocation& invocation, con
   };
   if (!options.checkpoint.path.empty()) {
     hooks.checkpoint_every = options.checkpoint.every;
-    hooks.checkpoint = [&](const nmf::FactorsT<Scalar>& current, const nmf::SolveResult& so_far) {
-      write_factors(options.checkpoint.path, true, options, invocation, input, statistics, current,
-                    so_far, init_seconds, comm.max(wall.seconds()), comm);
+    hooks.checkpoint = [&, if_exists = files.if_exists("--checkpoint")](
+                           const nmf::FactorsT<Scalar>& current,
+                           const nmf::SolveResult& so_far) mutable {
+      write_factors(options.checkpoint.path, if_exists, true, options, invocation, input,
+                    statistics, current, so_far, init_seconds, comm.max(wall.seconds()), comm);
+      if_exists = io::IfExists::Replace;  // the next checkpoint replaces this run's own
     };
   }
   const nmf::SolveResult result =
@@ -376,13 +382,13 @@ int factorize(const FactorizeOptions& options, const Invocation& invocation, con
   }
   phase.restart();
   const double wall_seconds = comm.max(wall.seconds());
-  write_factors(options.output, false, options, invocation, input, statistics, factors, result,
-                init_seconds, wall_seconds, comm);
+  write_factors(options.output, files.if_exists("--output"), false, options, invocation, input,
+                statistics, factors, result, init_seconds, wall_seconds, comm);
   phases.write = phase.seconds();
   if (!options.report.empty()) {
     const JsonObject report =
         report_json(options, invocation, input, result, phases, comm.max(wall.seconds()), comm);
-    write_text_atomically(options.report, report.text(), comm);
+    write_text_atomically(options.report, report.text(), files.if_exists("--report"), comm);
   }
   if (comm.is_root() && !options.quiet) {
     std::printf(
@@ -406,15 +412,21 @@ int run_factorize(const Invocation& invocation, mpi::Communicator& comm) {
   std::optional<FactorizeOptions> options;
   mpi::agree(comm, [&] { options = parse(invocation, comm); });
   if (!options) return 0;
-  io::check_output_path(options->output, options->force, comm);
-  if (!options->report.empty()) io::check_output_path(options->report, options->force, comm);
-  // A checkpoint is overwritten as the run goes: it may exist (it is what --resume reads).
-  if (!options->checkpoint.path.empty())
-    io::check_output_path(options->checkpoint.path, true, comm);
+  const bool init_from_file = options->resume.empty() && options->init != "random" &&
+                              !nmf::parse_nndsvd(options->init);
+  io::RunFiles files;
+  files.input("--input", options->input)
+      .input("--init", init_from_file ? options->init : "")
+      .input("--resume", options->resume)
+      .output("--output", options->output)
+      .output("--report", options->report)
+      // The checkpoint of a resumed run may be the file it resumed from: it replaces that state.
+      .output("--checkpoint", options->checkpoint.path, "--resume");
+  files.check(options->force, comm);
   // The one dispatch on the precision.
   return options->precision == nmf::Precision::Single
-             ? factorize<float>(*options, invocation, wall, comm)
-             : factorize<double>(*options, invocation, wall, comm);
+             ? factorize<float>(*options, files, invocation, wall, comm)
+             : factorize<double>(*options, files, invocation, wall, comm);
 }
 
 }  // namespace dnmf::cli

@@ -114,12 +114,12 @@ std::unique_ptr<nn::Optimizer<float>> make_optimizer(const TrainingSettings& set
   throw UsageError("--optimizer: expected adam or sgd, got '" + settings.optimizer + "'");
 }
 
-void write_model(const std::string& path, const ModelDescription& model,
+void write_model(const std::string& path, io::IfExists if_exists, const ModelDescription& model,
                  nn::Network<float>& network, nn::Optimizer<float>& optimizer,
                  const Invocation& invocation, const std::string& data_file,
                  mpi::Communicator& comm) {
   ModelDescription fields = model;
-  io::OutputFile out(path, comm);
+  io::OutputFile out(path, comm, if_exists);
   mpi::agree(comm, [&] {
     out.set_attribute("format", std::string(kFormat));
     visit_attributes(fields, [&](const char* name, const auto& value) {

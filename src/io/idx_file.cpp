@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "dnmf/core/error.hpp"
+#include "dnmf/io/run_files.hpp"
 
 namespace dnmf::io {
 namespace {
@@ -32,6 +33,7 @@ bool read_exactly(gzFile file, void* data, std::size_t size) {
 }  // namespace
 
 IdxArray read_idx(const std::string& path) {
+  require_regular_file(path);
   GzFile file(gzopen(path.c_str(), "rb"), gzclose);
   if (file == nullptr) throw IoError(path + ": cannot open the IDX file");
   unsigned char magic[4] = {};

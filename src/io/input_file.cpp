@@ -2,11 +2,11 @@
 
 #include <algorithm>
 #include <cstring>
-#include <filesystem>
 #include <sstream>
 
 #include "dnmf/core/error.hpp"
 #include "dnmf/io/hdf5_util.hpp"
+#include "dnmf/io/run_files.hpp"
 #include "dnmf/mpi/agree.hpp"
 
 namespace dnmf::io {
@@ -77,9 +77,7 @@ InputFile::InputFile(const std::string& path, mpi::Communicator& comm)
   // Rank 0 alone looks at the file system, so every rank reports the same problem.
   mpi::agree(comm, [&] {
     if (!comm.is_root()) return;
-    std::error_code ignored;
-    if (!std::filesystem::exists(path, ignored)) throw IoError(path + ": no such file");
-    if (std::filesystem::is_directory(path, ignored)) throw IoError(path + ": is a directory");
+    require_regular_file(path);
     if (H5Fis_hdf5(path.c_str()) <= 0) throw IoError(path + ": not an HDF5 file (or not readable)");
   });
   mpi::agree(comm, [&] {

@@ -7,8 +7,8 @@ every file that was there before (input, existing output) unchanged in bytes and
 import argparse
 import os
 import shutil
-import subprocess
 import sys
+import subprocess
 import tempfile
 
 import h5py
@@ -100,7 +100,74 @@ def transform_case(case, d, good, out):
         with open(out, "w") as f:
             f.write("keep me")
         return base, 1, [out, "exists", "--force"], None, None
+    if case == "transform_output_is_basis":
+        basis_file(basis, np.ones((3, 8)))
+        args = [a if a != out else basis for a in base]
+        return args + ["--force"], 1, [basis, "--output", "same file as --basis"], None, None
+    if case == "transform_output_is_input":
+        basis_file(basis, np.ones((3, 8)))
+        args = [a if a != out else good for a in base]
+        return args + ["--force"], 1, [good, "--output", "same file as --input"], None, None
     raise SystemExit(f"unknown case {case}")
+
+
+def prior_run(dnmf, good, path, extra=()):
+    """A real factorize output of good.h5 (resumable, a valid --init), made before the case runs."""
+    subprocess.run([dnmf, "factorize", "--input", good, "--rank", "3", "--max-iter", "5",
+                    "--tol", "0", "--output", path, "--quiet", *extra], check=True, timeout=60)
+    return path
+
+
+def file_safety_case(case, d, good, out, base, dnmf):
+    """Outputs that must never replace an input or each other, and checkpoints that must not
+    replace an existing file without --force."""
+    ckpt = os.path.join(d, "ckpt.h5")
+    if case == "checkpoint_exists":
+        with open(ckpt, "w") as f:
+            f.write("keep me")
+        return (base + ["--input", good, "--checkpoint", ckpt, "--checkpoint-every", "2"], 1,
+                [ckpt, "exists", "--force"])
+    if case == "checkpoint_is_input":
+        return (base + ["--input", good, "--checkpoint", good, "--checkpoint-every", "2",
+                        "--force"], 1, [good, "--checkpoint", "same file as --input"])
+    if case == "checkpoint_is_output":
+        return (base + ["--input", good, "--checkpoint", out, "--checkpoint-every", "2"], 1,
+                [out, "--checkpoint", "same file as --output"])
+    if case == "checkpoint_is_report":
+        return (base + ["--input", good, "--checkpoint", ckpt, "--report", ckpt], 1,
+                [ckpt, "same file as"])
+    if case == "report_is_output":
+        return base + ["--input", good, "--report", out], 1, [out, "--report", "same file as --output"]
+    if case == "report_is_output_forced":
+        prior_run(dnmf, good, out)
+        return (base + ["--input", good, "--report", out, "--force"], 1,
+                [out, "--report", "same file as --output"])
+    if case == "output_is_input_forced":
+        args = [a if a != out else good for a in base]
+        return args + ["--input", good, "--force"], 1, [good, "--output", "same file as --input"]
+    if case == "output_symlink_to_input":
+        os.symlink(good, out)
+        return base + ["--input", good, "--force"], 1, [out, "--output", "same file as --input"]
+    if case == "output_hardlink_to_input":
+        os.link(good, out)
+        return base + ["--input", good, "--force"], 1, [out, "--output", "same file as --input"]
+    if case == "output_is_init":
+        init = prior_run(dnmf, good, os.path.join(d, "init.h5"))
+        args = [a if a != out else init for a in base]
+        return (args + ["--input", good, "--init", init, "--force"], 1,
+                [init, "--output", "same file as --init"])
+    if case == "output_is_resume":
+        prior = prior_run(dnmf, good, os.path.join(d, "prior.h5"))
+        args = [a if a != out else prior for a in base]
+        return (args + ["--input", good, "--resume", prior, "--force"], 1,
+                [prior, "--output", "same file as --resume"])
+    raise SystemExit(f"unknown case {case}")
+
+
+FILE_SAFETY_CASES = ("checkpoint_exists", "checkpoint_is_input", "checkpoint_is_output",
+                     "checkpoint_is_report", "report_is_output", "report_is_output_forced",
+                     "output_is_input_forced", "output_symlink_to_input",
+                     "output_hardlink_to_input", "output_is_init", "output_is_resume")
 
 
 def case_setup(case, d, dnmf):
@@ -109,6 +176,8 @@ def case_setup(case, d, dnmf):
     good = write(os.path.join(d, "good.h5"), {"/data/A": matrix()})
     out = os.path.join(d, "out.h5")
     base = ["factorize", "--rank", "3", "--max-iter", "5", "--output", out, "--progress", "none"]
+    if case in FILE_SAFETY_CASES:
+        return file_safety_case(case, d, good, out, base, dnmf) + (None, None)
     if case == "missing_file":
         missing = os.path.join(d, "missing.h5")
         return base + ["--input", missing], 1, [missing, "no such file"], None, None
@@ -168,6 +237,10 @@ def case_setup(case, d, dnmf):
         init = write(os.path.join(d, "init.h5"), {"/W": np.ones((10, 4)), "/H": np.ones((3, 8))})
         return (base + ["--input", good, "--init", init], 1,
                 [init + ":/W", "expected shape 10x3", "found 10x4"], None, None)
+    if case == "input_fifo":
+        fifo = os.path.join(d, "pipe.h5")
+        os.mkfifo(fifo)
+        return base + ["--input", fifo], 1, [fifo, "not a regular file"], None, None
     if case == "unknown_option":
         return base + ["--input", good, "--bogus", "1"], 2, ["--bogus"], None, None
     if case == "malformed_value":

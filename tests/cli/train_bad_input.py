@@ -28,11 +28,81 @@ def data_file(path, train_labels=None, test_labels=None, drop=None, train=20):
     return path
 
 
+def idx_pair(d):
+    """A valid pair of MNIST IDX files: 2 images of 28 x 28 and their labels."""
+    images, labels = os.path.join(d, "images.idx"), os.path.join(d, "labels.idx")
+    with open(labels, "wb") as f:
+        f.write(bytes([0, 0, 8, 1, 0, 0, 0, 2, 3, 4]))
+    with open(images, "wb") as f:
+        f.write(bytes([0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 28, 0, 0, 0, 28]) + bytes(2 * 784))
+    return images, labels
+
+
+def trained_model(dnmf, good, path, epochs=0):
+    """A real model file of good.h5, made before the case runs."""
+    subprocess.run([dnmf, "train", "--data", good, "--epochs", str(epochs), "--batch-size", "4",
+                    "--conv-filters", "2", "--hidden", "4", "--output", path, "--quiet"],
+                   check=True, timeout=60)
+    return path
+
+
+def file_safety_case(case, d, good, out, train, dnmf):
+    """Outputs of train, predict and convert that must never replace an input, and a checkpoint
+    that must not replace an existing file without --force."""
+    ckpt = os.path.join(d, "ckpt.h5")
+    if case == "train_checkpoint_exists":
+        with open(ckpt, "w") as f:
+            f.write("keep me")
+        return train + ["--data", good, "--checkpoint", ckpt], [ckpt, "exists", "--force"]
+    if case == "train_checkpoint_is_data":
+        return (train + ["--data", good, "--checkpoint", good, "--force"],
+                [good, "--checkpoint", "same file as --data"])
+    if case == "train_output_is_data":
+        args = [a if a != out else good for a in train]
+        return args + ["--data", good, "--force"], [good, "--output", "same file as --data"]
+    if case == "train_output_is_basis":
+        basis = os.path.join(d, "basis.h5")
+        with h5py.File(basis, "w") as f:
+            f["/H"] = np.ones((5, 16))
+        args = [a if a != out else basis for a in train]
+        return (args + ["--data", good, "--model", "nmf", "--nmf-basis", basis, "--force"],
+                [basis, "--output", "same file as --nmf-basis"])
+    if case == "train_output_is_resume":
+        model = trained_model(dnmf, good, os.path.join(d, "model.h5"))
+        args = [a if a != out else model for a in train if a not in ("--batch-size", "4")]
+        return (args + ["--data", good, "--resume", model, "--force"],
+                [model, "--output", "same file as --resume"])
+    if case in ("predict_output_is_model", "predict_output_is_input"):
+        model = trained_model(dnmf, good, os.path.join(d, "model.h5"))
+        target = model if case == "predict_output_is_model" else good
+        return (["predict", "--model", model, "--input", good, "--dataset", "/test/images",
+                 "--output", target, "--force"],
+                [target, "--output", "same file as " + ("--model" if target == model else "--input")])
+    if case == "convert_output_is_images":
+        images, labels = idx_pair(d)
+        return (["convert", "mnist", "--images", images, "--labels", labels, "--output", images,
+                 "--force"], [images, "--output", "same file as --images"])
+    raise SystemExit(f"unknown case {case}")
+
+
+FILE_SAFETY_CASES = ("train_checkpoint_exists", "train_checkpoint_is_data", "train_output_is_data",
+                     "train_output_is_basis", "train_output_is_resume", "predict_output_is_model",
+                     "predict_output_is_input", "convert_output_is_images")
+
+
 def case_setup(case, d, dnmf):
     """Returns (arguments, substrings the error line must contain)."""
     out = os.path.join(d, "out.h5")
     train = ["train", "--epochs", "1", "--batch-size", "4", "--output", out, "--progress", "none"]
     good = data_file(os.path.join(d, "good.h5"))
+    if case in FILE_SAFETY_CASES:
+        return file_safety_case(case, d, good, out, train, dnmf)
+    if case == "idx_fifo":
+        images, labels = idx_pair(d)
+        os.remove(images)
+        os.mkfifo(images)
+        return (["convert", "mnist", "--images", images, "--labels", labels, "--output", out],
+                [images, "not a regular file"])
     if case == "basis_wrong_shape":
         basis = os.path.join(d, "basis.h5")
         with h5py.File(basis, "w") as f:
@@ -58,9 +128,7 @@ def case_setup(case, d, dnmf):
     if case == "not_a_model":
         return ["evaluate", "--model", good, "--data", good], [good, "not a dnmf model file"]
     if case in ("idx_wrong_magic", "idx_truncated"):
-        images, labels = os.path.join(d, "images.idx"), os.path.join(d, "labels.idx")
-        with open(labels, "wb") as f:
-            f.write(bytes([0, 0, 8, 1, 0, 0, 0, 2, 3, 4]))
+        images, labels = idx_pair(d)
         header = bytes([0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 28, 0, 0, 0, 28])
         with open(images, "wb") as f:
             if case == "idx_wrong_magic":
