@@ -147,6 +147,15 @@ nmf::FactorsT<Scalar> initial_factors(const FactorizeOptions& options,
   mpi::agree(comm, [&] {
     check_nonnegative_finite(w_rows, input.row_begin, io::where(options.init, "/W"), comm);
     check_nonnegative_finite(h, 0, io::where(options.init, "/H"), comm);
+    // A zero factor stays zero under MU, and BPP's H update makes H zero from it: the run then
+    // "converges" at W H = 0. Refused, as scikit-learn refuses it. (Entries are >= 0 here.)
+    for (const auto& [values, name] : {std::pair{&w_rows, "/W"}, std::pair{&h, "/H"}}) {
+      const double largest = values->size() > 0 ? static_cast<double>(values->maxCoeff()) : 0.0;
+      if (comm.max(largest) == 0) {
+        throw InputError(io::where(options.init, name) +
+                         ": every entry is zero; NMF cannot start from a zero factor");
+      }
+    }
   });
   return {w_rows.transpose(), h};
 }

@@ -237,6 +237,15 @@ def case_setup(case, d, dnmf):
         init = write(os.path.join(d, "init.h5"), {"/W": np.ones((10, 4)), "/H": np.ones((3, 8))})
         return (base + ["--input", good, "--init", init], 1,
                 [init + ":/W", "expected shape 10x3", "found 10x4"], None, None)
+    if case in ("init_zero_w", "init_zero_h"):
+        # MU stays at a zero factor, BPP's H update from W with a zero H gives H = 0: both used
+        # to end "converged" with W = H = 0.
+        factor, algorithm = ("/W", "mu") if case == "init_zero_w" else ("/H", "bpp")
+        init = write(os.path.join(d, "init.h5"),
+                     {"/W": np.zeros((10, 3)) if factor == "/W" else np.ones((10, 3)),
+                      "/H": np.zeros((3, 8)) if factor == "/H" else np.ones((3, 8))})
+        return (base + ["--input", good, "--init", init, "--algorithm", algorithm], 1,
+                [init + ":" + factor, "every entry is zero"], None, None)
     if case == "input_fifo":
         fifo = os.path.join(d, "pipe.h5")
         os.mkfifo(fifo)
