@@ -1,5 +1,7 @@
 #include "cli/model_file.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <type_traits>
 
 #include "dnmf/core/error.hpp"
@@ -92,6 +94,13 @@ void read_named_array(const io::InputFile& file, const std::string& name,
                      info.type);
   }
   const std::vector<float> stored = file.read_array<float>(info);
+  // A NaN or Inf parameter (or optimizer state) makes every output NaN: refuse it on reading.
+  const auto bad = std::find_if(stored.begin(), stored.end(), [](float v) { return !std::isfinite(v); });
+  if (bad != stored.end()) {
+    throw InputError(io::where(file.path(), info.path) + ": NaN or Inf at entry " +
+                     std::to_string(bad - stored.begin()) +
+                     " (counting from 0, row-major); the model cannot be used");
+  }
   values = Eigen::Map<const nn::Vector<float>>(stored.data(), values.size());
 }
 
@@ -160,8 +169,15 @@ LoadedModel read_model(const io::InputFile& file) {
   ModelDescription model;
   visit_attributes(model, [&](const char* name, auto& value) {
     using T = std::decay_t<decltype(value)>;
-    if constexpr (kIsText<T>) value = from_text<T>(file.string_attribute(name));
-    else value = static_cast<T>(file.number_attribute(name));
+    if constexpr (kIsText<T>) {
+      value = from_text<T>(file.string_attribute(name));
+    } else {
+      const double number = file.number_attribute(name);
+      if (!std::isfinite(number)) {
+        throw InputError(file.path() + ": attribute " + name + " is not a finite number");
+      }
+      value = static_cast<T>(number);
+    }
   });
   visit_history(model.progress, [&](const char* name, std::vector<double>& values) {
     values = file.read_array<double>(file.dataset(name));

@@ -90,6 +90,35 @@ FILE_SAFETY_CASES = ("train_checkpoint_exists", "train_checkpoint_is_data", "tra
                      "predict_output_is_input", "convert_output_is_images")
 
 
+def model_case(case, d, good, out, dnmf):
+    """A model file with one defect, read by evaluate, predict or train --resume."""
+    model = trained_model(dnmf, good, os.path.join(d, "model.h5"), epochs=1)
+    with h5py.File(model, "a") as f:
+        if case == "model_nan_evaluate":
+            f["/dense1/W"][3, 1] = np.nan
+            expected = [model + ":/dense1/W", "NaN or Inf"]
+        elif case == "model_inf_predict":
+            f["/conv1/b"][1] = np.inf
+            expected = [model + ":/conv1/b", "NaN or Inf"]
+        elif case == "model_nan_resume":
+            f["/optimizer/adam/v"][7] = np.nan
+            expected = [model + ":/optimizer/adam/v", "NaN or Inf"]
+        elif case == "model_history_inconsistent":
+            f.attrs["epoch"] = np.int64(2)
+            expected = [model, "2 epochs", "/history/epoch holds 1"]
+    if case == "model_nan_evaluate":
+        return ["evaluate", "--model", model, "--data", good], expected
+    if case == "model_inf_predict":
+        return (["predict", "--model", model, "--input", good, "--dataset", "/test/images",
+                 "--output", out], expected)
+    return (["train", "--data", good, "--resume", model, "--epochs", "3", "--output", out,
+             "--progress", "none"], expected)
+
+
+MODEL_CASES = ("model_nan_evaluate", "model_inf_predict", "model_nan_resume",
+               "model_history_inconsistent")
+
+
 def case_setup(case, d, dnmf):
     """Returns (arguments, substrings the error line must contain)."""
     out = os.path.join(d, "out.h5")
@@ -97,6 +126,8 @@ def case_setup(case, d, dnmf):
     good = data_file(os.path.join(d, "good.h5"))
     if case in FILE_SAFETY_CASES:
         return file_safety_case(case, d, good, out, train, dnmf)
+    if case in MODEL_CASES:
+        return model_case(case, d, good, out, dnmf)
     if case == "idx_fifo":
         images, labels = idx_pair(d)
         os.remove(images)
