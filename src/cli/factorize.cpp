@@ -216,10 +216,11 @@ nmf::SolveResult resumed_run(const FactorizeOptions& options, const InputMatrixT
     const std::vector<double> errors = column("relative_error");
     const std::vector<double> seconds = column("seconds");
     const std::vector<double> objectives = column("objective");
-    if (errors.size() != iterations.size() || seconds.size() != iterations.size() ||
-        objectives.size() != iterations.size()) {
-      throw InputError(options.resume + ": /history datasets differ in length");
-    }
+    require_consistent_history(options.resume, "/history/iteration", iterations,
+                               file.number_attribute("iterations"), "iterations",
+                               {{"/history/relative_error", errors.size()},
+                                {"/history/seconds", seconds.size()},
+                                {"/history/objective", objectives.size()}});
     for (std::size_t i = 0; i < iterations.size(); ++i) {
       resumed.history.push_back(
           {static_cast<int>(iterations[i]), errors[i], objectives[i], seconds[i]});

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <type_traits>
 
+#include "cli/history.hpp"
 #include "dnmf/core/error.hpp"
 #include "dnmf/io/output_file.hpp"
 #include "dnmf/mpi/agree.hpp"
@@ -179,9 +180,14 @@ LoadedModel read_model(const io::InputFile& file) {
       value = static_cast<T>(number);
     }
   });
+  std::vector<std::pair<std::string, std::size_t>> lengths;
   visit_history(model.progress, [&](const char* name, std::vector<double>& values) {
     values = file.read_array<double>(file.dataset(name));
+    lengths.emplace_back(name, values.size());
   });
+  const TrainingProgress& progress = model.progress;
+  require_consistent_history(file.path(), "/history/epoch", progress.history_epoch,
+                             static_cast<double>(progress.epoch), "epochs", lengths);
   nn::Network<float> network = nn::make_network<float>(model.architecture, model.training.seed);
   for (const nn::NamedArray<float>& array : network.named_parameters()) {
     read_named_array(file, "/" + array.name, array.shape, array.values);

@@ -250,6 +250,17 @@ def case_setup(case, d, dnmf):
         fifo = os.path.join(d, "pipe.h5")
         os.mkfifo(fifo)
         return base + ["--input", fifo], 1, [fifo, "not a regular file"], None, None
+    if case in ("resume_history_too_short", "resume_iterations_decreasing"):
+        prior = prior_run(dnmf, good, os.path.join(d, "prior.h5"))
+        with h5py.File(prior, "a") as f:
+            if case == "resume_history_too_short":
+                f.attrs["iterations"] = np.int64(7)
+                expected = [prior, "7 iterations", "/history/iteration holds 5"]
+            else:
+                f["/history/iteration"][...] = [1, 2, 4, 3, 5]
+                expected = [prior + ":/history/iteration", "not 1, 2, ..., 5"]
+        args = [a if a != "5" else "9" for a in base]
+        return args + ["--input", good, "--resume", prior], 1, expected, None, None
     if case == "unknown_option":
         return base + ["--input", good, "--bogus", "1"], 2, ["--bogus"], None, None
     if case == "malformed_value":
