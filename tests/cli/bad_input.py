@@ -246,6 +246,9 @@ def case_setup(case, d, dnmf):
                       "/H": np.zeros((3, 8)) if factor == "/H" else np.ones((3, 8))})
         return (base + ["--input", good, "--init", init, "--algorithm", algorithm], 1,
                 [init + ":" + factor, "every entry is zero"], None, None)
+    if case == "progress_invalid_quiet":
+        args = [a if a != "none" else "sometimes" for a in base]
+        return args + ["--input", good, "--quiet"], 2, ["--progress", "sometimes"], None, None
     if case == "input_fifo":
         fifo = os.path.join(d, "pipe.h5")
         os.mkfifo(fifo)
