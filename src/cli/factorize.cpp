@@ -43,6 +43,7 @@ struct FactorizeOptions {
   CheckpointOptions checkpoint;
   std::string resume;
   bool force = false;
+  bool seed_given = false;  ///< --seed on the command line, not the default
   bool transpose = false;
   std::uint64_t seed = 0;
   nmf::SolverOptions solver;
@@ -101,6 +102,7 @@ std::optional<FactorizeOptions> parse(const Invocation& invocation, mpi::Communi
   }
   if (!parsed.resume.empty()) parsed.init = parsed.resume;
   parsed.seed = non_negative(v, "seed");
+  parsed.seed_given = !v["seed"].defaulted();
   parsed.solver.algorithm = nmf::parse_algorithm(v["algorithm"].as<std::string>());
   parsed.solver.rank = static_cast<Index>(v["rank"].as<std::int64_t>());
   parsed.solver.loss = nmf::parse_loss(v["loss"].as<std::string>());
@@ -162,14 +164,22 @@ nmf::FactorsT<Scalar> initial_factors(const FactorizeOptions& options,
 
 /// The record of the run a --resume file holds: its history, hence its iteration count. The run
 /// continues only with what determines its steps unchanged: the algorithm, the loss, the
-/// penalties, the orientation and the matrix itself (recognised by Σ A and ||A||²).
+/// penalties, the orientation and the matrix itself (recognised by Σ A and ||A||²). It takes
+/// the file's seed into `options`: the factors it continues from came from that seed, so that is
+/// what its output and report record (another --seed given is refused).
 template <class Scalar>
-nmf::SolveResult resumed_run(const FactorizeOptions& options, const InputMatrixT<Scalar>& input,
+nmf::SolveResult resumed_run(FactorizeOptions& options, const InputMatrixT<Scalar>& input,
                              const nmf::InputStatistics& statistics, mpi::Communicator& comm) {
   nmf::SolveResult resumed;
   if (options.resume.empty()) return resumed;
   const io::InputFile file(options.resume, comm);
   mpi::agree(comm, [&] {
+    const std::int64_t seed = file.integer_attribute("seed");
+    if (options.seed_given && static_cast<std::uint64_t>(seed) != options.seed) {
+      throw UsageError(options.resume + ": was made with --seed " + std::to_string(seed) +
+                       "; resume it with the same seed (or leave --seed out)");
+    }
+    options.seed = static_cast<std::uint64_t>(seed);
     const std::string algorithm = file.string_attribute("algorithm");
     if (algorithm != nmf::to_string(options.solver.algorithm)) {
       throw UsageError(options.resume + ": was made with --algorithm " + algorithm +
@@ -330,7 +340,7 @@ JsonObject report_json(const FactorizeOptions& options, const Invocation& invoca
 
 /// Everything after the options, written once for float and double.
 template <class Scalar>
-int factorize(const FactorizeOptions& options, const io::RunFiles& files,
+int factorize(FactorizeOptions& options, const io::RunFiles& files,
               const Invocation& invocation, const Stopwatch& wall, mpi::Communicator& comm) {
   PhaseSeconds phases;
   Stopwatch phase;

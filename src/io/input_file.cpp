@@ -348,6 +348,17 @@ double InputFile::number_attribute(const std::string& name) const {
   return value;
 }
 
+std::int64_t InputFile::integer_attribute(const std::string& name) const {
+  const Handle attribute = open_attribute(name, H5T_INTEGER);
+  Handle space(H5Aget_space(attribute.get()), H5Sclose);
+  std::int64_t value = 0;
+  if (H5Sget_simple_extent_npoints(space.get()) != 1 ||
+      H5Aread(attribute.get(), H5T_NATIVE_INT64, &value) < 0) {
+    throw InputError(path_ + ": attribute " + name + " is not a single integer");
+  }
+  return value;
+}
+
 bool InputFile::is_group(const std::string& path) const {
   if (path != "/" && H5Lexists(file_.get(), path.c_str(), H5P_DEFAULT) <= 0) return false;
   Handle object(H5Oopen(file_.get(), path.c_str(), H5P_DEFAULT), H5Oclose);

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""What a run does to files that appear while it works.
+"""What a run does to files that appear while it works, and what a resumed run records.
 
 - An output (or report) that another run creates while this one computes is not replaced at the
   end without --force: the run ends with one error line naming it, exit 1, the other run's file
@@ -8,6 +8,7 @@
   seed), and refuses another --seed."""
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -17,7 +18,7 @@ import time
 import h5py
 import numpy as np
 
-from common import Checks, changed_files, command, snapshot
+from common import Checks, changed_files, command, run, snapshot
 
 check = Checks()
 
@@ -71,6 +72,31 @@ def concurrent_outputs(dnmf, ranks, d, data):
     os.remove(os.path.join(d, "race.h5"))
 
 
+def seed_on_resume(dnmf, ranks, d, data):
+    first, resumed, full = (os.path.join(d, n) for n in ("first.h5", "resumed.h5", "full.h5"))
+    report = os.path.join(d, "resumed.json")
+    for arguments in (factorize(data, first, ["--seed", "5", "--max-iter", "4"]),
+                      factorize(data, full, ["--seed", "5", "--max-iter", "8"]),
+                      factorize(data, resumed, ["--resume", first, "--max-iter", "8",
+                                                "--report", report])):
+        result = run(dnmf, ranks, arguments)
+        check(result.returncode == 0, f"dnmf {' '.join(arguments[:2])}... exits 0 {result.stderr.strip()}")
+    with h5py.File(resumed, "r") as f, h5py.File(full, "r") as g:
+        check(f.attrs["seed"] == 5, f"a resumed run records the seed of the run it continues "
+                                    f"(5, recorded {f.attrs['seed']})")
+        check(np.array_equal(f["W"][()], g["W"][()]), "and its factors are that seed's run's")
+    with open(report) as f:
+        check(json.load(f)["seed"] == 5, "the report says the same seed")
+    other = run(dnmf, ranks, factorize(data, os.path.join(d, "other.h5"),
+                                       ["--resume", first, "--max-iter", "8", "--seed", "6"]))
+    check(other.returncode == 2 and "--seed 5" in other.stderr and "same seed" in other.stderr
+          and not os.path.exists(os.path.join(d, "other.h5")),
+          f"resuming with another --seed is refused: {other.stderr.strip()}")
+    same = run(dnmf, ranks, factorize(data, os.path.join(d, "same.h5"),
+                                      ["--resume", first, "--max-iter", "8", "--seed", "5"]))
+    check(same.returncode == 0, "resuming with the same --seed given again works")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--dnmf", required=True)
@@ -81,6 +107,7 @@ def main():
         with h5py.File(data, "w") as f:
             f["A"] = np.random.default_rng(0).random((60, 40))
         concurrent_outputs(options.dnmf, options.ranks, d, data)
+        seed_on_resume(options.dnmf, options.ranks, d, data)
     return check.exit_code()
 
 

@@ -77,6 +77,8 @@ class InputFile {
   /// string (a number).
   std::string string_attribute(const std::string& name) const;
   double number_attribute(const std::string& name) const;
+  /// A root attribute read as a 64-bit integer (exact beyond 2^53, where a double is not).
+  std::int64_t integer_attribute(const std::string& name) const;
 
   /// True if `path` names a group (not a dataset, not missing).
   bool is_group(const std::string& path) const;
