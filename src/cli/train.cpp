@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <memory>
+#include <optional>
 
 #include "cli/command.hpp"
 #include "cli/image_data.hpp"
@@ -263,8 +264,12 @@ int run_train(const Invocation& invocation, mpi::Communicator& comm) {
   }
   nn::DataParallelTrainer<float> trainer(network, *optimizer, comm, schedule->max_local_batch());
   if (settings.freeze_basis) trainer.freeze("nmf/H");
-  // Every buffer is sized here, before the first step.
-  SampleBuffer train(file, data.train_images, &data.train_labels, schedule->local_samples());
+  // Every buffer is sized here, before the first step (agreed: a rank may lack the memory).
+  std::optional<SampleBuffer> train_buffer, test_buffer;
+  mpi::agree(comm, [&] {
+    train_buffer.emplace(file, data.train_images, &data.train_labels, schedule->local_samples());
+  });
+  SampleBuffer& train = *train_buffer;
   // Every epoch reads the same dataset again: keep its decompressed chunks (up to 256 MiB of them;
   // HDF5 keeps 1 MiB by default), and each rank inflates the digits' gzip chunks once a run,
   // not once an epoch.
@@ -274,8 +279,11 @@ int run_train(const Invocation& invocation, mpi::Communicator& comm) {
     file.keep_open(data.train_labels, kTrainingChunkCache);
   });
   const std::vector<std::int64_t> test_rows = block_rows(data.test_images.count, comm);
-  SampleBuffer test(file, data.test_images, &data.test_labels,
-                    static_cast<std::int64_t>(test_rows.size()));
+  mpi::agree(comm, [&] {
+    test_buffer.emplace(file, data.test_images, &data.test_labels,
+                        static_cast<std::int64_t>(test_rows.size()));
+  });
+  SampleBuffer& test = *test_buffer;
   mpi::agree(comm, [&] { test.read(test_rows, nonnegative, classes); });
   const Index features = data.train_images.sample.size();
   if (comm.is_root() && !options->quiet) {

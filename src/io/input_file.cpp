@@ -1,7 +1,9 @@
 #include "dnmf/io/input_file.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
+#include <limits>
 #include <sstream>
 
 #include "dnmf/core/error.hpp"
@@ -69,6 +71,31 @@ std::string shape_text(const std::vector<std::uint64_t>& shape) {
   std::string text;
   for (std::size_t i = 0; i < shape.size(); ++i) text += (i ? "x" : "") + std::to_string(shape[i]);
   return shape.empty() ? "a scalar" : text;
+}
+
+std::size_t bytes_for(const std::string& where, const std::vector<std::uint64_t>& shape,
+                      std::size_t value_bytes) {
+  if (std::find(shape.begin(), shape.end(), 0) != shape.end()) return 0;
+  std::uint64_t bytes = value_bytes;
+  for (const std::uint64_t extent : shape) {
+    if (__builtin_mul_overflow(bytes, extent, &bytes) ||
+        bytes > static_cast<std::uint64_t>(std::numeric_limits<std::ptrdiff_t>::max())) {
+      throw allocation_failure(where, shape, value_bytes);
+    }
+  }
+  return static_cast<std::size_t>(bytes);
+}
+
+InputError allocation_failure(const std::string& where, const std::vector<std::uint64_t>& shape,
+                              std::size_t value_bytes) {
+  // In long double: the product may not fit 64 bits, which is why it is being reported.
+  long double bytes = static_cast<long double>(value_bytes);
+  for (const std::uint64_t extent : shape) bytes *= static_cast<long double>(extent);
+  char amount[64];
+  std::snprintf(amount, sizeof amount, "%.0Lf", bytes);
+  return InputError(where + ": cannot allocate " + amount + " bytes for its " + shape_text(shape) +
+                    " block (" + std::to_string(value_bytes) +
+                    (value_bytes == 1 ? " byte" : " bytes") + " a value)");
 }
 
 InputFile::InputFile(const std::string& path, mpi::Communicator& comm)
@@ -153,7 +180,13 @@ RowMatrixT<Scalar> InputFile::read_columns(const DatasetInfo& info, std::int64_t
 template <class Scalar>
 RowMatrixT<Scalar> InputFile::read_block(const DatasetInfo& info, const std::vector<hsize_t>& start,
                                          const std::vector<hsize_t>& count) const {
-  RowMatrixT<Scalar> block(static_cast<Index>(count[0]), static_cast<Index>(count[1]));
+  RowMatrixT<Scalar> block;
+  // Agreed before the collective read, which a rank that could not allocate would leave waiting.
+  mpi::agree(*comm_, [&] {
+    allocate_for(where(path_, info.path), {count[0], count[1]}, sizeof(Scalar), [&] {
+      block.resize(static_cast<Index>(count[0]), static_cast<Index>(count[1]));
+    });
+  });
   Handle dataset(H5Dopen2(file_.get(), info.path.c_str(), H5P_DEFAULT), H5Dclose);
   Handle file_space(H5Dget_space(dataset.get()), H5Sclose);
   Handle memory_space = select_block(file_space.get(), start, count);
@@ -280,9 +313,9 @@ void InputFile::keep_open(const DatasetInfo& info, std::size_t cache_bytes) cons
 
 template <class T>
 std::vector<T> InputFile::read_array(const DatasetInfo& info) const {
-  std::size_t size = 1;
-  for (const std::uint64_t extent : info.shape) size *= extent;
-  std::vector<T> values(size);
+  std::vector<T> values;
+  const std::size_t size = bytes_for(where(path_, info.path), info.shape, sizeof(T)) / sizeof(T);
+  allocate_for(where(path_, info.path), info.shape, sizeof(T), [&] { values.resize(size); });
   if (size == 0) return values;
   Handle dataset(H5Dopen2(file_.get(), info.path.c_str(), H5P_DEFAULT), H5Dclose);
   if (H5Dread(dataset.get(), native_type<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()) < 0) {

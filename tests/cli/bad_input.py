@@ -253,6 +253,13 @@ def case_setup(case, d, dnmf):
         fifo = os.path.join(d, "pipe.h5")
         os.mkfifo(fifo)
         return base + ["--input", fifo], 1, [fifo, "not a regular file"], None, None
+    if case == "input_too_large":
+        # 10^7 x 10^7 float64, declared but never written: a tiny file whose rows no rank can hold.
+        path = os.path.join(d, "huge.h5")
+        with h5py.File(path, "w") as f:
+            f.create_dataset("/A", shape=(10**7, 10**7), dtype="f8", chunks=(1000, 1000))
+        return (base + ["--input", path], 1, [path + ":/A", "cannot allocate", "bytes", "x10000000"],
+                None, None)
     if case in ("resume_history_too_short", "resume_iterations_decreasing"):
         prior = prior_run(dnmf, good, os.path.join(d, "prior.h5"))
         with h5py.File(prior, "a") as f:
