@@ -204,6 +204,44 @@ TEST(Hdf5Output, UncommittedOutputLeavesNoFile) {
   if (world.is_root()) fs::remove_all(directory);
 }
 
+TEST(Hdf5Input, ABlockTooLargeForMemoryOnOneRankStopsEveryRankWithItsSize) {
+  dnmf::mpi::Communicator world = dnmf::mpi::Communicator::world();
+  const std::string directory = scratch_directory(world);
+  const std::string path = directory + "/huge.h5";
+  constexpr hsize_t kHuge = 10000000;
+  if (world.is_root()) {
+    // Declared, never written: a tiny file whose 10^7 x 10^7 doubles no machine holds.
+    hid_t file = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    const hsize_t dims[2] = {kHuge, kHuge}, chunk[2] = {1000, 1000};
+    hid_t space = H5Screate_simple(2, dims, nullptr);
+    hid_t create = H5Pcreate(H5P_DATASET_CREATE);
+    H5Pset_chunk(create, 2, chunk);
+    hid_t dataset = H5Dcreate2(file, "/A", H5T_IEEE_F64LE, space, H5P_DEFAULT, create, H5P_DEFAULT);
+    H5Dclose(dataset);
+    H5Pclose(create);
+    H5Sclose(space);
+    H5Fclose(file);
+  }
+  world.barrier();
+  {
+    const dnmf::io::InputFile file(path, world);
+    const auto info = file.dataset("/A");
+    try {
+      // Only rank 0 asks for rows: the others, with nothing to allocate, must not be left
+      // waiting in the collective read.
+      file.read_rows(info, 0, world.is_root() ? static_cast<std::int64_t>(kHuge) : 0);
+      FAIL() << "no error";
+    } catch (const dnmf::InputError& error) {
+      EXPECT_TRUE(error.on_all_ranks());
+      EXPECT_EQ(std::string(error.what()),
+                path + ":/A: cannot allocate 800000000000000 bytes for its 10000000x10000000 "
+                       "block (8 bytes a value)");
+    }
+  }
+  world.barrier();
+  if (world.is_root()) fs::remove_all(directory);
+}
+
 TEST(Hdf5Input, MissingDatasetNamesFileAndPath) {
   dnmf::mpi::Communicator world = dnmf::mpi::Communicator::world();
   const std::string directory = scratch_directory(world);

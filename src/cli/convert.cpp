@@ -7,6 +7,7 @@
 #include "dnmf/core/error.hpp"
 #include "dnmf/io/idx_file.hpp"
 #include "dnmf/io/output_file.hpp"
+#include "dnmf/io/run_files.hpp"
 #include "dnmf/mpi/agree.hpp"
 
 namespace dnmf::cli {
@@ -65,7 +66,11 @@ int run_convert(const Invocation& invocation, mpi::Communicator& comm) {
   if (!values) return 0;
   const po::variables_map& v = *values;
   const std::string output = v["output"].as<std::string>();
-  io::check_output_path(output, v["force"].as<bool>(), comm);
+  io::RunFiles files;
+  for (const char* option : {"images", "labels", "test-images", "test-labels"}) {
+    files.input(std::string("--") + option, v[option].as<std::string>());
+  }
+  files.output("--output", output).check(v["force"].as<bool>(), comm);
 
   // Every rank reads the (small) files, so every rank sees the same errors and shapes.
   struct Split {
@@ -82,7 +87,7 @@ int run_convert(const Invocation& invocation, mpi::Communicator& comm) {
     read_pair(v["test-images"].as<std::string>(), v["test-labels"].as<std::string>(),
               splits.back().images, splits.back().labels);
   });
-  io::OutputFile out(output, comm);
+  io::OutputFile out(output, comm, files.if_exists("--output"));
   mpi::agree(comm, [&] {
     for (const Split& split : splits) {
       out.write_array(split.group + "/images", split.images.shape, split.images.values.data());

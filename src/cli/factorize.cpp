@@ -16,6 +16,7 @@
 #include "dnmf/core/stop_request.hpp"
 #include "dnmf/core/stopwatch.hpp"
 #include "dnmf/io/output_file.hpp"
+#include "dnmf/io/run_files.hpp"
 #include "dnmf/mpi/agree.hpp"
 #include "dnmf/nmf/nndsvd.hpp"
 #include "dnmf/nmf/solver.hpp"
@@ -42,6 +43,7 @@ struct FactorizeOptions {
   CheckpointOptions checkpoint;
   std::string resume;
   bool force = false;
+  bool seed_given = false;  ///< --seed on the command line, not the default
   bool transpose = false;
   std::uint64_t seed = 0;
   nmf::SolverOptions solver;
@@ -75,7 +77,8 @@ std::optional<FactorizeOptions> parse(const Invocation& invocation, mpi::Communi
        "filled with mean(A), or with small random values); or an HDF5 file holding /W (m x K) "
        "and /H (K x n), e.g. an earlier output")
       ("output,o", po::value<std::string>()->required(), "HDF5 file to write W, H and provenance to")
-      ("force,f", po::bool_switch(), "overwrite the output (and report) if they exist")
+      ("force,f", po::bool_switch(),
+       "overwrite the output, report and checkpoint if they exist (never an input of the run)")
       ("report", po::value<std::string>()->default_value(""), "also write a JSON run report here")
       ("resume", po::value<std::string>()->default_value(""),
        "continue the run recorded in a checkpoint (or output) file exactly where it stopped");
@@ -99,6 +102,7 @@ std::optional<FactorizeOptions> parse(const Invocation& invocation, mpi::Communi
   }
   if (!parsed.resume.empty()) parsed.init = parsed.resume;
   parsed.seed = non_negative(v, "seed");
+  parsed.seed_given = !v["seed"].defaulted();
   parsed.solver.algorithm = nmf::parse_algorithm(v["algorithm"].as<std::string>());
   parsed.solver.rank = static_cast<Index>(v["rank"].as<std::int64_t>());
   parsed.solver.loss = nmf::parse_loss(v["loss"].as<std::string>());
@@ -145,20 +149,37 @@ nmf::FactorsT<Scalar> initial_factors(const FactorizeOptions& options,
   mpi::agree(comm, [&] {
     check_nonnegative_finite(w_rows, input.row_begin, io::where(options.init, "/W"), comm);
     check_nonnegative_finite(h, 0, io::where(options.init, "/H"), comm);
+    // A zero factor stays zero under MU, and BPP's H update makes H zero from it: the run then
+    // "converges" at W H = 0. Refused, as scikit-learn refuses it. (Entries are >= 0 here.)
+    for (const auto& [values, name] : {std::pair{&w_rows, "/W"}, std::pair{&h, "/H"}}) {
+      const double largest = values->size() > 0 ? static_cast<double>(values->maxCoeff()) : 0.0;
+      if (comm.max(largest) == 0) {
+        throw InputError(io::where(options.init, name) +
+                         ": every entry is zero; NMF cannot start from a zero factor");
+      }
+    }
   });
   return {w_rows.transpose(), h};
 }
 
 /// The record of the run a --resume file holds: its history, hence its iteration count. The run
 /// continues only with what determines its steps unchanged: the algorithm, the loss, the
-/// penalties, the orientation and the matrix itself (recognised by Σ A and ||A||²).
+/// penalties, the orientation and the matrix itself (recognised by Σ A and ||A||²). It takes
+/// the file's seed into `options`: the factors it continues from came from that seed, so that is
+/// what its output and report record (another --seed given is refused).
 template <class Scalar>
-nmf::SolveResult resumed_run(const FactorizeOptions& options, const InputMatrixT<Scalar>& input,
+nmf::SolveResult resumed_run(FactorizeOptions& options, const InputMatrixT<Scalar>& input,
                              const nmf::InputStatistics& statistics, mpi::Communicator& comm) {
   nmf::SolveResult resumed;
   if (options.resume.empty()) return resumed;
   const io::InputFile file(options.resume, comm);
   mpi::agree(comm, [&] {
+    const std::int64_t seed = file.integer_attribute("seed");
+    if (options.seed_given && static_cast<std::uint64_t>(seed) != options.seed) {
+      throw UsageError(options.resume + ": was made with --seed " + std::to_string(seed) +
+                       "; resume it with the same seed (or leave --seed out)");
+    }
+    options.seed = static_cast<std::uint64_t>(seed);
     const std::string algorithm = file.string_attribute("algorithm");
     if (algorithm != nmf::to_string(options.solver.algorithm)) {
       throw UsageError(options.resume + ": was made with --algorithm " + algorithm +
@@ -205,10 +226,11 @@ nmf::SolveResult resumed_run(const FactorizeOptions& options, const InputMatrixT
     const std::vector<double> errors = column("relative_error");
     const std::vector<double> seconds = column("seconds");
     const std::vector<double> objectives = column("objective");
-    if (errors.size() != iterations.size() || seconds.size() != iterations.size() ||
-        objectives.size() != iterations.size()) {
-      throw InputError(options.resume + ": /history datasets differ in length");
-    }
+    require_consistent_history(options.resume, "/history/iteration", iterations,
+                               file.number_attribute("iterations"), "iterations",
+                               {{"/history/relative_error", errors.size()},
+                                {"/history/seconds", seconds.size()},
+                                {"/history/objective", objectives.size()}});
     for (std::size_t i = 0; i < iterations.size(); ++i) {
       resumed.history.push_back(
           {static_cast<int>(iterations[i]), errors[i], objectives[i], seconds[i]});
@@ -221,12 +243,13 @@ nmf::SolveResult resumed_run(const FactorizeOptions& options, const InputMatrixT
 /// The output file, or a checkpoint: the same layout, so either can be resumed (in either
 /// precision: W and H are float32 datasets in single precision, float64 in double).
 template <class Scalar>
-void write_factors(const std::string& target, bool is_checkpoint, const FactorizeOptions& options,
+void write_factors(const std::string& target, io::IfExists if_exists, bool is_checkpoint,
+                   const FactorizeOptions& options,
                    const Invocation& invocation, const InputMatrixT<Scalar>& input,
                    const nmf::InputStatistics& statistics, const nmf::FactorsT<Scalar>& factors,
                    const nmf::SolveResult& result, double init_seconds, double wall_seconds,
                    mpi::Communicator& comm) {
-  io::OutputFile out(target, comm);
+  io::OutputFile out(target, comm, if_exists);
   mpi::agree(comm, [&] {
     const Index k = options.solver.rank;
     out.write_rows("/W", input.rows, k, factors.Wt.data(), input.row_begin, factors.Wt.cols());
@@ -317,8 +340,8 @@ JsonObject report_json(const FactorizeOptions& options, const Invocation& invoca
 
 /// Everything after the options, written once for float and double.
 template <class Scalar>
-int factorize(const FactorizeOptions& options, const Invocation& invocation, const Stopwatch& wall,
-              mpi::Communicator& comm) {
+int factorize(FactorizeOptions& options, const io::RunFiles& files,
+              const Invocation& invocation, const Stopwatch& wall, mpi::Communicator& comm) {
   PhaseSeconds phases;
   Stopwatch phase;
   const InputMatrixT<Scalar> input =
@@ -353,9 +376,12 @@ int factorize(const FactorizeOptions& options, const Invocation& invocation, con
   };
   if (!options.checkpoint.path.empty()) {
     hooks.checkpoint_every = options.checkpoint.every;
-    hooks.checkpoint = [&](const nmf::FactorsT<Scalar>& current, const nmf::SolveResult& so_far) {
-      write_factors(options.checkpoint.path, true, options, invocation, input, statistics, current,
-                    so_far, init_seconds, comm.max(wall.seconds()), comm);
+    hooks.checkpoint = [&, if_exists = files.if_exists("--checkpoint")](
+                           const nmf::FactorsT<Scalar>& current,
+                           const nmf::SolveResult& so_far) mutable {
+      write_factors(options.checkpoint.path, if_exists, true, options, invocation, input,
+                    statistics, current, so_far, init_seconds, comm.max(wall.seconds()), comm);
+      if_exists = io::IfExists::Replace;  // the next checkpoint replaces this run's own
     };
   }
   const nmf::SolveResult result =
@@ -376,13 +402,13 @@ int factorize(const FactorizeOptions& options, const Invocation& invocation, con
   }
   phase.restart();
   const double wall_seconds = comm.max(wall.seconds());
-  write_factors(options.output, false, options, invocation, input, statistics, factors, result,
-                init_seconds, wall_seconds, comm);
+  write_factors(options.output, files.if_exists("--output"), false, options, invocation, input,
+                statistics, factors, result, init_seconds, wall_seconds, comm);
   phases.write = phase.seconds();
   if (!options.report.empty()) {
     const JsonObject report =
         report_json(options, invocation, input, result, phases, comm.max(wall.seconds()), comm);
-    write_text_atomically(options.report, report.text(), comm);
+    write_text_atomically(options.report, report.text(), files.if_exists("--report"), comm);
   }
   if (comm.is_root() && !options.quiet) {
     std::printf(
@@ -406,15 +432,21 @@ int run_factorize(const Invocation& invocation, mpi::Communicator& comm) {
   std::optional<FactorizeOptions> options;
   mpi::agree(comm, [&] { options = parse(invocation, comm); });
   if (!options) return 0;
-  io::check_output_path(options->output, options->force, comm);
-  if (!options->report.empty()) io::check_output_path(options->report, options->force, comm);
-  // A checkpoint is overwritten as the run goes: it may exist (it is what --resume reads).
-  if (!options->checkpoint.path.empty())
-    io::check_output_path(options->checkpoint.path, true, comm);
+  const bool init_from_file = options->resume.empty() && options->init != "random" &&
+                              !nmf::parse_nndsvd(options->init);
+  io::RunFiles files;
+  files.input("--input", options->input)
+      .input("--init", init_from_file ? options->init : "")
+      .input("--resume", options->resume)
+      .output("--output", options->output)
+      .output("--report", options->report)
+      // The checkpoint of a resumed run may be the file it resumed from: it replaces that state.
+      .output("--checkpoint", options->checkpoint.path, "--resume");
+  files.check(options->force, comm);
   // The one dispatch on the precision.
   return options->precision == nmf::Precision::Single
-             ? factorize<float>(*options, invocation, wall, comm)
-             : factorize<double>(*options, invocation, wall, comm);
+             ? factorize<float>(*options, files, invocation, wall, comm)
+             : factorize<double>(*options, files, invocation, wall, comm);
 }
 
 }  // namespace dnmf::cli

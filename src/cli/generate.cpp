@@ -8,6 +8,7 @@
 #include "dnmf/core/error.hpp"
 #include "dnmf/core/random.hpp"
 #include "dnmf/io/output_file.hpp"
+#include "dnmf/io/run_files.hpp"
 #include "dnmf/mpi/agree.hpp"
 #include "dnmf/mpi/partition.hpp"
 
@@ -67,7 +68,8 @@ int run_generate(const Invocation& invocation, mpi::Communicator& comm) {
   std::optional<GenerateOptions> options;
   mpi::agree(comm, [&] { options = parse(invocation, comm); });
   if (!options) return 0;
-  io::check_output_path(options->output, options->force, comm);
+  io::RunFiles files;
+  files.output("--output", options->output).check(options->force, comm);
 
   const mpi::BlockPartition partition(options->rows, comm.size());
   const std::int64_t row_begin = partition.begin(comm.rank());
@@ -95,7 +97,7 @@ int run_generate(const Invocation& invocation, mpi::Communicator& comm) {
                                    static_cast<std::uint64_t>(c));
   }
 
-  io::OutputFile out(options->output, comm);
+  io::OutputFile out(options->output, comm, files.if_exists("--output"));
   mpi::agree(comm, [&] {
     out.write_rows("/A", options->rows, n, A.data(), row_begin, local_rows);
     out.write_rows("/W_true", options->rows, k, W.data(), row_begin, local_rows);

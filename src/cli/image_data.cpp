@@ -77,15 +77,20 @@ io::DatasetInfo describe_labels(const io::InputFile& file, const std::string& na
 
 SampleBuffer::SampleBuffer(const io::InputFile& file, const ImageDataset& images,
                            const io::DatasetInfo* labels, std::int64_t capacity)
-    : file_(file),
-      dataset_(images),
-      label_info_(labels),
-      images_(images.sample.size(), capacity),
-      sorted_(images.sample.size(), capacity),
-      sorted_labels_(static_cast<std::size_t>(capacity)),
-      labels_(capacity),
-      sorted_rows_(static_cast<std::size_t>(capacity)),
-      position_(static_cast<std::size_t>(capacity)) {}
+    : file_(file), dataset_(images), label_info_(labels) {
+  const auto samples = static_cast<std::uint64_t>(capacity);
+  const auto features = static_cast<std::uint64_t>(images.sample.size());
+  // Two float copies of the images a sample, its label (double and int) and two row indices.
+  io::allocate_for(io::where(file.path(), images.info.path), {samples, features},
+                   2 * sizeof(float), [&] {
+                     images_.resize(images.sample.size(), capacity);
+                     sorted_.resize(images.sample.size(), capacity);
+                     sorted_labels_.resize(samples);
+                     labels_.resize(capacity);
+                     sorted_rows_.resize(samples);
+                     position_.resize(samples);
+                   });
+}
 
 void SampleBuffer::read(const std::vector<std::int64_t>& rows, bool nonnegative,
                         std::int64_t classes) {

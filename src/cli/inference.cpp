@@ -18,9 +18,11 @@ InferenceInput load_inference_input(const std::string& model_path, const std::st
     require_fitting_images(architecture, model_path, input.images, data_path);
   });
   input.rows = block_rows(input.images.count, comm);
-  input.samples = std::make_unique<SampleBuffer>(*input.file, input.images,
-                                                 labels_name.empty() ? nullptr : &input.labels,
-                                                 static_cast<std::int64_t>(input.rows.size()));
+  mpi::agree(comm, [&] {
+    input.samples = std::make_unique<SampleBuffer>(*input.file, input.images,
+                                                   labels_name.empty() ? nullptr : &input.labels,
+                                                   static_cast<std::int64_t>(input.rows.size()));
+  });
   const bool nonnegative = architecture.architecture != nn::Architecture::Cnn;
   mpi::agree(comm, [&] { input.samples->read(input.rows, nonnegative, architecture.classes); });
   return input;

@@ -144,10 +144,14 @@ InputMatrixT<Scalar> load_input_matrix(const std::string& file, const std::strin
   }
   RowMatrixT<Scalar> values;
   mpi::agree(comm, [&] {
-    values = transpose
-                 ? RowMatrixT<Scalar>(
-                       reader.read_columns<Scalar>(info, input.row_begin, row_count).transpose())
-                 : reader.read_rows<Scalar>(info, input.row_begin, row_count);
+    if (!transpose) {
+      values = reader.read_rows<Scalar>(info, input.row_begin, row_count);
+      return;
+    }
+    const RowMatrixT<Scalar> columns = reader.read_columns<Scalar>(info, input.row_begin, row_count);
+    io::allocate_for(where, {static_cast<std::uint64_t>(columns.cols()),
+                             static_cast<std::uint64_t>(columns.rows())},
+                     sizeof(Scalar), [&] { values = columns.transpose(); });
   });
   mpi::agree(comm, [&] { check_nonnegative_finite(values, input.row_begin, where, comm); });
   input.block = std::make_unique<nmf::DenseBlockT<Scalar>>(std::move(values));

@@ -1,7 +1,10 @@
 #include "cli/model_file.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <type_traits>
 
+#include "cli/history.hpp"
 #include "dnmf/core/error.hpp"
 #include "dnmf/io/output_file.hpp"
 #include "dnmf/mpi/agree.hpp"
@@ -92,6 +95,13 @@ void read_named_array(const io::InputFile& file, const std::string& name,
                      info.type);
   }
   const std::vector<float> stored = file.read_array<float>(info);
+  // A NaN or Inf parameter (or optimizer state) makes every output NaN: refuse it on reading.
+  const auto bad = std::find_if(stored.begin(), stored.end(), [](float v) { return !std::isfinite(v); });
+  if (bad != stored.end()) {
+    throw InputError(io::where(file.path(), info.path) + ": NaN or Inf at entry " +
+                     std::to_string(bad - stored.begin()) +
+                     " (counting from 0, row-major); the model cannot be used");
+  }
   values = Eigen::Map<const nn::Vector<float>>(stored.data(), values.size());
 }
 
@@ -114,12 +124,12 @@ std::unique_ptr<nn::Optimizer<float>> make_optimizer(const TrainingSettings& set
   throw UsageError("--optimizer: expected adam or sgd, got '" + settings.optimizer + "'");
 }
 
-void write_model(const std::string& path, const ModelDescription& model,
+void write_model(const std::string& path, io::IfExists if_exists, const ModelDescription& model,
                  nn::Network<float>& network, nn::Optimizer<float>& optimizer,
                  const Invocation& invocation, const std::string& data_file,
                  mpi::Communicator& comm) {
   ModelDescription fields = model;
-  io::OutputFile out(path, comm);
+  io::OutputFile out(path, comm, if_exists);
   mpi::agree(comm, [&] {
     out.set_attribute("format", std::string(kFormat));
     visit_attributes(fields, [&](const char* name, const auto& value) {
@@ -160,12 +170,24 @@ LoadedModel read_model(const io::InputFile& file) {
   ModelDescription model;
   visit_attributes(model, [&](const char* name, auto& value) {
     using T = std::decay_t<decltype(value)>;
-    if constexpr (kIsText<T>) value = from_text<T>(file.string_attribute(name));
-    else value = static_cast<T>(file.number_attribute(name));
+    if constexpr (kIsText<T>) {
+      value = from_text<T>(file.string_attribute(name));
+    } else {
+      const double number = file.number_attribute(name);
+      if (!std::isfinite(number)) {
+        throw InputError(file.path() + ": attribute " + name + " is not a finite number");
+      }
+      value = static_cast<T>(number);
+    }
   });
+  std::vector<std::pair<std::string, std::size_t>> lengths;
   visit_history(model.progress, [&](const char* name, std::vector<double>& values) {
     values = file.read_array<double>(file.dataset(name));
+    lengths.emplace_back(name, values.size());
   });
+  const TrainingProgress& progress = model.progress;
+  require_consistent_history(file.path(), "/history/epoch", progress.history_epoch,
+                             static_cast<double>(progress.epoch), "epochs", lengths);
   nn::Network<float> network = nn::make_network<float>(model.architecture, model.training.seed);
   for (const nn::NamedArray<float>& array : network.named_parameters()) {
     read_named_array(file, "/" + array.name, array.shape, array.values);

@@ -28,6 +28,7 @@
 #include "cli/command.hpp"
 #include "cli/image_data.hpp"
 #include "dnmf/io/input_file.hpp"
+#include "dnmf/io/run_files.hpp"
 #include "dnmf/nn/architectures.hpp"
 #include "dnmf/nn/epoch_schedule.hpp"
 #include "dnmf/nn/optimizer.hpp"
@@ -69,8 +70,9 @@ struct ModelDescription {
 std::unique_ptr<nn::Optimizer<float>> make_optimizer(const TrainingSettings& settings,
                                                      nn::Index parameter_count);
 
-/// Collective: writes the model atomically to `path`.
-void write_model(const std::string& path, const ModelDescription& model,
+/// Collective: writes the model atomically to `path` (replacing a file of that name only with
+/// IfExists::Replace).
+void write_model(const std::string& path, io::IfExists if_exists, const ModelDescription& model,
                  nn::Network<float>& network, nn::Optimizer<float>& optimizer,
                  const Invocation& invocation, const std::string& data_file,
                  mpi::Communicator& comm);

@@ -48,8 +48,9 @@ void add_progress_options(po::options_description& options) {
 }
 
 ProgressMode progress_mode(const po::variables_map& values) {
-  if (values["quiet"].as<bool>()) return ProgressMode::None;
-  return parse_progress_mode(values["progress"].as<std::string>());
+  // Parsed whatever --quiet says: a bad value is a usage error either way.
+  const ProgressMode mode = parse_progress_mode(values["progress"].as<std::string>());
+  return values["quiet"].as<bool>() ? ProgressMode::None : mode;
 }
 
 void add_checkpoint_options(po::options_description& options, const std::string& unit) {

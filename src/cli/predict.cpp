@@ -6,6 +6,7 @@
 #include "cli/inference.hpp"
 #include "cli/options.hpp"
 #include "dnmf/io/output_file.hpp"
+#include "dnmf/io/run_files.hpp"
 #include "dnmf/mpi/agree.hpp"
 
 namespace dnmf::cli {
@@ -34,7 +35,9 @@ int run_predict(const Invocation& invocation, mpi::Communicator& comm) {
   const std::string model_path = v["model"].as<std::string>();
   const std::string input_path = v["input"].as<std::string>();
   const std::string output_path = v["output"].as<std::string>();
-  io::check_output_path(output_path, v["force"].as<bool>(), comm);
+  io::RunFiles files;
+  files.input("--model", model_path).input("--input", input_path).output("--output", output_path);
+  files.check(v["force"].as<bool>(), comm);
 
   InferenceInput input =
       load_inference_input(model_path, input_path, v["dataset"].as<std::string>(), "", comm);
@@ -51,7 +54,7 @@ int run_predict(const Invocation& invocation, mpi::Communicator& comm) {
       probabilities.row(first + j) = (shifted.exp() / shifted.exp().sum()).matrix().transpose();
     }
   });
-  io::OutputFile out(output_path, comm);
+  io::OutputFile out(output_path, comm, files.if_exists("--output"));
   mpi::agree(comm, [&] {
     out.write_rows("/probabilities", images.count, architecture.classes, probabilities.data(),
                    rows.empty() ? 0 : rows.front(), static_cast<std::int64_t>(rows.size()));

@@ -1,11 +1,8 @@
 #include "cli/report.hpp"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <filesystem>
 #include <fstream>
 #include <numeric>
 #include <sstream>
@@ -90,12 +87,10 @@ std::string JsonObject::text(int indent) const {
 }
 
 void write_text_atomically(const std::string& path, const std::string& text,
-                           mpi::Communicator& comm) {
+                           io::IfExists if_exists, mpi::Communicator& comm) {
   mpi::agree(comm, [&] {
     if (!comm.is_root()) return;
-    const std::filesystem::path target(path);
-    const std::filesystem::path temporary =
-        target.parent_path() / ("." + target.filename().string() + ".tmp-" + std::to_string(getpid()));
+    const std::string temporary = io::temporary_beside(path);
     {
       std::ofstream out(temporary);
       out << text;
@@ -105,11 +100,11 @@ void write_text_atomically(const std::string& path, const std::string& text,
         throw IoError(path + ": cannot write the report");
       }
     }
-    std::error_code error;
-    std::filesystem::rename(temporary, target, error);
-    if (error) {
+    try {
+      io::move_into_place(temporary, path, if_exists);
+    } catch (const IoError&) {
       std::remove(temporary.c_str());
-      throw IoError(path + ": cannot rename the report into place: " + error.message());
+      throw;
     }
   });
 }

@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "dnmf/io/run_files.hpp"
 #include "dnmf/mpi/communicator.hpp"
 
 namespace dnmf::cli {
@@ -33,8 +34,9 @@ class JsonObject {
   std::vector<std::pair<std::string, std::string>> members_;  // key, rendered value
 };
 
-/// Rank 0 writes `text` to a temporary file beside `path` and renames it; collective verdict.
+/// Rank 0 writes `text` to a temporary file beside `path` and renames it (replacing a file of
+/// that name only with IfExists::Replace); collective verdict.
 void write_text_atomically(const std::string& path, const std::string& text,
-                           mpi::Communicator& comm);
+                           io::IfExists if_exists, mpi::Communicator& comm);
 
 }  // namespace dnmf::cli

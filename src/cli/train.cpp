@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <memory>
+#include <optional>
 
 #include "cli/command.hpp"
 #include "cli/image_data.hpp"
@@ -13,6 +14,7 @@
 #include "dnmf/core/stop_request.hpp"
 #include "dnmf/core/stopwatch.hpp"
 #include "dnmf/io/output_file.hpp"
+#include "dnmf/io/run_files.hpp"
 #include "dnmf/mpi/agree.hpp"
 #include "dnmf/nn/data_parallel.hpp"
 #include "dnmf/nn/nmf_encoder.hpp"
@@ -78,7 +80,8 @@ std::optional<TrainOptions> parse(const Invocation& invocation, mpi::Communicato
        "rank's contiguous shard)")
       ("resume", po::value<std::string>()->default_value(""), "continue training this model file")
       ("output,o", po::value<std::string>()->required(), "model file to write")
-      ("force,f", po::bool_switch(), "overwrite the output if it exists");
+      ("force,f", po::bool_switch(),
+       "overwrite the output and checkpoint if they exist (never an input of the run)");
   add_checkpoint_options(options, "steps");
   add_progress_options(options);
   const auto values = parse_options(kUsage, options, {}, invocation, comm);
@@ -227,9 +230,16 @@ int run_train(const Invocation& invocation, mpi::Communicator& comm) {
   std::optional<TrainOptions> options;
   mpi::agree(comm, [&] { options = parse(invocation, comm); });
   if (!options) return 0;
-  io::check_output_path(options->output, options->force, comm);
-  // A checkpoint is overwritten as training goes: it may exist (it is what --resume reads).
-  if (!options->checkpoint.path.empty()) io::check_output_path(options->checkpoint.path, true, comm);
+  io::RunFiles files;
+  files.input("--data", options->data)
+      .input("--resume", options->resume)
+      .input("--nmf-basis", options->model.training.nmf_basis != "random"
+                                ? options->model.training.nmf_basis
+                                : "")
+      .output("--output", options->output)
+      // The checkpoint of a resumed run may be the file it resumed from: it replaces that state.
+      .output("--checkpoint", options->checkpoint.path, "--resume");
+  files.check(options->force, comm);
   const io::InputFile file(options->data, comm);
   TrainingData data;
   mpi::agree(comm, [&] { data = describe_data(file); });
@@ -254,8 +264,12 @@ int run_train(const Invocation& invocation, mpi::Communicator& comm) {
   }
   nn::DataParallelTrainer<float> trainer(network, *optimizer, comm, schedule->max_local_batch());
   if (settings.freeze_basis) trainer.freeze("nmf/H");
-  // Every buffer is sized here, before the first step.
-  SampleBuffer train(file, data.train_images, &data.train_labels, schedule->local_samples());
+  // Every buffer is sized here, before the first step (agreed: a rank may lack the memory).
+  std::optional<SampleBuffer> train_buffer, test_buffer;
+  mpi::agree(comm, [&] {
+    train_buffer.emplace(file, data.train_images, &data.train_labels, schedule->local_samples());
+  });
+  SampleBuffer& train = *train_buffer;
   // Every epoch reads the same dataset again: keep its decompressed chunks (up to 256 MiB of them;
   // HDF5 keeps 1 MiB by default), and each rank inflates the digits' gzip chunks once a run,
   // not once an epoch.
@@ -265,8 +279,11 @@ int run_train(const Invocation& invocation, mpi::Communicator& comm) {
     file.keep_open(data.train_labels, kTrainingChunkCache);
   });
   const std::vector<std::int64_t> test_rows = block_rows(data.test_images.count, comm);
-  SampleBuffer test(file, data.test_images, &data.test_labels,
-                    static_cast<std::int64_t>(test_rows.size()));
+  mpi::agree(comm, [&] {
+    test_buffer.emplace(file, data.test_images, &data.test_labels,
+                        static_cast<std::int64_t>(test_rows.size()));
+  });
+  SampleBuffer& test = *test_buffer;
   mpi::agree(comm, [&] { test.read(test_rows, nonnegative, classes); });
   const Index features = data.train_images.sample.size();
   if (comm.is_root() && !options->quiet) {
@@ -285,6 +302,10 @@ int run_train(const Invocation& invocation, mpi::Communicator& comm) {
   }
 
 
+  // Without --checkpoint a signal saves the model to --output. After the first checkpoint the
+  // next one replaces this run's own.
+  io::IfExists checkpoint_if_exists =
+      files.if_exists(options->checkpoint.path.empty() ? "--output" : "--checkpoint");
   for (std::int64_t epoch = progress.epoch; epoch < options->epochs; ++epoch) {
     const Stopwatch clock;
     const std::vector<std::int64_t> order = schedule->local_order(epoch);
@@ -321,7 +342,9 @@ int run_train(const Invocation& invocation, mpi::Communicator& comm) {
         const std::string& target =
             options->checkpoint.path.empty() ? options->output : options->checkpoint.path;
         trainer.gather_optimizer_state();
-        write_model(target, model, network, *optimizer, invocation, options->data, comm);
+        write_model(target, checkpoint_if_exists, model, network, *optimizer, invocation,
+                    options->data, comm);
+        checkpoint_if_exists = io::IfExists::Replace;
         if (stop) {
           bar.finish();
           if (comm.is_root()) {
@@ -361,7 +384,8 @@ int run_train(const Invocation& invocation, mpi::Communicator& comm) {
     }
   }
   trainer.gather_optimizer_state();
-  write_model(options->output, model, network, *optimizer, invocation, options->data, comm);
+  write_model(options->output, files.if_exists("--output"), model, network, *optimizer,
+              invocation, options->data, comm);
   if (comm.is_root() && !options->quiet) {
     std::printf("wrote %s (%ld epochs, %ld steps; rank 0 spent %.2f s in collectives, %.1f MB "
                 "sent)\n",

@@ -13,6 +13,7 @@
 #include "dnmf/core/error.hpp"
 #include "dnmf/core/stopwatch.hpp"
 #include "dnmf/io/output_file.hpp"
+#include "dnmf/io/run_files.hpp"
 #include "dnmf/mpi/agree.hpp"
 #include "dnmf/nmf/transform.hpp"
 
@@ -139,10 +140,11 @@ void require_matching_columns(const InputMatrix& input, const TransformCommandOp
   throw InputError(message);
 }
 
-void write_codes(const TransformCommandOptions& options, const Invocation& invocation,
+void write_codes(const TransformCommandOptions& options, io::IfExists if_exists,
+                 const Invocation& invocation,
                  const InputMatrix& input, const Basis& basis, const nmf::TransformResult& result,
                  double wall_seconds, mpi::Communicator& comm) {
-  io::OutputFile out(options.output, comm);
+  io::OutputFile out(options.output, comm, if_exists);
   mpi::agree(comm, [&] {
     const Index k = basis.H.rows();
     out.write_rows("/W", input.rows, k, result.Wt.data(), input.row_begin, result.Wt.cols());
@@ -179,7 +181,10 @@ int run_transform(const Invocation& invocation, mpi::Communicator& comm) {
   std::optional<TransformCommandOptions> options;
   mpi::agree(comm, [&] { options = parse(invocation, comm); });
   if (!options) return 0;
-  io::check_output_path(options->output, options->force, comm);
+  io::RunFiles files;
+  files.input("--basis", options->basis).input("--input", options->input)
+      .output("--output", options->output);
+  files.check(options->force, comm);
 
   const Basis basis = read_basis(options->basis, comm);
   const InputMatrix input =
@@ -211,7 +216,8 @@ int run_transform(const Invocation& invocation, mpi::Communicator& comm) {
   printer.finish();
 
   const double wall_seconds = comm.max(wall.seconds());
-  write_codes(*options, invocation, input, basis, result, wall_seconds, comm);
+  write_codes(*options, files.if_exists("--output"), invocation, input, basis, result,
+              wall_seconds, comm);
   if (comm.is_root() && !options->quiet) {
     std::string how = "exact NNLS";
     if (kl) {

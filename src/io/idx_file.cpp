@@ -5,8 +5,11 @@
 #include <algorithm>
 #include <cstdio>
 #include <memory>
+#include <vector>
 
 #include "dnmf/core/error.hpp"
+#include "dnmf/io/input_file.hpp"
+#include "dnmf/io/run_files.hpp"
 
 namespace dnmf::io {
 namespace {
@@ -32,6 +35,7 @@ bool read_exactly(gzFile file, void* data, std::size_t size) {
 }  // namespace
 
 IdxArray read_idx(const std::string& path) {
+  require_regular_file(path);
   GzFile file(gzopen(path.c_str(), "rb"), gzclose);
   if (file == nullptr) throw IoError(path + ": cannot open the IDX file");
   unsigned char magic[4] = {};
@@ -45,7 +49,7 @@ IdxArray read_idx(const std::string& path) {
     throw InputError(path + ": IDX element type " + code + " is not unsigned byte (0x08)");
   }
   IdxArray array;
-  std::size_t size = 1;
+  std::vector<std::uint64_t> extents;
   for (int i = 0; i < magic[3]; ++i) {
     unsigned char extent[4] = {};
     if (!read_exactly(file.get(), extent, sizeof extent)) {
@@ -54,9 +58,10 @@ IdxArray read_idx(const std::string& path) {
     const std::int64_t value = (std::int64_t{extent[0]} << 24) | (std::int64_t{extent[1]} << 16) |
                                (std::int64_t{extent[2]} << 8) | std::int64_t{extent[3]};
     array.shape.push_back(value);
-    size *= static_cast<std::size_t>(value);
+    extents.push_back(static_cast<std::uint64_t>(value));
   }
-  array.values.resize(size);
+  const std::size_t size = bytes_for(path, extents, 1);
+  allocate_for(path, extents, 1, [&] { array.values.resize(size); });
   if (!read_exactly(file.get(), array.values.data(), size)) {
     throw InputError(path + ": truncated IDX data (the header announces " + std::to_string(size) +
                      " values)");

@@ -1,13 +1,15 @@
 #include "dnmf/io/input_file.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
-#include <filesystem>
+#include <limits>
 #include <sstream>
 
 #include "dnmf/core/error.hpp"
 #include "dnmf/io/hdf5_util.hpp"
 #include "dnmf/io/read_guard.hpp"
+#include "dnmf/io/run_files.hpp"
 #include "dnmf/mpi/agree.hpp"
 
 namespace dnmf::io {
@@ -95,15 +97,38 @@ std::string shape_text(const std::vector<std::uint64_t>& shape) {
   return shape.empty() ? "a scalar" : text;
 }
 
+std::size_t bytes_for(const std::string& where, const std::vector<std::uint64_t>& shape,
+                      std::size_t value_bytes) {
+  if (std::find(shape.begin(), shape.end(), 0) != shape.end()) return 0;
+  std::uint64_t bytes = value_bytes;
+  for (const std::uint64_t extent : shape) {
+    if (__builtin_mul_overflow(bytes, extent, &bytes) ||
+        bytes > static_cast<std::uint64_t>(std::numeric_limits<std::ptrdiff_t>::max())) {
+      throw allocation_failure(where, shape, value_bytes);
+    }
+  }
+  return static_cast<std::size_t>(bytes);
+}
+
+InputError allocation_failure(const std::string& where, const std::vector<std::uint64_t>& shape,
+                              std::size_t value_bytes) {
+  // In long double: the product may not fit 64 bits, which is why it is being reported.
+  long double bytes = static_cast<long double>(value_bytes);
+  for (const std::uint64_t extent : shape) bytes *= static_cast<long double>(extent);
+  char amount[64];
+  std::snprintf(amount, sizeof amount, "%.0Lf", bytes);
+  return InputError(where + ": cannot allocate " + amount + " bytes for its " + shape_text(shape) +
+                    " block (" + std::to_string(value_bytes) +
+                    (value_bytes == 1 ? " byte" : " bytes") + " a value)");
+}
+
 InputFile::InputFile(const std::string& path, mpi::Communicator& comm)
     : path_(path), comm_(&comm) {
   silence_hdf5_errors();
   // Rank 0 alone looks at the file system, so every rank reports the same problem.
   mpi::agree(comm, [&] {
     if (!comm.is_root()) return;
-    std::error_code ignored;
-    if (!std::filesystem::exists(path, ignored)) throw IoError(path + ": no such file");
-    if (std::filesystem::is_directory(path, ignored)) throw IoError(path + ": is a directory");
+    require_regular_file(path);
     if (H5Fis_hdf5(path.c_str()) <= 0) throw IoError(path + ": not an HDF5 file (or not readable)");
   });
   // Every rank opens the file for itself (HDF5's POSIX driver), so a corrupted file fails on
@@ -181,7 +206,14 @@ RowMatrixT<Scalar> InputFile::read_columns(const DatasetInfo& info, std::int64_t
 template <class Scalar>
 RowMatrixT<Scalar> InputFile::read_block(const DatasetInfo& info, const std::vector<hsize_t>& start,
                                          const std::vector<hsize_t>& count) const {
-  RowMatrixT<Scalar> block(static_cast<Index>(count[0]), static_cast<Index>(count[1]));
+  RowMatrixT<Scalar> block;
+  // Agreed first: a rank that could not allocate must not leave the others waiting in the
+  // agreement on the read.
+  mpi::agree(*comm_, [&] {
+    allocate_for(where(path_, info.path), {count[0], count[1]}, sizeof(Scalar), [&] {
+      block.resize(static_cast<Index>(count[0]), static_cast<Index>(count[1]));
+    });
+  });
   Handle dataset(H5Dopen2(file_.get(), info.path.c_str(), H5P_DEFAULT), H5Dclose);
   Handle file_space(H5Dget_space(dataset.get()), H5Sclose);
   Handle memory_space = select_block(file_space.get(), start, count);
@@ -307,9 +339,9 @@ void InputFile::keep_open(const DatasetInfo& info, std::size_t cache_bytes) cons
 
 template <class T>
 std::vector<T> InputFile::read_array(const DatasetInfo& info) const {
-  std::size_t size = 1;
-  for (const std::uint64_t extent : info.shape) size *= extent;
-  std::vector<T> values(size);
+  std::vector<T> values;
+  const std::size_t size = bytes_for(where(path_, info.path), info.shape, sizeof(T)) / sizeof(T);
+  allocate_for(where(path_, info.path), info.shape, sizeof(T), [&] { values.resize(size); });
   if (size == 0) return values;
   Handle dataset(H5Dopen2(file_.get(), info.path.c_str(), H5P_DEFAULT), H5Dclose);
   if (H5Dread(dataset.get(), native_type<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()) < 0) {
@@ -372,6 +404,17 @@ double InputFile::number_attribute(const std::string& name) const {
   if (H5Sget_simple_extent_npoints(space.get()) != 1 ||
       H5Aread(attribute.get(), H5T_NATIVE_DOUBLE, &value) < 0) {
     throw InputError(path_ + ": attribute " + name + " is not a single number");
+  }
+  return value;
+}
+
+std::int64_t InputFile::integer_attribute(const std::string& name) const {
+  const Handle attribute = open_attribute(name, H5T_INTEGER);
+  Handle space(H5Aget_space(attribute.get()), H5Sclose);
+  std::int64_t value = 0;
+  if (H5Sget_simple_extent_npoints(space.get()) != 1 ||
+      H5Aread(attribute.get(), H5T_NATIVE_INT64, &value) < 0) {
+    throw InputError(path_ + ": attribute " + name + " is not a single integer");
   }
   return value;
 }

@@ -6,20 +6,13 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <filesystem>
 
 #include "dnmf/core/error.hpp"
 #include "dnmf/io/hdf5_util.hpp"
 #include "dnmf/mpi/agree.hpp"
 
 namespace dnmf::io {
-namespace fs = std::filesystem;
 namespace {
-
-fs::path directory_of(const std::string& target) {
-  const fs::path parent = fs::path(target).parent_path();
-  return parent.empty() ? fs::path(".") : parent;
-}
 
 /// Link-creation properties that create the missing groups of "/a/b/name" on the way.
 Handle with_intermediate_groups() {
@@ -59,31 +52,10 @@ std::string system_error_text() { return std::strerror(errno); }
 
 }  // namespace
 
-void check_output_path(const std::string& target, bool overwrite, mpi::Communicator& comm) {
-  mpi::agree(comm, [&] {
-    if (!comm.is_root()) return;
-    std::error_code ignored;
-    if (fs::exists(target, ignored) && !overwrite) {
-      throw IoError(target + ": output exists (use --force to overwrite it)");
-    }
-    const fs::path directory = directory_of(target);
-    if (!fs::is_directory(directory, ignored)) {
-      throw IoError(target + ": output directory " + directory.string() + " does not exist");
-    }
-    if (access(directory.c_str(), W_OK | X_OK) != 0) {
-      throw IoError(target + ": output directory " + directory.string() + " is not writable");
-    }
-  });
-}
-
-OutputFile::OutputFile(const std::string& target, mpi::Communicator& comm)
-    : target_(target), comm_(comm) {
+OutputFile::OutputFile(const std::string& target, mpi::Communicator& comm, IfExists if_exists)
+    : target_(target), comm_(comm), if_exists_(if_exists) {
   silence_hdf5_errors();
-  if (comm_.is_root()) {
-    const fs::path path(target);
-    temporary_ = (directory_of(target) / ("." + path.filename().string() + ".tmp-" +
-                                          std::to_string(getpid()))).string();
-  }
+  if (comm_.is_root()) temporary_ = temporary_beside(target);
   comm_.broadcast(temporary_, 0);
   mpi::agree(comm_, [&] {
     if (!comm_.is_root()) return;
@@ -269,10 +241,7 @@ void OutputFile::commit() {
     }
   });
   mpi::agree(comm_, [&] {
-    if (!comm_.is_root()) return;
-    std::error_code error;
-    fs::rename(temporary_, target_, error);
-    if (error) throw IoError(target_ + ": cannot rename the finished output into place: " + error.message());
+    if (comm_.is_root()) move_into_place(temporary_, target_, if_exists_);
   });
   committed_ = true;
 }

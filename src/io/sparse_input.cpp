@@ -74,7 +74,9 @@ template <class Scalar>
 SparseRowMatrixT<Scalar> csr_from_slice(const InputFile& file, const SparseLayout& layout,
                                         std::int64_t row_begin, std::int64_t row_count,
                                         std::int64_t minor, std::int64_t stored) {
-  std::vector<std::int64_t> indptr(static_cast<std::size_t>(row_count + 1));
+  std::vector<std::int64_t> indptr;
+  allocate_for(where(file.path(), layout.indptr.path), {static_cast<std::uint64_t>(row_count + 1)},
+               sizeof(std::int64_t), [&] { indptr.resize(static_cast<std::size_t>(row_count + 1)); });
   file.read_range(layout.indptr, row_begin, row_count + 1, indptr.data());
   check_indptr(file, layout, indptr, row_begin, stored);
   const std::int64_t first = indptr.front();
@@ -83,8 +85,12 @@ SparseRowMatrixT<Scalar> csr_from_slice(const InputFile& file, const SparseLayou
     fail(file, layout.data, "a rank's block holds more than 2^31 - 1 nonzeros; use more ranks");
   }
   SparseRowMatrixT<Scalar> block(static_cast<Index>(row_count), static_cast<Index>(minor));
-  block.resizeNonZeros(static_cast<Index>(count));
-  std::vector<std::int64_t> indices(static_cast<std::size_t>(count));
+  std::vector<std::int64_t> indices;
+  allocate_for(where(file.path(), layout.group), {static_cast<std::uint64_t>(count)},
+               sizeof(Scalar) + sizeof(int) + sizeof(std::int64_t), [&] {
+                 block.resizeNonZeros(static_cast<Index>(count));
+                 indices.resize(static_cast<std::size_t>(count));
+               });
   file.read_range(layout.indices, first, count, indices.data());
   file.read_range(layout.data, first, count, block.valuePtr());
   for (std::int64_t p = 0; p < count; ++p) {
@@ -103,7 +109,9 @@ SparseRowMatrixT<Scalar> csr_by_filtering(const InputFile& file, const SparseLay
                                           std::int64_t row_begin, std::int64_t row_count,
                                           std::int64_t major, std::int64_t minor,
                                           std::int64_t stored) {
-  std::vector<std::int64_t> indptr(static_cast<std::size_t>(major + 1));
+  std::vector<std::int64_t> indptr;
+  allocate_for(where(file.path(), layout.indptr.path), {static_cast<std::uint64_t>(major + 1)},
+               sizeof(std::int64_t), [&] { indptr.resize(static_cast<std::size_t>(major + 1)); });
   file.read_range(layout.indptr, 0, major + 1, indptr.data());
   check_indptr(file, layout, indptr, 0, stored);
   struct Entry {
@@ -136,7 +144,8 @@ SparseRowMatrixT<Scalar> csr_by_filtering(const InputFile& file, const SparseLay
   }
   // Counting sort by row; entries of a row stay in column order (columns were visited in order).
   SparseRowMatrixT<Scalar> block(static_cast<Index>(row_count), static_cast<Index>(major));
-  block.resizeNonZeros(static_cast<Index>(kept.size()));
+  allocate_for(where(file.path(), layout.group), {kept.size()}, sizeof(Scalar) + sizeof(int),
+               [&] { block.resizeNonZeros(static_cast<Index>(kept.size())); });
   int* starts = block.outerIndexPtr();
   std::fill(starts, starts + row_count + 1, 0);
   for (const Entry& e : kept) ++starts[e.row + 1];

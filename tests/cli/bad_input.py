@@ -1,19 +1,21 @@
 #!/usr/bin/python3
 """Each kind of bad input, through the real program at a given rank count: one clear line on
 stderr naming the file, the dataset and the problem (printed once, by rank 0), the documented
-exit code (2 usage, 1 otherwise), no hang, and no output file (nor a temporary one) left behind."""
+exit code (2 usage, 1 otherwise), no hang, no output file (nor a temporary one) left behind, and
+every file that was there before (input, existing output) unchanged in bytes and time."""
 
 import argparse
 import os
 import shutil
 import sys
+import subprocess
 import tempfile
 
 import h5py
 import numpy as np
 import scipy.sparse as sp
 
-from common import run
+from common import changed_files, run, snapshot
 
 NOBODY = 65534
 
@@ -98,15 +100,84 @@ def transform_case(case, d, good, out):
         with open(out, "w") as f:
             f.write("keep me")
         return base, 1, [out, "exists", "--force"], None, None
+    if case == "transform_output_is_basis":
+        basis_file(basis, np.ones((3, 8)))
+        args = [a if a != out else basis for a in base]
+        return args + ["--force"], 1, [basis, "--output", "same file as --basis"], None, None
+    if case == "transform_output_is_input":
+        basis_file(basis, np.ones((3, 8)))
+        args = [a if a != out else good for a in base]
+        return args + ["--force"], 1, [good, "--output", "same file as --input"], None, None
     raise SystemExit(f"unknown case {case}")
 
 
-def case_setup(case, d):
+def prior_run(dnmf, good, path, extra=()):
+    """A real factorize output of good.h5 (resumable, a valid --init), made before the case runs."""
+    subprocess.run([dnmf, "factorize", "--input", good, "--rank", "3", "--max-iter", "5",
+                    "--tol", "0", "--output", path, "--quiet", *extra], check=True, timeout=60)
+    return path
+
+
+def file_safety_case(case, d, good, out, base, dnmf):
+    """Outputs that must never replace an input or each other, and checkpoints that must not
+    replace an existing file without --force."""
+    ckpt = os.path.join(d, "ckpt.h5")
+    if case == "checkpoint_exists":
+        with open(ckpt, "w") as f:
+            f.write("keep me")
+        return (base + ["--input", good, "--checkpoint", ckpt, "--checkpoint-every", "2"], 1,
+                [ckpt, "exists", "--force"])
+    if case == "checkpoint_is_input":
+        return (base + ["--input", good, "--checkpoint", good, "--checkpoint-every", "2",
+                        "--force"], 1, [good, "--checkpoint", "same file as --input"])
+    if case == "checkpoint_is_output":
+        return (base + ["--input", good, "--checkpoint", out, "--checkpoint-every", "2"], 1,
+                [out, "--checkpoint", "same file as --output"])
+    if case == "checkpoint_is_report":
+        return (base + ["--input", good, "--checkpoint", ckpt, "--report", ckpt], 1,
+                [ckpt, "same file as"])
+    if case == "report_is_output":
+        return base + ["--input", good, "--report", out], 1, [out, "--report", "same file as --output"]
+    if case == "report_is_output_forced":
+        prior_run(dnmf, good, out)
+        return (base + ["--input", good, "--report", out, "--force"], 1,
+                [out, "--report", "same file as --output"])
+    if case == "output_is_input_forced":
+        args = [a if a != out else good for a in base]
+        return args + ["--input", good, "--force"], 1, [good, "--output", "same file as --input"]
+    if case == "output_symlink_to_input":
+        os.symlink(good, out)
+        return base + ["--input", good, "--force"], 1, [out, "--output", "same file as --input"]
+    if case == "output_hardlink_to_input":
+        os.link(good, out)
+        return base + ["--input", good, "--force"], 1, [out, "--output", "same file as --input"]
+    if case == "output_is_init":
+        init = prior_run(dnmf, good, os.path.join(d, "init.h5"))
+        args = [a if a != out else init for a in base]
+        return (args + ["--input", good, "--init", init, "--force"], 1,
+                [init, "--output", "same file as --init"])
+    if case == "output_is_resume":
+        prior = prior_run(dnmf, good, os.path.join(d, "prior.h5"))
+        args = [a if a != out else prior for a in base]
+        return (args + ["--input", good, "--resume", prior, "--force"], 1,
+                [prior, "--output", "same file as --resume"])
+    raise SystemExit(f"unknown case {case}")
+
+
+FILE_SAFETY_CASES = ("checkpoint_exists", "checkpoint_is_input", "checkpoint_is_output",
+                     "checkpoint_is_report", "report_is_output", "report_is_output_forced",
+                     "output_is_input_forced", "output_symlink_to_input",
+                     "output_hardlink_to_input", "output_is_init", "output_is_resume")
+
+
+def case_setup(case, d, dnmf):
     """Returns (arguments, expected exit code, substrings the error line must contain, user,
     extra environment)."""
     good = write(os.path.join(d, "good.h5"), {"/data/A": matrix()})
     out = os.path.join(d, "out.h5")
     base = ["factorize", "--rank", "3", "--max-iter", "5", "--output", out, "--progress", "none"]
+    if case in FILE_SAFETY_CASES:
+        return file_safety_case(case, d, good, out, base, dnmf) + (None, None)
     if case == "missing_file":
         missing = os.path.join(d, "missing.h5")
         return base + ["--input", missing], 1, [missing, "no such file"], None, None
@@ -166,6 +237,40 @@ def case_setup(case, d):
         init = write(os.path.join(d, "init.h5"), {"/W": np.ones((10, 4)), "/H": np.ones((3, 8))})
         return (base + ["--input", good, "--init", init], 1,
                 [init + ":/W", "expected shape 10x3", "found 10x4"], None, None)
+    if case in ("init_zero_w", "init_zero_h"):
+        # MU stays at a zero factor, BPP's H update from W with a zero H gives H = 0: both used
+        # to end "converged" with W = H = 0.
+        factor, algorithm = ("/W", "mu") if case == "init_zero_w" else ("/H", "bpp")
+        init = write(os.path.join(d, "init.h5"),
+                     {"/W": np.zeros((10, 3)) if factor == "/W" else np.ones((10, 3)),
+                      "/H": np.zeros((3, 8)) if factor == "/H" else np.ones((3, 8))})
+        return (base + ["--input", good, "--init", init, "--algorithm", algorithm], 1,
+                [init + ":" + factor, "every entry is zero"], None, None)
+    if case == "progress_invalid_quiet":
+        args = [a if a != "none" else "sometimes" for a in base]
+        return args + ["--input", good, "--quiet"], 2, ["--progress", "sometimes"], None, None
+    if case == "input_fifo":
+        fifo = os.path.join(d, "pipe.h5")
+        os.mkfifo(fifo)
+        return base + ["--input", fifo], 1, [fifo, "not a regular file"], None, None
+    if case == "input_too_large":
+        # 10^7 x 10^7 float64, declared but never written: a tiny file whose rows no rank can hold.
+        path = os.path.join(d, "huge.h5")
+        with h5py.File(path, "w") as f:
+            f.create_dataset("/A", shape=(10**7, 10**7), dtype="f8", chunks=(1000, 1000))
+        return (base + ["--input", path], 1, [path + ":/A", "cannot allocate", "bytes", "x10000000"],
+                None, None)
+    if case in ("resume_history_too_short", "resume_iterations_decreasing"):
+        prior = prior_run(dnmf, good, os.path.join(d, "prior.h5"))
+        with h5py.File(prior, "a") as f:
+            if case == "resume_history_too_short":
+                f.attrs["iterations"] = np.int64(7)
+                expected = [prior, "7 iterations", "/history/iteration holds 5"]
+            else:
+                f["/history/iteration"][...] = [1, 2, 4, 3, 5]
+                expected = [prior + ":/history/iteration", "not 1, 2, ..., 5"]
+        args = [a if a != "5" else "9" for a in base]
+        return args + ["--input", good, "--resume", prior], 1, expected, None, None
     if case == "unknown_option":
         return base + ["--input", good, "--bogus", "1"], 2, ["--bogus"], None, None
     if case == "malformed_value":
@@ -193,16 +298,23 @@ def main():
     parser.add_argument("--case", required=True)
     options = parser.parse_args()
     with tempfile.TemporaryDirectory() as d:
-        arguments, expected_code, expected_text, user, extra_env = case_setup(options.case, d)
+        arguments, expected_code, expected_text, user, extra_env = case_setup(options.case, d,
+                                                                              options.dnmf)
         dnmf, cwd = options.dnmf, None
         if user is not None:
             # The other user may be unable to enter the build tree or the directory ctest runs
             # in (mpirun then stops before dnmf starts): run a copy of the program from here.
             dnmf, cwd = shutil.copy(options.dnmf, os.path.join(d, "dnmf")), d
         before = set(os.listdir(d))
-        before_out = open(os.path.join(d, "out.h5")).read() if "out.h5" in before else None
-        result = run(dnmf, options.ranks, arguments, as_user=user, extra_env=extra_env, cwd=cwd)
+        files_before = snapshot(d)
         failures = []
+        try:
+            result = run(dnmf, options.ranks, arguments, as_user=user, extra_env=extra_env,
+                         cwd=cwd)
+        except subprocess.TimeoutExpired as timeout:
+            print(f"case {options.case} at {options.ranks} rank(s): no exit within {timeout.timeout} s")
+            print("FAILED: hangs")
+            return 1
         if result.returncode != expected_code:
             failures.append(f"exit code {result.returncode}, expected {expected_code}")
         lines = [line for line in result.stderr.splitlines() if line.startswith("dnmf: error")]
@@ -216,8 +328,9 @@ def main():
         after = set(os.listdir(d))
         if after - before:
             failures.append(f"left files behind: {sorted(after - before)}")
-        if before_out is not None and open(os.path.join(d, "out.h5")).read() != before_out:
-            failures.append("the existing output was modified")
+        changed = changed_files(files_before, snapshot(d))
+        if changed:
+            failures.append(f"files of the user's changed or removed: {changed}")
         print(f"case {options.case} at {options.ranks} rank(s): exit {result.returncode}")
         print("stderr:", result.stderr.strip())
         if failures:

@@ -1,6 +1,7 @@
 """Shared helpers for the tests that drive the dnmf program as a user would."""
 
 import os
+import stat
 import subprocess
 
 import numpy as np
@@ -48,6 +49,25 @@ def run_ok(dnmf, ranks, arguments, timeout=240, extra_env=None):
         print(result.stdout, result.stderr)
         raise SystemExit(f"dnmf {' '.join(arguments)} at {ranks} ranks exited {result.returncode}")
     return result
+
+
+def snapshot(directory):
+    """Every regular file under `directory` (not FIFOs, which reading would block) with its bytes
+    and modification time: what a failed run must leave as it was."""
+    files = {}
+    for root, _, names in os.walk(directory):
+        for name in names:
+            path = os.path.join(root, name)
+            status = os.lstat(path)
+            if stat.S_ISREG(status.st_mode):
+                with open(path, "rb") as f:
+                    files[path] = (f.read(), status.st_mtime_ns)
+    return files
+
+
+def changed_files(before, after):
+    """The names of the files of snapshot `before` that `after` lacks or holds changed."""
+    return sorted(os.path.basename(path) for path in before if after.get(path) != before[path])
 
 
 class Checks:

@@ -6,11 +6,13 @@
 
 #include <cstdint>
 #include <map>
+#include <new>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "dnmf/core/error.hpp"
 #include "dnmf/core/matrix.hpp"
 #include "dnmf/io/hdf5_handle.hpp"
 #include "dnmf/mpi/communicator.hpp"
@@ -77,6 +79,8 @@ class InputFile {
   /// string (a number).
   std::string string_attribute(const std::string& name) const;
   double number_attribute(const std::string& name) const;
+  /// A root attribute read as a 64-bit integer (exact beyond 2^53, where a double is not).
+  std::int64_t integer_attribute(const std::string& name) const;
 
   /// True if `path` names a group (not a dataset, not missing).
   bool is_group(const std::string& path) const;
@@ -109,5 +113,27 @@ std::string where(const std::string& file, const std::string& dataset);
 
 /// "3x4x5", or "a scalar".
 std::string shape_text(const std::vector<std::uint64_t>& shape);
+
+/// The bytes of `shape` values of `value_bytes` each; the InputError of allocate_for when that
+/// is more than memory can address.
+std::size_t bytes_for(const std::string& where, const std::vector<std::uint64_t>& shape,
+                      std::size_t value_bytes);
+/// "WHERE: cannot allocate N bytes for its SHAPE block (B bytes a value)".
+InputError allocation_failure(const std::string& where, const std::vector<std::uint64_t>& shape,
+                              std::size_t value_bytes);
+
+/// Runs allocate(), which sizes memory for `shape` values of `value_bytes` bytes to be read from
+/// `where` ("file:/dataset"): std::bad_alloc, or a size past what memory can address, becomes
+/// one InputError naming the dataset and the bytes asked for. Not collective.
+template <class Allocate>
+void allocate_for(const std::string& where, const std::vector<std::uint64_t>& shape,
+                  std::size_t value_bytes, Allocate&& allocate) {
+  bytes_for(where, shape, value_bytes);
+  try {
+    allocate();
+  } catch (const std::bad_alloc&) {
+    throw allocation_failure(where, shape, value_bytes);
+  }
+}
 
 }  // namespace dnmf::io

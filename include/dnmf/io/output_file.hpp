@@ -16,18 +16,17 @@
 
 #include "dnmf/core/matrix.hpp"
 #include "dnmf/io/hdf5_handle.hpp"
+#include "dnmf/io/run_files.hpp"
 #include "dnmf/mpi/communicator.hpp"
 
 namespace dnmf::io {
 
-/// Collective, before any work: throws IoError if `target` exists and !overwrite, or if its
-/// directory is missing or not writable.
-void check_output_path(const std::string& target, bool overwrite, mpi::Communicator& comm);
-
 class OutputFile {
  public:
-  /// Collective: creates the temporary file.
-  OutputFile(const std::string& target, mpi::Communicator& comm);
+  /// Collective: creates the temporary file. `if_exists`: whether commit() may replace a file
+  /// that has the target's name by then (RunFiles::check has refused one at the start).
+  OutputFile(const std::string& target, mpi::Communicator& comm,
+             IfExists if_exists = IfExists::Fail);
   ~OutputFile();
   OutputFile(const OutputFile&) = delete;
   OutputFile& operator=(const OutputFile&) = delete;
@@ -55,7 +54,8 @@ class OutputFile {
   void set_attribute(const std::string& name, double value);
   void set_attribute(const std::string& name, std::int64_t value);
 
-  /// Collective: closes the file and renames it to the target.
+  /// Collective: closes the file and renames it to the target; IoError on every rank if that
+  /// fails, or if the target exists by then and may not be replaced.
   void commit();
 
  private:
@@ -72,6 +72,7 @@ class OutputFile {
   std::string target_;
   std::string temporary_;
   mpi::Communicator& comm_;
+  IfExists if_exists_;
   Handle file_;   // rank 0 only
   int raw_ = -1;  // every rank: the temporary file, for its rows of the raw data
   bool committed_ = false;
