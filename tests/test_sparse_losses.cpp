@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
+#include <memory>
 
 #include "dnmf/mpi/partition.hpp"
 #include "naive_nmf.hpp"
@@ -171,6 +173,51 @@ TEST(Penalties, L1SparsifiesMonotonicallyAndL2Shrinks) {
     world.allreduce_sum(&w_squares, 1);
     EXPECT_GT(ridge.result.history.back().objective,
               10.0 * (w_squares + ridge.factors.H.squaredNorm()) * (1 - 1e-12)) << to_string(loss);
+  }
+}
+
+// An entry of 1e-323 against an ordinary (W H)_ij: a / wh underflows to 0 and a log(a / wh) is
+// -inf, which once stopped a KL run after one iteration as "converged" with error 0. The
+// per-entry divergence sum must match a long-double reference written from the formula.
+TEST(Kl, TinyEntriesDoNotUnderflowTheDivergence) {
+  Matrix A = sparse_counts().topRows(6);
+  A(0, 1) = 1e-323;  // subnormal
+  A(2, 3) = 1e-300;
+  A(4, 0) = std::numeric_limits<double>::min();
+  // (W H)_ij between 8 and 18: 1e-323 / wh is below half the smallest subnormal, so 0.
+  const Matrix W = Matrix::Constant(A.rows(), 2, 2.0) + naive::random_matrix(A.rows(), 2, 3);
+  const Matrix H = Matrix::Constant(2, A.cols(), 2.0) + naive::random_matrix(2, A.cols(), 4);
+  const Matrix WH = W * H;
+  long double reference = 0;
+  long double magnitude = 0;  // Σ a (|log a| + |log wh|): what the rounding scales with
+  int terms = 0;
+  for (Index i = 0; i < A.rows(); ++i) {
+    for (Index j = 0; j < A.cols(); ++j) {
+      if (A(i, j) <= 0) continue;
+      const long double a = A(i, j);
+      const long double wh = WH(i, j);
+      reference += a * (std::log(a) - std::log(wh));
+      magnitude += a * (std::fabs(std::log(a)) + std::fabs(std::log(wh)));
+      ++terms;
+    }
+  }
+  // Each term: two logs, a difference and a product (4 roundings), W H itself (k = 2 products
+  // and a sum: 3 more, relative to wh, so at most 3u in log wh), then a sum of `terms` terms:
+  // |error| <= (terms + 7) u Σ a (|log a| + |log wh|), u = 2^-53.
+  const double bound = (terms + 7) * std::ldexp(1.0, -53) * static_cast<double>(magnitude);
+  const dnmf::RowMatrix rows = A;
+  const dnmf::MatrixT<double> Wt = W.transpose();
+  for (const bool sparse : {false, true}) {
+    std::unique_ptr<dnmf::nmf::LocalBlock> block;
+    if (sparse) {
+      block = std::make_unique<dnmf::nmf::SparseBlock>(rows.sparseView());
+    } else {
+      block = std::make_unique<dnmf::nmf::DenseBlock>(rows);
+    }
+    auto ratio = block->same_pattern();
+    const double log_sum = block->divide_by_product(Wt, H, 0, A.rows(), *ratio);
+    ASSERT_TRUE(std::isfinite(log_sum)) << (sparse ? "CSR" : "dense");
+    EXPECT_NEAR(log_sum, static_cast<double>(reference), bound) << (sparse ? "CSR" : "dense");
   }
 }
 

@@ -12,12 +12,14 @@ namespace {
 // Guards the KL ratio where (W H)_ij is exactly zero at a nonzero of A.
 constexpr double kProductGuard = 1e-16;
 
-/// Sets ratio = a / (W H)_ij (guarded) and returns the entry's a log(a / (W H)_ij); a > 0.
+/// Sets ratio = a / (W H)_ij (guarded) and returns the entry's a log(a / (W H)_ij); a > 0. As
+/// a (log a - log wh), not a log(a / wh): the quotient of a tiny a (1e-323) and an ordinary wh
+/// underflows to 0, whose log is -inf, while the difference of the logs is exact enough.
 template <class Scalar>
 double kl_entry(double a, double product, Scalar& ratio) {
-  const double quotient = a / std::max(product, kProductGuard);
-  ratio = static_cast<Scalar>(quotient);
-  return a * std::log(quotient);
+  const double guarded = std::max(product, kProductGuard);
+  ratio = static_cast<Scalar>(a / guarded);
+  return a * (std::log(a) - std::log(guarded));
 }
 
 template <class Values>

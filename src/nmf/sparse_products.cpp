@@ -180,17 +180,21 @@ double divide_sparse_rows_by_product(const CsrRows<Scalar>& A, Index row_begin, 
     dot_slice<Scalar, decltype(width)::value>(arrays, row_count, Wt_b.data(), Wt_b.outerStride(),
                                               H.data(), H.outerStride(), k0, products);
   });
-  // Then, vectorised over the block's nonzeros (A >= 0): ratio = A / max(WH, guard), which is 0
-  // at a stored zero, and Σ A log(ratio). The log's argument is clamped at the smallest normal
-  // number so a stored zero adds 0 (not 0 · -inf); for A > 0 a ratio below 1e-308 (1e-38 in
-  // single precision) counts as that number.
+  // Then, vectorised over the block's nonzeros (A >= 0): Σ A (log A - log max(WH, guard)), as
+  // the difference of the logs because A / WH underflows to 0 for a tiny A (1e-323) and an
+  // ordinary WH; a stored zero adds 0 (select, not 0 · -inf). Then ratio = A / max(WH, guard),
+  // which is 0 at a stored zero.
   const Index first = arrays.starts[0];
   const Index count = arrays.starts[row_count] - first;
   using Array = Eigen::Array<Scalar, Eigen::Dynamic, 1>;
   const Eigen::Map<const Array> a(arrays.values + first, count);
   Eigen::Map<Array> q(products + first, count);
+  const double log_sum = (a > Scalar(0))
+                             .select(a * (a.log() - q.max(guard).log()), Scalar(0))
+                             .template cast<double>()
+                             .sum();
   q = a / q.max(guard);
-  return (a * q.max(std::numeric_limits<Scalar>::min()).log()).template cast<double>().sum();
+  return log_sum;
 }
 
 template void sparse_rows_times_transposed<float>(const CsrRows<float>&, Index, Index,
