@@ -132,6 +132,7 @@ TEST_F(RunFilesTest, AFinishedOutputDoesNotReplaceAFileThatAppearedMeanwhile) {
   for (const auto& entry : fs::directory_iterator(directory)) {
     EXPECT_NE(entry.path().filename().string().front(), '.') << "temporary file left: " << entry.path();
   }
+  world.barrier();  // every rank has looked before rank 0 makes the next temporary file
   {
     dnmf::io::OutputFile out(target, world, IfExists::Replace);
     out.write_vector("/v", {1.0, 2.0});
