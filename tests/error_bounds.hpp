@@ -1,0 +1,234 @@
+#pragma once
+// Error bounds for the tests' floating-point comparisons: every tolerance in the tests comes from
+// one of these, or is exact, or is a documented modelling threshold.
+//
+// Rounding (Higham, "Accuracy and Stability of Numerical Algorithms", 2nd ed., 2002). With u the
+// unit roundoff and γ_n = n u / (1 - n u) (Lemma 3.1):
+//   - a sum of n terms, in any order, is off by at most γ_{n-1} Σ|x_i| (§4.2);
+//   - an inner product of length n by at most γ_n Σ|x_i y_i| (§3.1), so an entry of a matrix
+//     product with inner dimension n by at most γ_n (|A| |B|)_ij (§3.5), with or without FMA.
+// Two computations of one quantity are then within the sum of their bounds. All the NMF data
+// is nonnegative, so |A| |B| = A B and those bounds are relative to the entries themselves.
+//
+// Where that worst case would be too loose for the test to fail on a real bug (a float product
+// over thousands of rows), the probabilistic model of Higham & Mary ("A New Approach to
+// Probabilistic Rounding Error Analysis", SIAM J. Sci. Comput. 41(5), 2019) replaces it:
+// rounding errors independent and of mean zero, a sum of many of them stays within λ times the
+// root of the sum of their squared bounds, except with probability 2 exp(-λ² / 2)
+// (probabilistic_product_error).
+//
+// Fixed-iteration runs (1 rank against 4, single against double, the solver against the naive
+// loops, T iterations each). Each product of one iteration carries a relative rounding error of
+// at most ρ (the bounds above; the products with A, of inner dimension m or n, dominate the
+// k x k work), which by backward error analysis (§3.5) is an exact product with A perturbed by
+// ρ relatively; and a perturbation of A, present in every iteration, or of the start moves the
+// result of T iterations by however much the iteration amplifies it, which no a priori bound
+// gives for NMF (nonconvex, nonunique). The tests measure it: they run the reference again with
+// A and the start perturbed entrywise by a relative kProbe in a pseudo-random direction
+// (perturbed), and take amplification = (relative change of the result) / kProbe. Two runs
+// then differ by about amplification × ρ; the tolerance is kSafety times that
+// (iterated_tolerance), kSafety standing for the rounding's direction differing from the
+// probe's. A result that is one number (a relative error) is probed in kScalarProbes
+// directions, the largest response kept: one direction can be nearly orthogonal to its gradient.
+
+#include <Eigen/Core>
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <random>
+#include <stdexcept>
+
+namespace error_bounds {
+
+/// u = ε / 2: 2^-53 for double, 2^-24 for float.
+template <class Scalar>
+constexpr double unit_roundoff() {
+  return static_cast<double>(std::numeric_limits<Scalar>::epsilon()) / 2;
+}
+
+/// γ_n = n u / (1 - n u) (Higham, Lemma 3.1).
+template <class Scalar>
+double gamma(double n) {
+  const double nu = n * unit_roundoff<Scalar>();
+  if (nu >= 1) throw std::invalid_argument("gamma: n u >= 1, no bound");
+  return nu / (1 - nu);
+}
+
+/// λ of the probabilistic bounds: one fails with probability at most 2 exp(-λ² / 2) = 3e-8.
+constexpr double kLambda = 6;
+
+/// The relative size of the probe perturbation: large against the double rounding it must
+/// stand out from (u × amplification), small enough for the response to be linear.
+constexpr double kProbe = 1e-6;
+
+/// How far two runs may be from each other beyond amplification × rounding (see above).
+constexpr double kSafety = 10;
+
+/// Directions probed for a result that is a single number.
+constexpr int kScalarProbes = 3;
+
+/// X with every entry multiplied by 1 + kProbe r, r uniform in [-1, 1] from a stream fixed by
+/// `seed` (entries in column-major order).
+template <class Derived>
+typename Derived::PlainObject perturbed(const Eigen::MatrixBase<Derived>& X, std::uint64_t seed) {
+  std::mt19937_64 engine(seed);
+  std::uniform_real_distribution<double> direction(-1.0, 1.0);
+  typename Derived::PlainObject out = X;
+  for (Eigen::Index j = 0; j < out.cols(); ++j)
+    for (Eigen::Index i = 0; i < out.rows(); ++i) out(i, j) *= 1 + kProbe * direction(engine);
+  return out;
+}
+
+/// The relative change of a result per unit of relative perturbation of the inputs:
+/// ||probed - reference|| / (kProbe ||reference||).
+template <class A, class B>
+double amplification(const Eigen::MatrixBase<A>& reference, const Eigen::MatrixBase<B>& probed) {
+  const double scale = reference.template cast<double>().norm();
+  if (scale == 0) throw std::invalid_argument("amplification: zero reference");
+  return (probed.template cast<double>() - reference.template cast<double>()).norm() /
+         (kProbe * scale);
+}
+
+inline double amplification(double reference, double probed) {
+  if (reference == 0) throw std::invalid_argument("amplification: zero reference");
+  return std::abs(probed - reference) / (kProbe * std::abs(reference));
+}
+
+/// The relative tolerance between two fixed-iteration runs whose products carry relative
+/// rounding errors of at most `rounding` in all (the two runs' together), for a result whose
+/// measured amplification is `amplification`. At least `rounding` itself: the last iteration's
+/// rounding is not damped by any later one.
+inline double iterated_tolerance(double amplification, double rounding) {
+  return kSafety * std::max(1.0, amplification) * rounding;
+}
+
+/// The relative rounding of one iteration of an NMF run on an m x n matrix at rank k, per entry
+/// of the iterates (see above): a product with A (inner dimension at most max(m, n), plus the
+/// `ranks` - 1 additions of a reduction over ranks), then the k x k update (k + 2 roundings).
+template <class Scalar>
+double iteration_rounding(double m, double n, double k, double ranks = 1) {
+  return gamma<Scalar>(std::max(m, n) + ranks + k + 2);
+}
+
+/// Sums over the entries a of A and p of P = W H that bound the rounding of evaluating
+/// ||A - W H||_F (direct_error_bound, gram_trick_bound). Sums over row blocks add up: a rank
+/// adds its rows and allreduces the kCount contiguous doubles from &entries.
+struct ResidualSums {
+  static constexpr int kCount = 6;
+  double entries = 0;      ///< N, the number of entries
+  double data = 0;         ///< Σ a² = ||A||²
+  double product = 0;      ///< Σ p² = ||W H||² = <WᵀW, H Hᵀ>
+  double correlation = 0;  ///< Σ a p = <WᵀA, H>
+  double residual = 0;     ///< Σ (a - p)² = ||A - W H||²
+  double cross = 0;        ///< Σ |a - p| (a + p)
+};
+static_assert(sizeof(ResidualSums) == ResidualSums::kCount * sizeof(double));
+
+/// The sums of a block of A and the same block of P = W H, both exact (in double).
+template <class DA, class DP>
+ResidualSums residual_sums(const Eigen::MatrixBase<DA>& A, const Eigen::MatrixBase<DP>& P) {
+  const Eigen::ArrayXXd a = A.template cast<double>().array();
+  const Eigen::ArrayXXd p = P.template cast<double>().array();
+  ResidualSums s;
+  s.entries = static_cast<double>(a.size());
+  s.data = a.square().sum();
+  s.product = p.square().sum();
+  s.correlation = (a * p).sum();
+  s.residual = (a - p).square().sum();
+  s.cross = ((a - p).abs() * (a + p)).sum();
+  return s;
+}
+
+/// Bound on the relative error of a computed ||A - W H||²_F ("fit") evaluated directly, for A of
+/// n columns at rank k: W H formed in ProductScalar (|Δp| ≤ γ_k p), the differences, squares and
+/// sums in double, row by row or, for a sparse pattern, as
+/// Σ_stored (a - p)² + (w H Hᵀ wᵀ - Σ_stored p²) (LocalBlockT::residual_squared_norm). With
+/// r = a - p: |Σ r̂² - Σ r²| ≤ 2 γ_k Σ|r| p + γ_k² Σ p² (the products), plus
+/// 2 γ_{n+2k+2} (Σ p² + Σ|r| (a + p)) (the subtractions, and the Gram form's cancellation), plus
+/// γ_N Σ r² (the sum).
+template <class ProductScalar>
+double direct_fit_bound(const ResidualSums& s, double n, double k) {
+  const double product = gamma<ProductScalar>(k);
+  const double rest = gamma<double>(n + 2 * k + 2);
+  const double fit_error = 2 * product * s.cross + product * product * s.product +
+                           2 * rest * (s.product + s.cross) + gamma<double>(s.entries) * s.residual;
+  return fit_error / s.residual;
+}
+
+/// Bound on the relative error of the fit from the Gram trick, ||A||² - 2 <WᵀA, H> + <WᵀW, H Hᵀ>
+/// (the solver's history), for A of m x n at rank k over `ranks` ranks, when the entries of WᵀA
+/// as the product computes them put at most `loss_error` into <WᵀA, H> (worst case
+/// γ_{m+ranks} <WᵀA, H>, or probabilistic_product_error). In double: ||A||² (γ_N), the sum of
+/// <WᵀA, H> over kn terms, the Grams (inner dimensions m + ranks and n) and <WᵀW, H Hᵀ> (k²
+/// terms), and the two subtractions. Each term is bounded by its own magnitude: the
+/// cancellation down to ||A - WH||², which divides them, is the Gram trick's weakness.
+inline double gram_trick_fit_bound(const ResidualSums& s, double m, double n, double k,
+                                   double ranks, double loss_error) {
+  const double u = unit_roundoff<double>();
+  const double grams = gamma<double>(m + ranks) + gamma<double>(n) + gamma<double>(k * k);
+  const double fit_error = gamma<double>(s.entries) * s.data +
+                           2 * (loss_error + gamma<double>(k * n) * s.correlation) +
+                           grams * s.product + 2 * u * (s.data + 2 * s.correlation + s.product);
+  return fit_error / s.residual;
+}
+
+/// The bound on e = sqrt(fit / ||A||²) for a fit within `fit_bound` relatively, ||A||² summed
+/// over N entries (γ_{N+1}): the square root halves the quotient's relative error, and it and
+/// the division add 2u.
+inline double relative_error_bound(double fit_bound, double entries) {
+  return 0.5 * (fit_bound + gamma<double>(entries + 1)) + 2 * unit_roundoff<double>();
+}
+
+/// Upper bounds on the sums a recorded relative error e implies, for checks that see only the
+/// history: ||W H|| ≤ ||A|| + ||A - W H|| = (1 + e) ||A||, so Σ a p ≤ (1 + e) ||A||² and
+/// Σ p² ≤ (1 + e)² ||A||² (cross is not used by gram_trick_fit_bound).
+inline ResidualSums history_sums(double squared_norm, double relative_error, double entries) {
+  ResidualSums s;
+  s.entries = entries;
+  s.data = squared_norm;
+  s.correlation = (1 + relative_error) * squared_norm;
+  s.product = (1 + relative_error) * (1 + relative_error) * squared_norm;
+  s.residual = relative_error * relative_error * squared_norm;
+  return s;
+}
+
+/// Bound on the rounding of a recorded generalized KL objective
+/// D + penalties = Σ_{a>0} a log(a / p) - Σ a + <colsums(W), rowsums(H)> + penalties, for A of
+/// m x n (N entries) at rank k with W H formed in ProductScalar, after a Lee-Seung step: it
+/// leaves Σ p = Σ a without penalties (Lee & Seung 2001) and less with them, so Σ p ≤ Σ a.
+/// Each term a log(a / p) lies within d + |a - p| of 0 (d = a log(a / p) - a + p ≥ 0), so
+/// Σ |a log(a / p)| ≤ D + 2 Σ a ≤ objective + 2 Σ a. The terms: p (γ_k relatively) moves
+/// a log(a / p) by γ_{k+1} a; the log, the product and the sum over N terms γ_{N+2} of
+/// Σ|a log(a / p)|; Σ a (γ_N); the column and row sums and their dot product
+/// (γ_m + γ_n + γ_k of Σ p); the penalties (γ_{mk+2} of themselves, at most the objective); and
+/// the three additions (3u of their magnitudes).
+template <class ProductScalar>
+double kl_objective_error(double objective, double sum, double m, double n, double k) {
+  const double u = unit_roundoff<double>();
+  const double entries = m * n;
+  const double logs = objective + 2 * sum;
+  return gamma<ProductScalar>(k + 1) * sum + gamma<double>(entries + 2) * logs +
+         gamma<double>(entries) * sum +
+         (gamma<double>(m) + gamma<double>(n) + gamma<double>(k)) * sum +
+         gamma<double>(m * k + 2) * objective + 3 * u * (logs + 2 * sum + objective);
+}
+
+/// The probabilistic bound on the error that a Scalar product C = X Y of inner dimension `inner`
+/// puts into <C, Z> = Σ C_ij Z_ij, for nonnegative X, Y, Z: each of the `inner` roundings of
+/// C_ij changes it by at most u C_ij (partial sums of nonnegative terms are at most the total),
+/// so <C, Z> moves by a sum of inner × (entries of C) terms bounded by u C_ij Z_ij. With the
+/// rounding errors independent and of mean zero (Higham & Mary's model), the Azuma-Hoeffding
+/// inequality their analysis rests on bounds the sum by λ u sqrt(inner) ||C ∘ Z||_F, except with
+/// probability 2 exp(-λ² / 2), where the worst case is γ_inner <C, Z>: the errors of distinct
+/// entries average out as well as those within one.
+template <class Scalar, class DC, class DZ>
+double probabilistic_product_error(const Eigen::MatrixBase<DC>& C, const Eigen::MatrixBase<DZ>& Z,
+                                   double inner) {
+  const double norm = (C.template cast<double>().array() * Z.template cast<double>().array())
+                          .matrix()
+                          .norm();
+  return kLambda * unit_roundoff<Scalar>() * std::sqrt(inner) * norm;
+}
+
+}  // namespace error_bounds
