@@ -181,16 +181,28 @@ inline double relative_error_bound(double fit_bound, double entries) {
 }
 
 /// Upper bounds on the sums a recorded relative error e implies, for checks that see only the
-/// history: ||W H|| ≤ ||A|| + ||A - W H|| = (1 + e) ||A||, so Σ a p ≤ (1 + e) ||A||² and
-/// Σ p² ≤ (1 + e)² ||A||² (cross is not used by gram_trick_fit_bound).
+/// history: ||W H|| ≤ ||A|| + ||A - W H|| = (1 + e) ||A||, so Σ a p ≤ (1 + e) ||A||²,
+/// Σ p² ≤ (1 + e)² ||A||² and Σ|a - p| (a + p) ≤ e (2 + e) ||A||² (Cauchy-Schwarz).
 inline ResidualSums history_sums(double squared_norm, double relative_error, double entries) {
+  const double e = relative_error;
   ResidualSums s;
   s.entries = entries;
   s.data = squared_norm;
-  s.correlation = (1 + relative_error) * squared_norm;
-  s.product = (1 + relative_error) * (1 + relative_error) * squared_norm;
-  s.residual = relative_error * relative_error * squared_norm;
+  s.correlation = (1 + e) * squared_norm;
+  s.product = (1 + e) * (1 + e) * squared_norm;
+  s.residual = e * e * squared_norm;
+  s.cross = e * (2 + e) * squared_norm;
   return s;
+}
+
+/// How much ||A - W H||² can change when every entry of the nonnegative W and H moves by at
+/// most `rounding` relatively: then |ΔP| ≤ (2ρ + ρ²) P, and ||A - P - ΔP||² - ||A - P||² is at
+/// most 2 Σ|a - p| |Δp| + Σ Δp². A monotone iteration (MU) computed with its iterates within
+/// ρ of the exact step from the computed ones may rise by this much an iteration. (HALS's exact
+/// coordinate minimisation makes its rise second order in ρ, inside the same allowance.)
+inline double factor_rounding_fit_change(const ResidualSums& s, double rounding) {
+  const double moved = 2 * rounding + rounding * rounding;
+  return 2 * moved * s.cross + moved * moved * s.product;
 }
 
 /// Bound on the rounding of a recorded generalized KL objective
