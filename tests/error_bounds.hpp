@@ -32,6 +32,7 @@
 // directions, the largest response kept: one direction can be nearly orthogonal to its gradient.
 
 #include <Eigen/Core>
+#include <Eigen/Eigenvalues>
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -106,9 +107,19 @@ inline double iterated_tolerance(double amplification, double rounding) {
 /// The relative rounding of one iteration of an NMF run on an m x n matrix at rank k, per entry
 /// of the iterates (see above): a product with A (inner dimension at most max(m, n), plus the
 /// `ranks` - 1 additions of a reduction over ranks), then the k x k update (k + 2 roundings).
+/// BPP's k x k Cholesky solves add their forward error, `condition` γ_{3k+1} (Higham Thm 10.4),
+/// for the condition number of the Grams it factors (gram_condition; 0 for MU and HALS).
 template <class Scalar>
-double iteration_rounding(double m, double n, double k, double ranks = 1) {
-  return gamma<Scalar>(std::max(m, n) + ranks + k + 2);
+double iteration_rounding(double m, double n, double k, double ranks = 1, double condition = 0) {
+  return gamma<Scalar>(std::max(m, n) + ranks + k + 2) + condition * gamma<double>(3 * k + 1);
+}
+
+/// cond(X Xᵀ) for a factor held one k-vector a column (Wt or H): the Gram BPP factors.
+template <class Derived>
+double gram_condition(const Eigen::MatrixBase<Derived>& X) {
+  const auto XXt = (X.template cast<double>() * X.template cast<double>().transpose()).eval();
+  const Eigen::VectorXd values = Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd>(XXt).eigenvalues();
+  return values.maxCoeff() / values.minCoeff();
 }
 
 /// Sums over the entries a of A and p of P = W H that bound the rounding of evaluating

@@ -49,8 +49,12 @@ void expect_matches_naive(Algorithm algorithm,
       naive_run(error_bounds::perturbed(problem.A, 1), error_bounds::perturbed(problem.W0, 2),
                 error_bounds::perturbed(problem.H0, 3));
   const double m = 29, n = 17, k = 4;
-  const double rounding = error_bounds::iteration_rounding<Scalar>(m, n, k) +
-                          error_bounds::iteration_rounding<double>(m, n, k);
+  const double condition =
+      algorithm == Algorithm::Bpp
+          ? std::max(error_bounds::gram_condition(W.transpose()), error_bounds::gram_condition(H))
+          : 0.0;
+  const double rounding = error_bounds::iteration_rounding<Scalar>(m, n, k, 1, condition) +
+                          error_bounds::iteration_rounding<double>(m, n, k, 1, condition);
   const double w_tolerance =
       error_bounds::iterated_tolerance(error_bounds::amplification(W, W_probe), rounding);
   const double h_tolerance =
