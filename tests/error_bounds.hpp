@@ -106,19 +106,18 @@ inline double iterated_tolerance(double amplification, double rounding) {
 
 /// The relative rounding of one iteration of an NMF run on an m x n matrix at rank k, per entry
 /// of the iterates (see above): a product with A (inner dimension at most max(m, n), plus the
-/// `ranks` - 1 additions of a reduction over ranks), then the k x k update (k + 2 roundings).
+/// `ranks` - 1 additions of a reduction over ranks), then the k x k update or the KL ratio
+/// A ⊘ (W H) (k + 3 roundings).
 /// BPP's k x k Cholesky solves add their forward error, `condition` γ_{3k+1} (Higham Thm 10.4),
-/// for the condition number of the Grams it factors (gram_condition; 0 for MU and HALS).
+/// for the condition number of the Grams it factors (condition_number; 0 for MU and HALS).
 template <class Scalar>
 double iteration_rounding(double m, double n, double k, double ranks = 1, double condition = 0) {
-  return gamma<Scalar>(std::max(m, n) + ranks + k + 2) + condition * gamma<double>(3 * k + 1);
+  return gamma<Scalar>(std::max(m, n) + ranks + k + 3) + condition * gamma<double>(3 * k + 1);
 }
 
-/// cond(X Xᵀ) for a factor held one k-vector a column (Wt or H): the Gram BPP factors.
-template <class Derived>
-double gram_condition(const Eigen::MatrixBase<Derived>& X) {
-  const auto XXt = (X.template cast<double>() * X.template cast<double>().transpose()).eval();
-  const Eigen::VectorXd values = Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd>(XXt).eigenvalues();
+/// cond(G) of a symmetric positive definite G (a Gram matrix BPP factors: H Hᵀ or WᵀW).
+inline double condition_number(const Eigen::MatrixXd& G) {
+  const Eigen::VectorXd values = Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd>(G).eigenvalues();
   return values.maxCoeff() / values.minCoeff();
 }
 
@@ -214,6 +213,15 @@ inline ResidualSums history_sums(double squared_norm, double relative_error, dou
 inline double factor_rounding_fit_change(const ResidualSums& s, double rounding) {
   const double moved = 2 * rounding + rounding * rounding;
   return 2 * moved * s.cross + moved * moved * s.product;
+}
+
+/// The KL counterpart of factor_rounding_fit_change: with W H moved by |Δp| ≤ (2ρ + ρ²) p,
+/// D(A || W H) = Σ a log(a / p) - a + p moves by at most Σ |1 - a / p| |Δp| plus the second-order
+/// Σ a (Δp / p)² (the log's curvature, for Δp ≤ p / 2), that is by
+/// (2ρ + ρ²) (Σ p + Σ a) + (2ρ + ρ²)² Σ a, with Σ p ≤ Σ a after a Lee-Seung step (below).
+inline double kl_factor_rounding_change(double sum, double rounding) {
+  const double moved = 2 * rounding + rounding * rounding;
+  return 2 * moved * sum + moved * moved * sum;
 }
 
 /// Bound on the rounding of a recorded generalized KL objective

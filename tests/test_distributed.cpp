@@ -76,7 +76,8 @@ void expect_rank_invariant(Algorithm algorithm, const Case& c) {
   const double k = static_cast<double>(c.rank);
   const double condition =
       algorithm == Algorithm::Bpp
-          ? std::max(error_bounds::gram_condition(reference.Wt), error_bounds::gram_condition(reference.H))
+          ? std::max(error_bounds::condition_number(reference.Wt * reference.Wt.transpose()),
+                     error_bounds::condition_number(reference.H * reference.H.transpose()))
           : 0.0;
   const double rounding = error_bounds::iteration_rounding<double>(m, n, k, 1, condition) +
                           error_bounds::iteration_rounding<double>(m, n, k, world.size(), condition);
