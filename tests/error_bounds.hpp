@@ -150,20 +150,47 @@ ResidualSums residual_sums(const Eigen::MatrixBase<DA>& A, const Eigen::MatrixBa
   return s;
 }
 
+/// The library's thresholds that the bounds depend on, as src/ sets them: BPP accepts a
+/// gradient within kBppGradientTolerance |b| of zero (kGradientTolerance, nmf/bpp.cpp); the
+/// sparse residual forms a row through H Hᵀ only while the unstored entries hold at least
+/// kKeptShare of its ||w H||² (nmf/local_block.cpp).
+constexpr double kBppGradientTolerance = 1e-12;
+constexpr double kKeptShare = 1e-6;
+
 /// Bound on the relative error of a computed ||A - W H||²_F ("fit") evaluated directly, for A of
 /// n columns at rank k: W H formed in ProductScalar (|Δp| ≤ γ_k p), the differences, squares and
 /// sums in double, row by row or, for a sparse pattern, as
 /// Σ_stored (a - p)² + (w H Hᵀ wᵀ - Σ_stored p²) (LocalBlockT::residual_squared_norm). With
 /// r = a - p: |Σ r̂² - Σ r²| ≤ 2 γ_k Σ|r| p + γ_k² Σ p² (the products), plus
-/// 2 γ_{n+2k+2} (Σ p² + Σ|r| (a + p)) (the subtractions, and the Gram form's cancellation), plus
-/// γ_N Σ r² (the sum).
+/// 2 γ_{n+2k+2} Σ|r| (a + p) (the subtractions), plus the Gram form's cancellation,
+/// 2 γ_{n+2k+2} ||w H||² for a row that takes it, which is at most Σ p² and, by the kKeptShare
+/// rule (the unstored entries' share is part of the row's residual), at most
+/// Σ r² / kKeptShare; plus γ_N Σ r² (the sum).
 template <class ProductScalar>
 double direct_fit_bound(const ResidualSums& s, double n, double k) {
   const double product = gamma<ProductScalar>(k);
   const double rest = gamma<double>(n + 2 * k + 2);
+  const double gram_form = std::min(s.product, s.residual / kKeptShare);
   const double fit_error = 2 * product * s.cross + product * product * s.product +
-                           2 * rest * (s.product + s.cross) + gamma<double>(s.entries) * s.residual;
+                           2 * rest * (s.cross + gram_form) + gamma<double>(s.entries) * s.residual;
   return fit_error / s.residual;
+}
+
+/// Bound on ||x̂ - x|| for a least-squares solution x = argmin ||a - F x|| (F with k columns and
+/// `rows` rows, G = Fᵀ F) computed by a backward-stable method, normal equations or QR, on the
+/// same set of columns: each is the exact solution for data perturbed by ε = γ_rows + k γ_{3k+1}
+/// (forming Fᵀ F and Fᵀ a, factoring; Higham §20.4, Thm 10.4), which moves it by at most
+/// cond(G) ε (||x|| + ||a|| / ||F||) (first order, Higham Thm 20.1 with cond(F)² = cond(G)),
+/// and a subset of the columns is no worse conditioned (interlacing). BPP's acceptance of a
+/// gradient within kBppGradientTolerance |Fᵀ a| of zero adds that ||Fᵀ a|| / λ_min(G).
+inline double least_squares_error(const Eigen::MatrixXd& G, double rows, double x_norm,
+                                  double a_norm, double rhs_norm) {
+  const Eigen::VectorXd values = Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd>(G).eigenvalues();
+  const double k = static_cast<double>(G.rows());
+  const double epsilon = gamma<double>(rows) + k * gamma<double>(3 * k + 1);
+  const double f_norm = std::sqrt(values.maxCoeff());
+  return values.maxCoeff() / values.minCoeff() * epsilon * (x_norm + a_norm / f_norm) +
+         kBppGradientTolerance * rhs_norm / values.minCoeff();
 }
 
 /// Bound on the relative error of the fit from the Gram trick, ||A||² - 2 <WᵀA, H> + <WᵀW, H Hᵀ>
