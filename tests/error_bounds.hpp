@@ -121,6 +121,17 @@ inline double condition_number(const Eigen::MatrixXd& G) {
   return values.maxCoeff() / values.minCoeff();
 }
 
+/// The normwise backward error of a dense SVD of an m x n matrix: the exact SVD of A + E with
+/// ||E||_F ≤ γ_{mn} ||A||_F (orthogonal transformations, Higham Thm 19.4 and §19.3, with their
+/// small constant taken as 1). The randomized SVD of nmf/truncated_svd is within the same: its
+/// last passes are products with A (γ_m, γ_n), a Gram eigendecomposition of l x l (γ_{l²}) and
+/// the SVD of an l x n matrix (γ_{ln}), l ≤ min(m, n) / 2; the part of A outside its sketch is
+/// exactly zero, or (σ_{l+1} / σ_k)^{2q+1} σ_1 after q power iterations, where noted.
+template <class Scalar>
+double svd_backward_error(double m, double n) {
+  return gamma<Scalar>(m * n);
+}
+
 /// Sums over the entries a of A and p of P = W H that bound the rounding of evaluating
 /// ||A - W H||_F (direct_error_bound, gram_trick_bound). Sums over row blocks add up: a rank
 /// adds its rows and allreduces the kCount contiguous doubles from &entries.
