@@ -123,13 +123,22 @@ inline double condition_number(const Eigen::MatrixXd& G) {
 
 /// The normwise backward error of a dense SVD of an m x n matrix: the exact SVD of A + E with
 /// ||E||_F ≤ γ_{mn} ||A||_F (orthogonal transformations, Higham Thm 19.4 and §19.3, with their
-/// small constant taken as 1). The randomized SVD of nmf/truncated_svd is within the same: its
-/// last passes are products with A (γ_m, γ_n), a Gram eigendecomposition of l x l (γ_{l²}) and
-/// the SVD of an l x n matrix (γ_{ln}), l ≤ min(m, n) / 2; the part of A outside its sketch is
-/// exactly zero, or (σ_{l+1} / σ_k)^{2q+1} σ_1 after q power iterations, where noted.
+/// small constant taken as 1).
 template <class Scalar>
 double svd_backward_error(double m, double n) {
   return gamma<Scalar>(m * n);
+}
+
+/// The same for the randomized truncated SVD (nmf/truncated_svd) with l sketch vectors, when
+/// the sketch holds A's range (A's rank or min(m, n) at most l; otherwise add what the power
+/// iterations leave, (σ_{l+1} / σ_k)^{2q+1} σ_1): its last passes are the products with A, in
+/// A's precision (Qᵀ A and the Gram of Q over m rows, A Z over n columns), and in double the
+/// l x l Gram eigendecomposition (γ_{l²}), the l x n SVD of Qᵀ A (γ_{ln}) and Q's transform (γ_l).
+/// Between two runs of the same sketch (other rank counts, storage or precision) it is the
+/// rounding of those passes, whatever the sketch leaves out.
+template <class Scalar>
+double sketch_backward_error(double m, double n, double l) {
+  return gamma<Scalar>(2 * m + n) + gamma<double>(l * l + l * n + l);
 }
 
 /// Sums over the entries a of A and p of P = W H that bound the rounding of evaluating

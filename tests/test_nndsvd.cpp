@@ -77,8 +77,10 @@ void expect_naive_nndsvd(const Matrix& A, Index k) {
       {NndsvdFill::Zeros, naive::ZeroFill::Keep},
       {NndsvdFill::Mean, naive::ZeroFill::Mean},
       {NndsvdFill::SmallRandom, naive::ZeroFill::ScaledNoise}};
-  const double rounding =
-      2 * error_bounds::svd_backward_error<double>(A.rows(), A.cols());
+  const double m = static_cast<double>(A.rows()), n = static_cast<double>(A.cols());
+  const double rounding = error_bounds::sketch_backward_error<double>(
+                              m, n, std::min<double>(static_cast<double>(k) + 10, std::min(m, n))) +
+                          error_bounds::svd_backward_error<double>(m, n);
   for (const auto& [fill, naive_fill] : variants) {
     const Initial mine = library_nndsvd(A, k, fill);
     const Initial expected = naive_nndsvd(A, k, naive_fill);
@@ -106,7 +108,9 @@ TEST(TruncatedSvd, EqualsDenseSvdWithinTheSketch) {
   const auto svd = dnmf::nmf::truncated_svd(block, A.rows(), k, {}, self);
   const Eigen::JacobiSVD<Matrix> dense(A, Eigen::ComputeThinU | Eigen::ComputeThinV);
   // Each is the SVD of A + E, ||E|| ≤ ε ||A||_F: every singular value within ||E|| (Weyl).
-  const double perturbation = 2 * error_bounds::svd_backward_error<double>(40, 30) * A.norm();
+  const double perturbation = (error_bounds::sketch_backward_error<double>(40, 30, k + 10) +
+                               error_bounds::svd_backward_error<double>(40, 30)) *
+                              A.norm();
   const Eigen::VectorXd expected = dense.singularValues().head(k);
   EXPECT_LT(relative_difference(svd.singular_values, expected),
             std::sqrt(static_cast<double>(k)) * perturbation / expected.norm());
@@ -153,7 +157,7 @@ TEST(TruncatedSvd, PowerIterationsFindADecayingSpectrum) {
       error_bounds::gamma<double>(n + 1) *
           (U.cwiseAbs() * s.asDiagonal() * V.cwiseAbs().transpose()).norm();
   const double perturbation =
-      construction + error_bounds::svd_backward_error<double>(m, n) * A.norm();
+      construction + error_bounds::sketch_backward_error<double>(m, n, k + 10) * A.norm();
   EXPECT_LT(relative_difference(svd.singular_values, s.head(k)),
             std::sqrt(static_cast<double>(k)) * perturbation / s.head(k).norm());
   const double gap = 0.3 * std::pow(0.7, k - 1);  // the smallest s_j - s_{j+1}, j < k: j = k - 1
@@ -219,7 +223,7 @@ TEST(Nndsvd, SparseBlockEqualsDenseBlock) {
   const dnmf::nmf::DenseBlock probed_block{dnmf::RowMatrix(error_bounds::perturbed(A, 1))};
   const auto probed = dnmf::nmf::nndsvd_factors(
       probed_block, 0, dnmf::nmf::input_statistics(probed_block, self), 4, NndsvdFill::Mean, 1, self);
-  const double rounding = 2 * error_bounds::svd_backward_error<double>(35, 25);
+  const double rounding = 2 * error_bounds::sketch_backward_error<double>(35, 25, 4 + 10);
   EXPECT_LT(relative_difference(from_sparse.Wt, from_dense.Wt),
             error_bounds::iterated_tolerance(
                 error_bounds::amplification(from_dense.Wt, probed.Wt), rounding));
@@ -236,14 +240,14 @@ TEST(Nndsvd, SinglePrecisionBlockAgreesWithDouble) {
   const dnmf::nmf::DenseBlock dense{dnmf::RowMatrix(A)};
   const dnmf::nmf::StoredBlock<dnmf::RowMatrixT<float>> single{A.cast<float>()};
   const auto statistics = dnmf::nmf::input_statistics(dense, self);
-  // Single sees A rounded (u) and forms its products with A in float (γ_m, γ_n of float, for
-  // the passes that decide the result) and rounds W, H to float (u); the rest is double. That,
-  // times the double run's amplification, measured from A perturbed.
+  // Single sees A rounded (u), forms its products with A in float and rounds W and H to float
+  // (u): the two sketches' backward errors plus those, times the double run's amplification,
+  // measured from A perturbed.
   const dnmf::nmf::DenseBlock probed_block{dnmf::RowMatrix(error_bounds::perturbed(A, 1))};
   const auto probed_statistics = dnmf::nmf::input_statistics(probed_block, self);
   const double rounding = 2 * error_bounds::unit_roundoff<float>() +
-                          error_bounds::gamma<float>(40) + error_bounds::gamma<float>(30) +
-                          error_bounds::svd_backward_error<double>(40, 30);
+                          error_bounds::sketch_backward_error<float>(40, 30, 15) +
+                          error_bounds::sketch_backward_error<double>(40, 30, 15);
   for (const NndsvdFill fill : {NndsvdFill::Zeros, NndsvdFill::Mean, NndsvdFill::SmallRandom}) {
     const auto from_double = dnmf::nmf::nndsvd_factors(dense, 0, statistics, 5, fill, 1, self);
     const auto from_single = dnmf::nmf::nndsvd_factors(single, 0, statistics, 5, fill, 1, self);
