@@ -166,17 +166,30 @@ def residual_sums(A, P):
 KEPT_SHARE = 1e-6  # kKeptShare of nmf/local_block.cpp: a sparse row uses H Hᵀ while above it
 
 
-def direct_error_bound(s, n, k, product_dtype=np.float64):
-    """The relative rounding of e = ||A - W H|| / ||A|| evaluated directly (W H formed in
-    product_dtype, the rest in double; a sparse row possibly through H Hᵀ): the fit within
-    2 γ_k Σ|r| p + γ_k² Σp² + 2 γ_{n+2k+2} (Σ|r|(a + p) + min(Σp², Σr² / KEPT_SHARE))
-    + γ_N Σr², then halved by the square root, plus ||A||² (γ_{N+1}) and 2u."""
+def direct_fit_error(s, n, k, product_dtype=np.float64):
+    """The rounding of ||A - W H||² evaluated directly (W H formed in product_dtype, the rest in
+    double; a sparse row possibly through H Hᵀ): 2 γ_k Σ|r| p + γ_k² Σp²
+    + 2 γ_{n+2k+2} (Σ|r|(a + p) + min(Σp², Σr² / KEPT_SHARE)) + γ_N Σr²."""
     product = gamma(k, product_dtype)
     rest = gamma(n + 2 * k + 2)
-    fit_error = (2 * product * s["cross"] + product ** 2 * s["product"]
-                 + 2 * rest * (s["cross"] + min(s["product"], s["residual"] / KEPT_SHARE))
-                 + gamma(s["entries"]) * s["residual"])
-    return 0.5 * (fit_error / s["residual"] + gamma(s["entries"] + 1)) + 2 * unit_roundoff()
+    return (2 * product * s["cross"] + product ** 2 * s["product"]
+            + 2 * rest * (s["cross"] + min(s["product"], s["residual"] / KEPT_SHARE))
+            + gamma(s["entries"]) * s["residual"])
+
+
+def direct_error_bound(s, n, k, product_dtype=np.float64):
+    """The relative rounding of e = ||A - W H|| / ||A|| evaluated directly: the fit's, halved by
+    the square root, plus ||A||² (γ_{N+1}) and 2u."""
+    return (0.5 * (direct_fit_error(s, n, k, product_dtype) / s["residual"] + gamma(s["entries"] + 1))
+            + 2 * unit_roundoff())
+
+
+def direct_error_absolute(s, n, k):
+    """The same as an absolute bound on e, for a residual at rounding level (|√x - √y| ≤
+    √|x - y|): sqrt(fit error / ||A||²) plus e (γ_{N+1} + 2u)."""
+    e = np.sqrt(s["residual"] / s["data"])
+    return (np.sqrt(direct_fit_error(s, n, k) / s["data"])
+            + e * (gamma(s["entries"] + 1) + 2 * unit_roundoff()))
 
 
 def gram_trick_error_bound(s, m, n, k, ranks, loss_error):
