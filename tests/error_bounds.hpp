@@ -28,8 +28,11 @@
 // (perturbed), and take amplification = (relative change of the result) / kProbe. Two runs
 // then differ by about amplification × ρ; the tolerance is kSafety times that
 // (iterated_tolerance), kSafety standing for the rounding's direction differing from the
-// probe's. A result that is one number (a relative error) is probed in kScalarProbes
-// directions, the largest response kept: one direction can be nearly orthogonal to its gradient.
+// probe's (both are random-like; ρ is the rounding's worst case, above its typical size by
+// about the root of the inner dimension). A result that is one number (a relative error) is
+// probed in kScalarProbes directions, the largest response kept: one direction can be nearly
+// orthogonal to its gradient. The same model serves computations that are sensitive in ways no
+// simple bound captures: NNDSVD from an SVD (ρ its backward error), training runs.
 
 #include <Eigen/Core>
 #include <Eigen/Eigenvalues>
@@ -142,7 +145,7 @@ double sketch_backward_error(double m, double n, double l) {
 }
 
 /// Sums over the entries a of A and p of P = W H that bound the rounding of evaluating
-/// ||A - W H||_F (direct_error_bound, gram_trick_bound). Sums over row blocks add up: a rank
+/// ||A - W H||_F (direct_fit_bound, gram_trick_fit_bound). Sums over row blocks add up: a rank
 /// adds its rows and allreduces the kCount contiguous doubles from &entries.
 struct ResidualSums {
   static constexpr int kCount = 6;
