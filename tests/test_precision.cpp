@@ -186,9 +186,10 @@ TEST(Precision, ObjectiveSumsAreInDouble) {
     const double direct_bound =
         error_bounds::relative_error_bound(error_bounds::direct_fit_bound<double>(terms, n, k), N_A);
     // The recorded error: the Gram trick, with the entries of WᵀA from a float product over the
-    // m rows (and the ranks' reduction). Its worst case, γ_m <WᵀA, H> (3e-4 in e here), would
-    // let float sums of <WᵀA, H> or of the Grams (about 5e-6 in e) pass; the probabilistic
-    // bound (1e-6) does not.
+    // m rows (and the ranks' reduction). Its worst case, γ_m <WᵀA, H>, is 3e-4 in e here and
+    // would let a wrong or stale term of that size pass; the probabilistic bound is 1e-6. (A
+    // float sum of <WᵀA, H> would move e by only about 8e-7 at this size: the sums whose float
+    // rounding would swamp the history, ||A||² and Σ A, are the ones checked above.)
     const double recorded_bound =
         error_bounds::relative_error_bound(error_bounds::gram_trick_fit_bound(
                                                terms, m, n, k, world.size(),
