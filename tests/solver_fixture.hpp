@@ -2,20 +2,12 @@
 // Runs the library's solver on one process (MPI_COMM_SELF) in the textbook layout, so tests can
 // compare it with the naive reference, in double or in single precision.
 
-#include <type_traits>
-
 #include "dnmf/nmf/solver.hpp"
 
 namespace testing_support {
 
 /// The precisions the engine is instantiated for, for typed tests.
 using Precisions = ::testing::Types<double, float>;
-
-/// A tolerance for each precision: `in_double` for double, `in_float` for float.
-template <class Scalar>
-double tolerance(double in_double, double in_float) {
-  return std::is_same_v<Scalar, float> ? in_float : in_double;
-}
 
 /// X rounded to Scalar and back: the data a Scalar run actually sees, for the naive reference.
 template <class Scalar>

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "dnmf/nmf/sparse_products.hpp"
+#include "error_bounds.hpp"
 
 namespace {
 
@@ -65,16 +66,15 @@ FactorColumns<Scalar> random_factor(Index rows, Index cols, std::uint64_t seed) 
   return out;
 }
 
+/// The largest |a - b| - bound, bound = 2 γ_{terms+1} magnitude: a and b are two sums of at most
+/// `terms` nonnegative products in Scalar, in different orders, whose exact value is
+/// `magnitude` (computed in double: the +1 covers its own rounding). At most 0 when the two
+/// agree to rounding.
 template <class Scalar>
-double tolerance() {
-  return std::is_same_v<Scalar, float> ? 1e-5 : 1e-13;
-}
-
-/// max |a - b| / max(1, max |b|)
-template <class Scalar>
-double scaled_difference(const FactorColumns<Scalar>& a, const FactorColumns<Scalar>& b) {
-  const double scale = std::max(1.0, static_cast<double>(b.cwiseAbs().maxCoeff()));
-  return static_cast<double>((a - b).cwiseAbs().maxCoeff()) / scale;
+double excess(const FactorColumns<Scalar>& a, const FactorColumns<Scalar>& b,
+              const Eigen::MatrixXd& magnitude, Index terms) {
+  const Eigen::MatrixXd difference = (a.template cast<double>() - b.template cast<double>()).cwiseAbs();
+  return (difference - 2 * error_bounds::gamma<Scalar>(terms + 1) * magnitude).maxCoeff();
 }
 
 template <class Scalar>
@@ -102,8 +102,10 @@ TYPED_TEST(SparseProducts, TimesTransposedRowsMatchesLoops) {
     FactorColumns<Scalar> out = FactorColumns<Scalar>::Constant(k + 3, kBlockRows, Scalar(-7));
     dnmf::nmf::sparse_rows_times_transposed<Scalar>(A.sparse, kBlockBegin, kBlockRows, H,
                                                     out.topRows(k));
-    EXPECT_LT(scaled_difference<Scalar>(out.topRows(k), expected), tolerance<Scalar>())
-        << "k " << k;
+    const Eigen::MatrixXd magnitude =
+        H.template cast<double>() *
+        A.dense.middleRows(kBlockBegin, kBlockRows).template cast<double>().transpose();
+    EXPECT_LE(excess<Scalar>(out.topRows(k), expected, magnitude, kCols), 0) << "k " << k;
     EXPECT_TRUE((out.bottomRows(3).array() == Scalar(-7)).all()) << "k " << k;
   }
 }
@@ -124,7 +126,11 @@ TYPED_TEST(SparseProducts, AddProductWithRowsMatchesLoops) {
     dnmf::nmf::add_product_with_sparse_rows<Scalar>(A.sparse, kBlockBegin, kBlockRows,
                                                     Wt.middleCols(kBlockBegin, kBlockRows),
                                                     accumulator.topRows(k));
-    EXPECT_LT(scaled_difference<Scalar>(accumulator.topRows(k), expected), tolerance<Scalar>())
+    const Eigen::MatrixXd magnitude =
+        start.template cast<double>() +
+        Wt.middleCols(kBlockBegin, kBlockRows).template cast<double>() *
+            A.dense.middleRows(kBlockBegin, kBlockRows).template cast<double>();
+    EXPECT_LE(excess<Scalar>(accumulator.topRows(k), expected, magnitude, kBlockRows + 1), 0)
         << "k " << k;
     EXPECT_TRUE((accumulator.bottomRows(2).array() == Scalar(-7)).all()) << "k " << k;
   }
@@ -157,14 +163,33 @@ TYPED_TEST(SparseProducts, DivideByProductMatchesLoops) {
         A.sparse, kBlockBegin, kBlockRows, Wt.middleCols(kBlockBegin, kBlockRows), H, guard, ratio);
     FactorColumns<Scalar> block = FactorColumns<Scalar>(ratio).middleRows(kBlockBegin, kBlockRows);
     FactorColumns<Scalar> expected_block = expected.middleRows(kBlockBegin, kBlockRows);
-    // Relative: the guarded entries are about 1e16.
-    const FactorColumns<Scalar> relative =
-        (block - expected_block)
-            .cwiseAbs()
-            .cwiseQuotient(expected_block.cwiseAbs().cwiseMax(Scalar(1)));
-    EXPECT_LT(static_cast<double>(relative.maxCoeff()), tolerance<Scalar>()) << "k " << k;
-    EXPECT_NEAR(log_sum, expected_log_sum, tolerance<Scalar>() * std::abs(expected_log_sum))
+    // Each side forms (W H)_ij as a sum of k products (γ_k, in different orders) and divides
+    // (u): the ratios agree to 2 γ_{k+1} relatively, to 2 γ_{k+2} of the computed expected
+    // ratio (the guarded entries, about 1e16, are the same division on both sides).
+    const double ratio_bound = 2 * error_bounds::gamma<Scalar>(k + 2);
+    const Eigen::MatrixXd difference = (block - expected_block).template cast<double>().cwiseAbs();
+    EXPECT_LE(
+        (difference - ratio_bound * expected_block.template cast<double>().cwiseAbs()).maxCoeff(), 0)
         << "k " << k;
+    // Σ a log(ratio): the ratios' difference moves each log by at most about ratio_bound, so
+    // a log by 2 γ_{k+3} a; the library takes the log and the product in Scalar (Eigen's
+    // vectorised log is not correctly rounded: 4 ulps, 8u, allowed, and u for the product),
+    // and both sum the terms in double (γ over the stored entries).
+    double sum_a = 0, sum_terms = 0;
+    for (Index i = kBlockBegin; i < kBlockBegin + kBlockRows; ++i) {
+      for (Index j = 0; j < kCols; ++j) {
+        const double a = A.dense(i, j);
+        if (a <= 0) continue;
+        sum_a += a;
+        sum_terms += std::abs(a * std::log(static_cast<double>(expected(i, j))));
+      }
+    }
+    const double entries = static_cast<double>(A.sparse.nonZeros());
+    const double log_bound =
+        2 * error_bounds::gamma<Scalar>(k + 3) * sum_a +
+        (9 * error_bounds::unit_roundoff<Scalar>() + 2 * error_bounds::gamma<double>(entries)) *
+            sum_terms;
+    EXPECT_NEAR(log_sum, expected_log_sum, log_bound) << "k " << k;
     // Rows outside the block keep their values.
     for (Index i : {Index{0}, kBlockBegin - 1, kBlockBegin + kBlockRows, kRows - 1}) {
       for (typename CsrRows<Scalar>::InnerIterator it(ratio, i); it; ++it) {

@@ -1,13 +1,15 @@
 // Each update rule against the naive textbook implementation, one and several iterations, and
 // the BPP NNLS against brute-force enumeration of supports; in double and in single precision
 // (the naive loops run in double on the same data rounded to float, so the difference measures
-// the solver's float arithmetic only).
+// the solver's float arithmetic only). The tolerances are the rounding of one iteration times
+// its measured amplification (error_bounds.hpp).
 
 #include <gtest/gtest.h>
 
 #include <Eigen/Cholesky>
 
 #include "dnmf/nmf/bpp.hpp"
+#include "error_bounds.hpp"
 #include "naive_nmf.hpp"
 #include "solver_fixture.hpp"
 
@@ -18,7 +20,6 @@ using dnmf::nmf::Algorithm;
 using testing_support::relative_difference;
 using testing_support::rounded;
 using testing_support::run_serial;
-using testing_support::tolerance;
 
 template <class Scalar>
 class UpdateRules : public ::testing::Test {};
@@ -31,41 +32,51 @@ struct Problem {
   Matrix H0 = rounded<Scalar>(naive::random_matrix(4, 17, 3));
 };
 
+/// The solver in Scalar against `iterations` naive iterations in double, to the rounding of an
+/// iteration in Scalar (and in double, for the naive loops) times the amplification of the naive
+/// iterations, measured by running them again from A, W0 and H0 perturbed.
 template <class Scalar>
 void expect_matches_naive(Algorithm algorithm,
-                          void (*naive_iteration)(const Matrix&, Matrix&, Matrix&), int iterations,
-                          double tolerance) {
+                          void (*naive_iteration)(const Matrix&, Matrix&, Matrix&), int iterations) {
   const Problem<Scalar> problem;
-  Matrix W = problem.W0;
-  Matrix H = problem.H0;
-  for (int t = 0; t < iterations; ++t) naive_iteration(problem.A, W, H);
+  const auto naive_run = [&](const Matrix& A, Matrix W, Matrix H) {
+    for (int t = 0; t < iterations; ++t) naive_iteration(A, W, H);
+    return std::pair{W, H};
+  };
+  const auto [W, H] = naive_run(problem.A, problem.W0, problem.H0);
+  const auto [W_probe, H_probe] =
+      naive_run(error_bounds::perturbed(problem.A, 1), error_bounds::perturbed(problem.W0, 2),
+                error_bounds::perturbed(problem.H0, 3));
+  const double m = 29, n = 17, k = 4;
+  const double condition =
+      algorithm == Algorithm::Bpp
+          ? std::max(error_bounds::condition_number(W.transpose() * W),
+                     error_bounds::condition_number(H * H.transpose()))
+          : 0.0;
+  const double rounding = error_bounds::iteration_rounding<Scalar>(m, n, k, 1, condition) +
+                          error_bounds::iteration_rounding<double>(m, n, k, 1, condition);
+  const double w_tolerance =
+      error_bounds::iterated_tolerance(error_bounds::amplification(W, W_probe), rounding);
+  const double h_tolerance =
+      error_bounds::iterated_tolerance(error_bounds::amplification(H, H_probe), rounding);
   const auto run = run_serial<Scalar>(problem.A, problem.W0, problem.H0, algorithm, iterations);
-  EXPECT_LT(relative_difference(run.W, W), tolerance) << "W after " << iterations << " iterations";
-  EXPECT_LT(relative_difference(run.H, H), tolerance) << "H after " << iterations << " iterations";
+  EXPECT_LT(relative_difference(run.W, W), w_tolerance) << "W after " << iterations << " iterations";
+  EXPECT_LT(relative_difference(run.H, H), h_tolerance) << "H after " << iterations << " iterations";
 }
 
 TYPED_TEST(UpdateRules, MultiplicativeMatchesNaive) {
-  using Scalar = TypeParam;
-  expect_matches_naive<Scalar>(Algorithm::Mu, naive::mu_iteration, 1,
-                               tolerance<Scalar>(1e-13, 5e-6));
-  expect_matches_naive<Scalar>(Algorithm::Mu, naive::mu_iteration, 25,
-                               tolerance<Scalar>(1e-11, 1e-5));
+  expect_matches_naive<TypeParam>(Algorithm::Mu, naive::mu_iteration, 1);
+  expect_matches_naive<TypeParam>(Algorithm::Mu, naive::mu_iteration, 25);
 }
 
 TYPED_TEST(UpdateRules, HalsMatchesNaive) {
-  using Scalar = TypeParam;
-  expect_matches_naive<Scalar>(Algorithm::Hals, naive::hals_iteration, 1,
-                               tolerance<Scalar>(1e-13, 5e-6));
-  expect_matches_naive<Scalar>(Algorithm::Hals, naive::hals_iteration, 25,
-                               tolerance<Scalar>(1e-10, 1e-5));
+  expect_matches_naive<TypeParam>(Algorithm::Hals, naive::hals_iteration, 1);
+  expect_matches_naive<TypeParam>(Algorithm::Hals, naive::hals_iteration, 25);
 }
 
 TYPED_TEST(UpdateRules, BppMatchesBruteForceAnls) {
-  using Scalar = TypeParam;
-  expect_matches_naive<Scalar>(Algorithm::Bpp, naive::anls_iteration, 1,
-                               tolerance<Scalar>(1e-10, 1e-5));
-  expect_matches_naive<Scalar>(Algorithm::Bpp, naive::anls_iteration, 5,
-                               tolerance<Scalar>(1e-9, 1e-5));
+  expect_matches_naive<TypeParam>(Algorithm::Bpp, naive::anls_iteration, 1);
+  expect_matches_naive<TypeParam>(Algorithm::Bpp, naive::anls_iteration, 5);
 }
 
 TYPED_TEST(UpdateRules, BppSolvesEveryColumnExactly) {
@@ -85,10 +96,16 @@ TYPED_TEST(UpdateRules, BppSolvesEveryColumnExactly) {
     dnmf::MatrixT<Scalar> X = X0.cwiseMax(0.0).cast<Scalar>();
     dnmf::nmf::BlockPrincipalPivotingT<Scalar> bpp;
     bpp.update(X, G, B.cast<Scalar>(), 0.0);
+    // Three least-squares solutions of the same problem on the same columns, each within
+    // least_squares_error of the exact one: BPP's (Cholesky of G), the brute force's (QR of F),
+    // and the one that made the targets a; BPP's x is then rounded to Scalar (u).
     for (dnmf::Index c = 0; c < 40; ++c) {
       const Matrix expected = naive::nnls_brute_force(F, a.col(c));
-      EXPECT_LT((X.col(c).template cast<double>() - expected).norm(),
-                tolerance<Scalar>(1e-10, 1e-6) * std::max(1.0, expected.norm()))
+      const double bound =
+          error_bounds::unit_roundoff<Scalar>() * expected.norm() +
+          3 * error_bounds::least_squares_error(G, F.rows(), expected.norm(), a.col(c).norm(),
+                                                B.col(c).norm());
+      EXPECT_LE((X.col(c).template cast<double>() - expected).norm(), bound)
           << "column " << c << (warm ? " (warm start)" : " (cold start)");
     }
   }

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "../error_bounds.hpp"
 #include "dnmf/nn/layer.hpp"
 
 namespace dnmf::nn::testing {
@@ -16,8 +17,21 @@ namespace dnmf::nn::testing {
 using MatrixD = Matrix<double>;
 using VectorD = Vector<double>;
 
+// Central differences (f(x + h) - f(x - h)) / 2h are off f' by the truncation h² |f'''| / 6
+// and by the rounding of the two evaluations of f, c u F / h (c roundings along the way, F the
+// magnitude of f's terms), and the step x ± h is itself rounded (u |x| / h relatively). The
+// checks here are of small layers on values of order 1 (|x| ≤ 1, |f'''| ≲ 1): for a gradient
+// entry of order 1 the truncation is 1.7e-13 at h = 1e-6 and the rounding (c F + 1) 1.1e-10,
+// where c F stays below kRoundings: c is about 20 along an output of Dense or Conv2D, whose f
+// sums at most 72 terms of size ≲ 1/2 (F ≲ 36), and about 200 for the NMF encoder (4
+// iterations, its relative rounding doubling with each), whose f sums 9 (F ≲ 5). The tolerance
+// is kSafety times that sum, 1.1e-6; a wrong gradient (a missing term, a transposed index) is
+// off by order 1.
 constexpr double kStep = 1e-6;
-constexpr double kTolerance = 1e-6;
+constexpr double kRoundings = 1000;
+constexpr double kTolerance =
+    error_bounds::kSafety *
+    (kStep * kStep / 6 + (kRoundings + 1) * error_bounds::unit_roundoff<double>() / kStep);
 
 inline double relative_error(const VectorD& analytic, const VectorD& numeric) {
   return (analytic - numeric).norm() / std::max((analytic + numeric).norm(), 1e-300);

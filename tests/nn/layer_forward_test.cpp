@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "dnmf/nn/conv2d.hpp"
 #include "dnmf/nn/max_pool2d.hpp"
@@ -36,17 +37,24 @@ void expect_direct_convolution(Padding padding) {
       for (Index x = 0; x < out.width; ++x) {
         for (Index f = 0; f < filters; ++f) {
           double expected = bias[f];
+          double magnitude = std::abs(bias[f]);
           for (Index ky = 0; ky < kernel; ++ky) {
             for (Index kx = 0; kx < kernel; ++kx) {
               for (Index c = 0; c < input_shape.channels; ++c) {
                 const double w =
                     weights[((ky * kernel + kx) * input_shape.channels + c) * filters + f];
-                expected += w * pixel(input.col(sample).data(), input_shape, y + ky - shift,
-                                      x + kx - shift, c);
+                const double term = w * pixel(input.col(sample).data(), input_shape,
+                                              y + ky - shift, x + kx - shift, c);
+                expected += term;
+                magnitude += std::abs(term);
               }
             }
           }
-          EXPECT_NEAR(output((y * out.width + x) * filters + f, sample), expected, 1e-12);
+          // Two sums of the bias and the kernel's products, in any order (im2col and GEMM
+          // against these loops): each within γ_terms of their magnitude.
+          const double terms = static_cast<double>(kernel * kernel * input_shape.channels + 1);
+          EXPECT_NEAR(output((y * out.width + x) * filters + f, sample), expected,
+                      2 * error_bounds::gamma<double>(terms) * magnitude);
         }
       }
     }

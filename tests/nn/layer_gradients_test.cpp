@@ -48,13 +48,17 @@ TEST(LayerGradients, DenseDeferredWeightGradientMatchesLoopsOverAnyRange) {
     dense.assign_weight_gradient(view(output_gradient), view(input), first, count);
     for (Index entry = 0; entry < inputs * outputs; ++entry) {
       double expected = -7;
+      double magnitude = 0;  // Σ_b |dY(o, b) X(i, b)|
       if (entry >= first && entry < first + count) {
         expected = 0;
         for (Index b = 0; b < input.cols(); ++b) {
           expected += output_gradient(entry / inputs, b) * input(entry % inputs, b);
+          magnitude += std::abs(output_gradient(entry / inputs, b) * input(entry % inputs, b));
         }
       }
-      EXPECT_NEAR(bound.gradients[entry], expected, 1e-14)
+      // Two sums of the batch's products in any order, each within γ_batch of the magnitude.
+      EXPECT_NEAR(bound.gradients[entry], expected,
+                  2 * error_bounds::gamma<double>(static_cast<double>(input.cols())) * magnitude)
           << "entry " << entry << " of range " << first << " + " << count;
     }
   }
@@ -134,7 +138,11 @@ TEST(Loss, SumOfPerSampleLossesAndAccuracy) {
   SoftmaxCrossEntropy<double> loss(2);
   const LossResult<double> result = loss.evaluate(view(logits), labels);
   const double expected = std::log(1 + std::exp(-1.0)) + std::log(1 + std::exp(2.0));
-  EXPECT_NEAR(result.loss_sum, expected, 1e-14);
+  // Each side takes a handful of roundings and elementary functions (exp, log: within one ulp,
+  // 2u) per sample, at most 8, on values no larger than 1 + |expected| (a logit of 2 and the
+  // log of 1 + e²).
+  EXPECT_NEAR(result.loss_sum, expected,
+              2 * 8 * 2 * error_bounds::unit_roundoff<double>() * (1 + std::abs(expected)));
   EXPECT_EQ(result.correct, 1);
 }
 

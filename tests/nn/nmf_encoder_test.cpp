@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <vector>
 
 #include "dnmf/core/error.hpp"
@@ -64,11 +65,20 @@ TEST(NMFEncoder, ForwardMatchesNaiveLoops) {
   const MatrixD codes = fixture.encoder.forward(view(input));
   ASSERT_EQ(codes.rows(), 4);
   ASSERT_EQ(codes.cols(), 5);
+  // Everything is nonnegative, so every rounding is relative: z <- z (H x) / (H Hᵀ z + eps)
+  // leaves z's relative error at most r' = 2 r + c, c = 2 γ_d (H x and H Hᵀ) + γ_{k+1} (the
+  // denominator) + 2u (the product and quotient), from r = 0 at z = 1: after T iterations
+  // (2^T - 1) c, for each of the two computations.
+  const double d = 9, k = 4, T = 6;
+  const double per_iteration = 2 * error_bounds::gamma<double>(d) +
+                               error_bounds::gamma<double>(k + 1) +
+                               2 * error_bounds::unit_roundoff<double>();
+  const double tolerance = 2 * (std::pow(2.0, T) - 1) * per_iteration;
   for (Index sample = 0; sample < input.cols(); ++sample) {
     const std::vector<double> expected =
         naive_codes(fixture.basis(), input.col(sample).data(), 6, 1e-4);
     for (Index i = 0; i < 4; ++i) {
-      EXPECT_NEAR(codes(i, sample), expected[i], 1e-12 * (1 + std::abs(expected[i])));
+      EXPECT_NEAR(codes(i, sample), expected[i], tolerance * std::abs(expected[i]));
     }
   }
 }
@@ -79,7 +89,11 @@ TEST(NMFEncoder, InitialBasisIsNonnegativeWithUnitRows) {
   fixture.encoder.initialize(engine);
   const MatrixD basis = fixture.basis();
   EXPECT_GE(basis.minCoeff(), 0.0);
-  for (Index row = 0; row < 3; ++row) EXPECT_NEAR(basis.row(row).norm(), 1.0, 1e-14);
+  // Rows scaled by 1 / ||row|| (the norm within γ_{d+1} / 2 + u, the scaling u) and measured
+  // again here (γ_{d+1} / 2 + u): within γ_{d+4} of 1, d = 7.
+  for (Index row = 0; row < 3; ++row) {
+    EXPECT_NEAR(basis.row(row).norm(), 1.0, error_bounds::gamma<double>(7 + 4));
+  }
 }
 
 TEST(NMFEncoder, LoadBasisScalesRowsToUnitNorm) {
@@ -87,7 +101,9 @@ TEST(NMFEncoder, LoadBasisScalesRowsToUnitNorm) {
   const MatrixD outside = (MatrixD(2, 3) << 3, 0, 4, 0, 0, 0).finished();
   fixture.encoder.load_basis(outside);
   const MatrixD expected = (MatrixD(2, 3) << 0.6, 0, 0.8, 0, 0, 0).finished();
-  EXPECT_TRUE(fixture.basis().isApprox(expected, 1e-15));
+  // (3, 0, 4) / 5: the norm is exact (25 is a square), the scaling rounds once or twice (a
+  // reciprocal, a product) and the literals 0.6 and 0.8 once: within γ_3, relatively.
+  EXPECT_TRUE(fixture.basis().isApprox(expected, error_bounds::gamma<double>(3)));
 }
 
 TEST(NMFEncoder, LoadBasisRejectsWrongShapeAndNegativeEntries) {
