@@ -14,6 +14,7 @@
 #include "dnmf/io/input_file.hpp"
 #include "dnmf/io/output_file.hpp"
 #include "dnmf/mpi/partition.hpp"
+#include "scratch_directory.hpp"
 
 namespace {
 
@@ -25,16 +26,7 @@ constexpr hsize_t kCols = 7;
 
 double value_at(hsize_t i, hsize_t j) { return static_cast<double>((i * kCols + j) % 100); }
 
-/// A shared scratch directory: rank 0 makes it, everyone learns its name.
-std::string scratch_directory(dnmf::mpi::Communicator& comm) {
-  std::string path;
-  if (comm.is_root()) {
-    char pattern[] = "/tmp/dnmf-test-XXXXXX";
-    path = mkdtemp(pattern);
-  }
-  comm.broadcast(path, 0);
-  return path;
-}
+using testing_support::scratch_directory;
 
 struct TypeCase {
   const char* name;

@@ -14,6 +14,7 @@
 #include "dnmf/core/error.hpp"
 #include "dnmf/io/output_file.hpp"
 #include "dnmf/io/run_files.hpp"
+#include "scratch_directory.hpp"
 
 namespace {
 
@@ -21,16 +22,7 @@ namespace fs = std::filesystem;
 using dnmf::io::IfExists;
 using dnmf::io::RunFiles;
 
-/// A shared scratch directory: rank 0 makes it, everyone learns its name.
-std::string scratch_directory(dnmf::mpi::Communicator& comm) {
-  std::string path;
-  if (comm.is_root()) {
-    char pattern[] = "/tmp/dnmf-test-XXXXXX";
-    path = mkdtemp(pattern);
-  }
-  comm.broadcast(path, 0);
-  return path;
-}
+using testing_support::scratch_directory;
 
 void write_text(const std::string& path, const std::string& text) {
   std::ofstream(path) << text;
