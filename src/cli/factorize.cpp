@@ -249,6 +249,20 @@ void write_factors(const std::string& target, io::IfExists if_exists, bool is_ch
                    const nmf::InputStatistics& statistics, const nmf::FactorsT<Scalar>& factors,
                    const nmf::SolveResult& result, double init_seconds, double wall_seconds,
                    mpi::Communicator& comm) {
+  // A result that is not finite (the Grams or the objective overflowed) is an error, never an
+  // output: every rank looks at its rows of W and at H and the history it holds.
+  mpi::agree(comm, [&] {
+    bool finite = factors.Wt.allFinite() && factors.H.allFinite() &&
+                  std::isfinite(result.relative_error);
+    for (const nmf::IterationRecord& record : result.history) {
+      finite = finite && std::isfinite(record.relative_error) && std::isfinite(record.objective);
+    }
+    if (!finite) {
+      throw InputError(io::where(input.file, input.dataset) +
+                       ": the factorization overflowed (W, H or the error is not finite); "
+                       "nothing written to " + target + " (scale the matrix down)");
+    }
+  });
   io::OutputFile out(target, comm, if_exists);
   mpi::agree(comm, [&] {
     const Index k = options.solver.rank;
