@@ -224,6 +224,12 @@ SparseRowMatrixT<Scalar> read_sparse_rows(const InputFile& file, const SparseLay
                             info->type);
     }
   }
+  // Positions must be integers: HDF5 would convert 2.7 to 2 without a word.
+  for (const DatasetInfo* info : {&layout.indices, &layout.indptr}) {
+    if (info->type.rfind("float", 0) == 0) {
+      fail(file, *info, "expected integer positions, found " + info->type);
+    }
+  }
   const std::int64_t stored = static_cast<std::int64_t>(layout.data.shape[0]);
   if (static_cast<std::int64_t>(layout.indices.shape[0]) != stored) {
     fail(file, layout.indices, "holds " + std::to_string(layout.indices.shape[0]) +

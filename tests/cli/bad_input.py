@@ -32,7 +32,7 @@ def write(path, datasets):
 
 
 SPARSE_CASES = ("indptr_not_monotone", "index_out_of_range", "sparse_negative_value",
-                "sparse_nan_value", "shape_disagrees_with_indptr")
+                "sparse_nan_value", "shape_disagrees_with_indptr", "float_indices")
 
 
 def bad_sparse_file(case, d):
@@ -53,6 +53,9 @@ def bad_sparse_file(case, d):
     elif case == "sparse_nan_value":
         data[-3] = np.nan
         expect = ["/X", "NaN or Inf"]
+    elif case == "float_indices":
+        indices = indices.astype(np.float64) + 0.5  # once truncated to the integer below
+        expect = ["/X/indices", "expected integer positions", "float64"]
     elif case == "shape_disagrees_with_indptr":
         shape = [shape[0] + 2, shape[1]]
         expect = ["/X/indptr", "needs 40"]
