@@ -64,6 +64,24 @@ std::string other_path(const std::string& path, const std::string& other) {
 
 }  // namespace
 
+namespace {
+/// Says which temporary files of earlier runs (killed before they could remove them, or still
+/// writing) stand beside `target`; it leaves them alone: it cannot tell the two apart.
+void mention_leftover_temporaries(const std::string& target) {
+  const std::string prefix = "." + fs::path(target).filename().string() + ".tmp-";
+  std::error_code error;
+  for (fs::directory_iterator entry(directory_of(target), error), end; !error && entry != end;
+       entry.increment(error)) {
+    const std::string name = entry->path().filename().string();
+    if (name.rfind(prefix, 0) != 0) continue;
+    std::fprintf(stderr,
+                 "dnmf: note: %s is the temporary file of another run of this output, killed "
+                 "before it finished or still running; delete it if none is running\n",
+                 entry->path().string().c_str());
+  }
+}
+}  // namespace
+
 std::string temporary_beside(const std::string& target) {
   return (directory_of(target) / ("." + fs::path(target).filename().string() + ".tmp-" +
                                   std::to_string(getpid()))).string();
@@ -119,6 +137,7 @@ void RunFiles::check(bool force, mpi::Communicator& comm) {
                       other_path(path, other->path) + "; give each output a file of its own");
       }
       written.emplace_back(&file, identity);
+      mention_leftover_temporaries(path);
       // lstat: a link that leads nowhere is still a name taken, which only --force replaces.
       struct stat link_status {};
       const bool exists = lstat(path.c_str(), &link_status) == 0;

@@ -5,7 +5,8 @@
   end without --force: the run ends with one error line naming it, exit 1, the other run's file
   as it was and no temporary file left; with --force it is replaced.
 - A resumed factorization records the seed of the run it continues (its factors come from that
-  seed), and refuses another --seed."""
+  seed), and refuses another --seed.
+- A temporary file left beside the output by a killed run is named in a note, and left alone."""
 
 import argparse
 import json
@@ -97,6 +98,20 @@ def seed_on_resume(dnmf, ranks, d, data):
     check(same.returncode == 0, "resuming with the same --seed given again works")
 
 
+def leftover_temporary(dnmf, ranks, d, data):
+    """A temporary file that a killed run left beside the output is named, and left alone."""
+    out = os.path.join(d, "left.h5")
+    leftover = os.path.join(d, ".left.h5.tmp-999999")
+    with open(leftover, "w") as f:
+        f.write("half of a killed run's output")
+    result = run(dnmf, ranks, factorize(data, out, ["--max-iter", "3", "--quiet"]))
+    notes = [x for x in result.stderr.splitlines() if x.startswith("dnmf: note:")]
+    check(result.returncode == 0, f"a run beside a leftover temporary file exits 0 ({result.returncode})")
+    check(len(notes) == 1 and leftover in notes[0], f"one note names the leftover: {notes}")
+    check(os.path.exists(leftover), "the leftover is left alone (another run may be writing it)")
+    os.remove(leftover)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--dnmf", required=True)
@@ -108,6 +123,7 @@ def main():
             f["A"] = np.random.default_rng(0).random((60, 40))
         concurrent_outputs(options.dnmf, options.ranks, d, data)
         seed_on_resume(options.dnmf, options.ranks, d, data)
+        leftover_temporary(options.dnmf, options.ranks, d, data)
     return check.exit_code()
 
 
