@@ -339,8 +339,8 @@ TEST(Kl, TinyEntriesDoNotUnderflowTheDivergence) {
   }
   // Each term: two logs, a difference and a product (4 roundings), W H itself (k = 2 products
   // and a sum: 3 more, relative to wh, so at most 3u in log wh), then a sum of `terms` terms:
-  // |error| <= (terms + 7) u Σ a (|log a| + |log wh|), u = 2^-53.
-  const double bound = (terms + 7) * std::ldexp(1.0, -53) * static_cast<double>(magnitude);
+  // |error| <= γ_{terms + 7} Σ a (|log a| + |log wh|).
+  const double bound = error_bounds::gamma<double>(terms + 7) * static_cast<double>(magnitude);
   const dnmf::RowMatrix rows = A;
   const dnmf::MatrixT<double> Wt = W.transpose();
   for (const bool sparse : {false, true}) {
