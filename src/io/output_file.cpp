@@ -59,9 +59,9 @@ OutputFile::OutputFile(const std::string& target, mpi::Communicator& comm, IfExi
   comm_.broadcast(temporary_, 0);
   mpi::agree(comm_, [&] {
     if (!comm_.is_root()) return;
-    file_ = Handle(H5Fcreate(temporary_.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT,
-                             posix_file_access().get()),
-                   H5Fclose);
+    file_ =
+        Handle(H5Fcreate(temporary_.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, posix_file_access().get()),
+               H5Fclose);
     if (!file_.valid()) throw IoError(target_ + ": cannot create the output file");
   });
   mpi::agree(comm_, [&] {
@@ -92,8 +92,8 @@ Handle OutputFile::create_dataset(const std::string& name, const std::vector<hsi
   Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose);
   Handle link_list = with_intermediate_groups();
   Handle create_list = contiguous_preallocated();
-  Handle dataset(H5Dcreate2(file_.get(), name.c_str(), type, space.get(),
-                            link_list.get(), create_list.get(), H5P_DEFAULT),
+  Handle dataset(H5Dcreate2(file_.get(), name.c_str(), type, space.get(), link_list.get(),
+                            create_list.get(), H5P_DEFAULT),
                  H5Dclose);
   if (!dataset.valid()) throw IoError(target_ + ": cannot create dataset " + name);
   return dataset;
@@ -121,7 +121,8 @@ void OutputFile::write_block(const std::string& name, const std::vector<hsize_t>
   for (std::size_t i = 1; i < dims.size(); ++i) row_bytes *= dims[i];
   mpi::agree(comm_, [&] {
     const std::uint64_t bytes = static_cast<std::uint64_t>(local_rows) * row_bytes;
-    if (!write_fully(raw_, local, bytes, offset + static_cast<std::uint64_t>(row_begin) * row_bytes)) {
+    if (!write_fully(raw_, local, bytes,
+                     offset + static_cast<std::uint64_t>(row_begin) * row_bytes)) {
       throw IoError(target_ + ": writing dataset " + name + " failed: " + system_error_text());
     }
   });
@@ -184,9 +185,9 @@ void OutputFile::write_text_attribute(const std::string& name, const std::string
   H5Tset_size(type.get(), H5T_VARIABLE);
   H5Tset_cset(type.get(), H5T_CSET_UTF8);
   Handle space(H5Screate(H5S_SCALAR), H5Sclose);
-  Handle attribute(H5Acreate2(file_.get(), name.c_str(), type.get(), space.get(), H5P_DEFAULT,
-                              H5P_DEFAULT),
-                   H5Aclose);
+  Handle attribute(
+      H5Acreate2(file_.get(), name.c_str(), type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT),
+      H5Aclose);
   const char* text = value.c_str();
   if (H5Awrite(attribute.get(), type.get(), &text) < 0) {
     throw IoError(target_ + ": writing attribute " + name + " failed");
@@ -201,19 +202,19 @@ void OutputFile::set_attribute(const std::string& name, std::int64_t value) {
   write_scalar_attribute(name, H5T_STD_I64LE, H5T_NATIVE_INT64, &value);
 }
 
-void OutputFile::write_scalar_attribute(const std::string& name, hid_t file_type,
-                                        hid_t memory_type, const void* value) {
+void OutputFile::write_scalar_attribute(const std::string& name, hid_t file_type, hid_t memory_type,
+                                        const void* value) {
   mpi::agree(comm_, [&] {
     if (comm_.is_root()) write_root_attribute(name, file_type, memory_type, value);
   });
 }
 
-void OutputFile::write_root_attribute(const std::string& name, hid_t file_type,
-                                      hid_t memory_type, const void* value) {
+void OutputFile::write_root_attribute(const std::string& name, hid_t file_type, hid_t memory_type,
+                                      const void* value) {
   Handle space(H5Screate(H5S_SCALAR), H5Sclose);
-  Handle attribute(H5Acreate2(file_.get(), name.c_str(), file_type, space.get(), H5P_DEFAULT,
-                              H5P_DEFAULT),
-                   H5Aclose);
+  Handle attribute(
+      H5Acreate2(file_.get(), name.c_str(), file_type, space.get(), H5P_DEFAULT, H5P_DEFAULT),
+      H5Aclose);
   if (H5Awrite(attribute.get(), memory_type, value) < 0) {
     throw IoError(target_ + ": writing attribute " + name + " failed");
   }
@@ -236,8 +237,8 @@ void OutputFile::commit() {
     const bool closed = close(raw_) == 0;
     raw_ = -1;
     if (!synced || !closed) {
-      throw IoError(target_ + ": finishing the output failed: " +
-                    (synced ? system_error_text() : reason));
+      throw IoError(target_ +
+                    ": finishing the output failed: " + (synced ? system_error_text() : reason));
     }
   });
   mpi::agree(comm_, [&] {

@@ -49,7 +49,8 @@ void format(Ending& ending, int rank, const std::string& what, const char* probl
                                 what.c_str(), problem)
                 : std::snprintf(ending.line, sizeof ending.line, "dnmf: error on rank %d: %s: %s\n",
                                 rank, what.c_str(), problem);
-  ending.length = written < 0 ? 0 : std::min(sizeof ending.line - 1, static_cast<std::size_t>(written));
+  ending.length =
+      written < 0 ? 0 : std::min(sizeof ending.line - 1, static_cast<std::size_t>(written));
 }
 
 [[noreturn]] void end_process(const Ending& ending) {
@@ -71,9 +72,8 @@ void watch() {
   for (;;) {
     state.changed.wait(lock, [&] { return state.armed; });
     const unsigned long generation = state.generation;
-    const bool ended = !state.changed.wait_until(lock, state.deadline, [&] {
-      return !state.armed || state.generation != generation;
-    });
+    const bool ended = !state.changed.wait_until(
+        lock, state.deadline, [&] { return !state.armed || state.generation != generation; });
     if (ended) end_process(state.timeout);
   }
 }
@@ -87,8 +87,8 @@ ReadGuard::ReadGuard(const std::string& what, int rank) {
   std::lock_guard<std::mutex> lock(state.mutex);
   format(state.crash, rank, what, "the HDF5 library crashed reading it (a corrupted file?)");
   format(state.timeout, rank, what,
-         ("reading it did not finish in " + std::to_string(kReadSeconds) +
-          " s (a corrupted file?)").c_str());
+         ("reading it did not finish in " + std::to_string(kReadSeconds) + " s (a corrupted file?)")
+             .c_str());
   struct sigaction handler {};
   handler.sa_handler = on_crash;
   sigemptyset(&handler.sa_mask);

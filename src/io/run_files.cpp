@@ -54,8 +54,9 @@ std::string other_path(const std::string& path, const std::string& other) {
 }
 
 [[noreturn]] void exists_at_commit(const std::string& target) {
-  throw IoError(target + ": exists by now (another run created it while this one worked); not "
-                         "replaced without --force, and this run's result is not kept");
+  throw IoError(target +
+                ": exists by now (another run created it while this one worked); not "
+                "replaced without --force, and this run's result is not kept");
 }
 
 [[noreturn]] void rename_failed(const std::string& target, int error) {
@@ -83,8 +84,9 @@ void mention_leftover_temporaries(const std::string& target) {
 }  // namespace
 
 std::string temporary_beside(const std::string& target) {
-  return (directory_of(target) / ("." + fs::path(target).filename().string() + ".tmp-" +
-                                  std::to_string(getpid()))).string();
+  return (directory_of(target) /
+          ("." + fs::path(target).filename().string() + ".tmp-" + std::to_string(getpid())))
+      .string();
 }
 
 RunFiles& RunFiles::input(const std::string& option, const std::string& path) {
@@ -118,7 +120,8 @@ void RunFiles::check(bool force, mpi::Communicator& comm) {
         throw IoError(path + ": output directory " + directory.string() + " is not writable");
       }
       const auto status = reached(path);
-      if (status && S_ISDIR(status->st_mode)) throw IoError(path + ": " + file.option + " is a directory");
+      if (status && S_ISDIR(status->st_mode))
+        throw IoError(path + ": " + file.option + " is a directory");
       const Identity identity = identity_of(path);
       bool continued = false;
       for (const auto& [input, input_identity] : read) {
