@@ -63,13 +63,15 @@ std::string other_path(const std::string& path, const std::string& other) {
   throw IoError(target + ": cannot rename the finished file into place: " + std::strerror(error));
 }
 
-}  // namespace
+/// ".NAME.tmp-": what every temporary file of the output `target` is called, before its PID.
+std::string temporary_prefix(const std::string& target) {
+  return "." + fs::path(target).filename().string() + ".tmp-";
+}
 
-namespace {
 /// Says which temporary files of earlier runs (killed before they could remove them, or still
 /// writing) stand beside `target`; it leaves them alone: it cannot tell the two apart.
 void mention_leftover_temporaries(const std::string& target) {
-  const std::string prefix = "." + fs::path(target).filename().string() + ".tmp-";
+  const std::string prefix = temporary_prefix(target);
   std::error_code error;
   for (fs::directory_iterator entry(directory_of(target), error), end; !error && entry != end;
        entry.increment(error)) {
@@ -84,9 +86,7 @@ void mention_leftover_temporaries(const std::string& target) {
 }  // namespace
 
 std::string temporary_beside(const std::string& target) {
-  return (directory_of(target) /
-          ("." + fs::path(target).filename().string() + ".tmp-" + std::to_string(getpid())))
-      .string();
+  return (directory_of(target) / (temporary_prefix(target) + std::to_string(getpid()))).string();
 }
 
 RunFiles& RunFiles::input(const std::string& option, const std::string& path) {
