@@ -6,8 +6,12 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <memory>
+#include <optional>
+#include <set>
+#include <vector>
 
 #include "dnmf/mpi/partition.hpp"
 #include "error_bounds.hpp"
@@ -354,6 +358,54 @@ TEST(Kl, TinyEntriesDoNotUnderflowTheDivergence) {
     const double log_sum = block->divide_by_product(Wt, H, 0, A.rows(), *ratio);
     ASSERT_TRUE(std::isfinite(log_sum)) << (sparse ? "CSR" : "dense");
     EXPECT_NEAR(log_sum, static_cast<double>(reference), bound) << (sparse ? "CSR" : "dense");
+  }
+}
+
+// The heap puts a sparse block's values at any 16-byte boundary. A sum whose order follows the
+// address (Eigen peels a Map's reduction up to the first address aligned for its packets) gave
+// Σ A and ||A||², hence the random start and every factor, last-bit differences from run to run.
+// Copies of one block at each 16-byte residue mod 64 (AVX2 and AVX-512 packets) must give
+// bitwise the same statistics and factors.
+TEST(Sparse, BitwiseTheSameWhereverTheHeapPutsTheValues) {
+  dnmf::mpi::Communicator self = dnmf::mpi::Communicator::self();
+  // A few thousand inexact values of one magnitude: most changes of the summation order change
+  // the last bit of the sum (small integers would add up exactly in any order).
+  Matrix A = naive::random_matrix(120, 40, 17);
+  A = (A.array() < 0.4).select(0.0, A);
+  const dnmf::RowMatrix rows = A;
+  std::vector<std::vector<char>> padding;  // kept alive: each copy lands further on
+  std::vector<std::unique_ptr<dnmf::nmf::SparseBlock>> copies;
+  std::set<std::uintptr_t> residues;  // of the values' address mod 64, one copy each
+  for (std::size_t shift = 0; shift < 256 && residues.size() < 4; ++shift) {
+    padding.emplace_back(8 * shift + 1);
+    auto copy = std::make_unique<dnmf::nmf::SparseBlock>(rows.sparseView());
+    if (residues.insert(reinterpret_cast<std::uintptr_t>(copy->values().valuePtr()) % 64).second)
+      copies.push_back(std::move(copy));
+  }
+  ASSERT_GE(copies.size(), 2U) << "every copy has the same alignment: the test would not see it";
+  for (const auto& copy : copies) {
+    EXPECT_EQ(copy->sum(), copies.front()->sum());
+    EXPECT_EQ(copy->squared_norm(), copies.front()->squared_norm());
+  }
+  for (const auto& [algorithm, loss] : {std::pair{Algorithm::Mu, Loss::Frobenius},
+                                        {Algorithm::Hals, Loss::Frobenius},
+                                        {Algorithm::Bpp, Loss::Frobenius},
+                                        {Algorithm::Mu, Loss::KullbackLeibler}}) {
+    const dnmf::nmf::SolverOptions options = fixed_iterations(algorithm, loss, 5);
+    std::optional<dnmf::nmf::Factors> first;
+    for (const auto& block : copies) {
+      const auto statistics = dnmf::nmf::input_statistics(*block, self);
+      dnmf::nmf::Factors factors = dnmf::nmf::random_factors(options.rank, block->rows(), 0,
+                                                             A.cols(), statistics.mean(), 3);
+      dnmf::nmf::solve(*block, factors, options, statistics, self);
+      if (!first) {
+        first = factors;
+        continue;
+      }
+      EXPECT_TRUE((factors.Wt.array() == first->Wt.array()).all() &&
+                  (factors.H.array() == first->H.array()).all())
+          << to_string(algorithm) << " " << to_string(loss);
+    }
   }
 }
 

@@ -1,5 +1,6 @@
 #include "dnmf/nmf/local_block.hpp"
 
+#include <array>
 #include <cmath>
 #include <stdexcept>
 #include <type_traits>
@@ -22,10 +23,29 @@ double kl_entry(double a, double product, Scalar& ratio) {
   return a * (std::log(a) - std::log(guarded));
 }
 
+/// Σ term(values[i]) in double, in an order fixed by i alone. Eigen's reduction of a Map starts
+/// its packets at the first aligned address, so its order, and the sum's last bits, would follow
+/// where the heap put a sparse block's values: Σ A sets the random start, so every factor would.
+template <class Scalar, class Term>
+double sum_in_index_order(const Scalar* values, Index count, Term term) {
+  constexpr Index kLanes = 8;  // independent partial sums, which the compiler vectorizes
+  std::array<double, kLanes> partial{};
+  Index i = 0;
+  for (; i + kLanes <= count; i += kLanes)
+    for (Index lane = 0; lane < kLanes; ++lane)
+      partial[lane] += term(static_cast<double>(values[i + lane]));
+  for (Index lane = 0; i < count; ++i, ++lane)
+    partial[lane] += term(static_cast<double>(values[i]));
+  double total = 0;
+  for (const double sum : partial) total += sum;
+  return total;
+}
+
 template <class Values>
 Values& values_of(LocalBlockT<typename Values::Scalar>& ratio) {
   auto* block = dynamic_cast<StoredBlock<Values>*>(&ratio);
-  if (block == nullptr) throw std::logic_error("divide_by_product: ratio not made by same_pattern()");
+  if (block == nullptr)
+    throw std::logic_error("divide_by_product: ratio not made by same_pattern()");
   return block->values();
 }
 
@@ -45,15 +65,15 @@ Index stored_entries(const SparseRowMatrixT<Scalar>& values) {
   return values.nonZeros();
 }
 
-/// The stored values as one array (a sparse block is kept compressed, see StoredBlock).
+/// The stored values, contiguous (a sparse block is kept compressed, see StoredBlock).
 template <class Scalar>
-const RowMatrixT<Scalar>& stored_values(const RowMatrixT<Scalar>& values) {
-  return values;
+const Scalar* stored_values(const RowMatrixT<Scalar>& values) {
+  return values.data();
 }
 
 template <class Scalar>
-auto stored_values(const SparseRowMatrixT<Scalar>& values) {
-  return values.coeffs();
+const Scalar* stored_values(const SparseRowMatrixT<Scalar>& values) {
+  return values.valuePtr();
 }
 
 template <class Scalar>
@@ -224,12 +244,14 @@ double StoredBlock<Values>::divide_by_product(Eigen::Ref<const MatrixT<Scalar>> 
 
 template <class Values>
 double StoredBlock<Values>::sum() const {
-  return storage::stored_values(values_).template cast<double>().sum();
+  return sum_in_index_order(storage::stored_values(values_), storage::stored_entries(values_),
+                            [](double a) { return a; });
 }
 
 template <class Values>
 double StoredBlock<Values>::squared_norm() const {
-  return storage::stored_values(values_).template cast<double>().array().square().sum();
+  return sum_in_index_order(storage::stored_values(values_), storage::stored_entries(values_),
+                            [](double a) { return a * a; });
 }
 
 template <class Values>
