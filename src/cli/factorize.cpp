@@ -18,6 +18,7 @@
 #include "dnmf/io/output_file.hpp"
 #include "dnmf/io/run_files.hpp"
 #include "dnmf/mpi/agree.hpp"
+#include "dnmf/nmf/input_scaling.hpp"
 #include "dnmf/nmf/nndsvd.hpp"
 #include "dnmf/nmf/solver.hpp"
 
@@ -117,10 +118,12 @@ std::optional<FactorizeOptions> parse(const Invocation& invocation, mpi::Communi
   return parsed;
 }
 
-/// Random, or read from a file in whatever float type it holds (HDF5 converts to Scalar).
+/// Random, or read from a file in whatever float type it holds (HDF5 converts to Scalar), in
+/// the units of the scaled A that the solver factorizes.
 template <class Scalar>
 nmf::FactorsT<Scalar> initial_factors(const FactorizeOptions& options,
                                       const InputMatrixT<Scalar>& input,
+                                      const nmf::InputScaling& scaling,
                                       const nmf::InputStatistics& statistics,
                                       mpi::Communicator& comm) {
   const Index k = options.solver.rank;
@@ -159,16 +162,21 @@ nmf::FactorsT<Scalar> initial_factors(const FactorizeOptions& options,
       }
     }
   });
-  return {w_rows.transpose(), h};
+  nmf::FactorsT<Scalar> factors{w_rows.transpose(), h};
+  nmf::scale_by_power_of_two(factors.Wt, scaling.w_exponent);
+  nmf::scale_by_power_of_two(factors.H, scaling.h_exponent);
+  return factors;
 }
 
 /// The record of the run a --resume file holds: its history, hence its iteration count. The run
 /// continues only with what determines its steps unchanged: the algorithm, the loss, the
-/// penalties, the orientation and the matrix itself (recognised by Σ A and ||A||²). It takes
+/// penalties, the orientation and the matrix itself (recognised by its scale and by Σ A and
+/// ||A||² of the scaled matrix; the history's objectives come back in the solver's units). It takes
 /// the file's seed into `options`: the factors it continues from came from that seed, so that is
 /// what its output and report record (another --seed given is refused).
 template <class Scalar>
 nmf::SolveResult resumed_run(FactorizeOptions& options, const InputMatrixT<Scalar>& input,
+                             const nmf::InputScaling& scaling,
                              const nmf::InputStatistics& statistics, mpi::Communicator& comm) {
   nmf::SolveResult resumed;
   if (options.resume.empty()) return resumed;
@@ -212,7 +220,8 @@ nmf::SolveResult resumed_run(FactorizeOptions& options, const InputMatrixT<Scala
     const auto differs = [](double stored, double now) {
       return std::abs(stored - now) > 1e-6 * std::max(std::abs(stored), std::abs(now));
     };
-    if (differs(file.number_attribute("input_sum"), statistics.sum) ||
+    if (file.number_attribute("input_scale_exponent") != scaling.exponent ||
+        differs(file.number_attribute("input_sum"), statistics.sum) ||
         differs(file.number_attribute("input_squared_norm"), statistics.squared_norm)) {
       throw InputError(options.resume + ": was made from another matrix than " +
                        io::where(input.file, input.dataset) + " (its sum and norm differ)");
@@ -225,7 +234,10 @@ nmf::SolveResult resumed_run(FactorizeOptions& options, const InputMatrixT<Scala
     const std::vector<double> iterations = column("iteration");
     const std::vector<double> errors = column("relative_error");
     const std::vector<double> seconds = column("seconds");
-    const std::vector<double> objectives = column("objective");
+    std::vector<double> objectives = column("objective");
+    const int to_solver_units = static_cast<int>(file.number_attribute("objective_exponent")) -
+                                scaling.objective_exponent(options.solver.loss);
+    for (double& objective : objectives) objective = std::ldexp(objective, to_solver_units);
     require_consistent_history(options.resume, "/history/iteration", iterations,
                                file.number_attribute("iterations"), "iterations",
                                {{"/history/relative_error", errors.size()},
@@ -241,34 +253,28 @@ nmf::SolveResult resumed_run(FactorizeOptions& options, const InputMatrixT<Scala
 }
 
 /// The output file, or a checkpoint: the same layout, so either can be resumed (in either
-/// precision: W and H are float32 datasets in single precision, float64 in double).
+/// precision: W and H are float32 datasets in single precision, float64 in double). `factors`
+/// are the solver's, of the scaled A: they are written in A's units.
 template <class Scalar>
 void write_factors(const std::string& target, io::IfExists if_exists, bool is_checkpoint,
                    const FactorizeOptions& options,
                    const Invocation& invocation, const InputMatrixT<Scalar>& input,
-                   const nmf::InputStatistics& statistics, const nmf::FactorsT<Scalar>& factors,
-                   const nmf::SolveResult& result, double init_seconds, double wall_seconds,
-                   mpi::Communicator& comm) {
-  // A result that is not finite (the Grams or the objective overflowed) is an error, never an
-  // output: every rank looks at its rows of W and at H and the history it holds.
-  mpi::agree(comm, [&] {
-    bool finite = factors.Wt.allFinite() && factors.H.allFinite() &&
-                  std::isfinite(result.relative_error);
-    for (const nmf::IterationRecord& record : result.history) {
-      finite = finite && std::isfinite(record.relative_error) && std::isfinite(record.objective);
-    }
-    if (!finite) {
-      throw InputError(io::where(input.file, input.dataset) +
-                       ": the factorization overflowed (W, H or the error is not finite); "
-                       "nothing written to " + target + " (scale the matrix down)");
-    }
-  });
+                   const nmf::InputScaling& scaling, const nmf::InputStatistics& statistics,
+                   const nmf::FactorsT<Scalar>& factors, const nmf::SolveResult& result,
+                   double init_seconds, double wall_seconds, mpi::Communicator& comm) {
+  MatrixT<Scalar> Wt = factors.Wt;
+  MatrixT<Scalar> H = factors.H;
+  nmf::scale_by_power_of_two(Wt, -scaling.w_exponent);
+  nmf::scale_by_power_of_two(H, -scaling.h_exponent);
+  require_finite_result(io::where(input.file, input.dataset), target,
+                        Wt.allFinite() && H.allFinite(), result.relative_error, result.history,
+                        comm);
   io::OutputFile out(target, comm, if_exists);
   mpi::agree(comm, [&] {
     const Index k = options.solver.rank;
-    out.write_rows("/W", input.rows, k, factors.Wt.data(), input.row_begin, factors.Wt.cols());
-    out.write_matrix("/H", RowMatrixT<Scalar>(factors.H));
-    write_history(out, result.history);
+    out.write_rows("/W", input.rows, k, Wt.data(), input.row_begin, Wt.cols());
+    out.write_matrix("/H", RowMatrixT<Scalar>(H));
+    write_history(out, result.history, scaling.objective_exponent(options.solver.loss));
     out.set_attribute("dnmf_version", std::string(DNMF_VERSION));
     out.set_attribute("command_line", invocation.command_line);
     out.set_attribute("algorithm", nmf::to_string(options.solver.algorithm));
@@ -297,6 +303,7 @@ void write_factors(const std::string& target, io::IfExists if_exists, bool is_ch
                                             : result.relative_error);
     out.set_attribute("input_file", input.file);
     out.set_attribute("input_dataset", input.dataset);
+    out.set_attribute("input_scale_exponent", static_cast<std::int64_t>(scaling.exponent));
     out.set_attribute("input_sum", statistics.sum);
     out.set_attribute("input_squared_norm", statistics.squared_norm);
     out.set_attribute("mpi_ranks", static_cast<std::int64_t>(comm.size()));
@@ -368,17 +375,18 @@ int factorize(FactorizeOptions& options, const io::RunFiles& files,
       throw UsageError(io::where(input.file, input.dataset) + ": " + error.what());
     }
   });
-  const nmf::InputStatistics statistics = nmf::input_statistics(*input.block, comm);
-  if (statistics.squared_norm == 0) {
+  const nmf::InputScaling scaling = nmf::normalize_input(*input.block, nmf::ScaledFactors::Both, comm);
+  if (scaling.largest_entry == 0) {
     mpi::agree(comm, [&] {
       throw InputError(io::where(input.file, input.dataset) + ": every entry is zero; nothing to factorize");
     });
   }
+  const nmf::InputStatistics statistics = nmf::input_statistics(*input.block, comm);
   phase.restart();
-  nmf::FactorsT<Scalar> factors = initial_factors(options, input, statistics, comm);
+  nmf::FactorsT<Scalar> factors = initial_factors(options, input, scaling, statistics, comm);
   phases.init = phase.seconds();
   const double init_seconds = comm.max(phases.init);
-  const nmf::SolveResult resumed = resumed_run(options, input, statistics, comm);
+  const nmf::SolveResult resumed = resumed_run(options, input, scaling, statistics, comm);
 
   ProgressPrinter printer(options.progress, comm.is_root(), options.solver.stop.max_iterations,
                           "it");
@@ -393,13 +401,14 @@ int factorize(FactorizeOptions& options, const io::RunFiles& files,
     hooks.checkpoint = [&, if_exists = files.if_exists("--checkpoint")](
                            const nmf::FactorsT<Scalar>& current,
                            const nmf::SolveResult& so_far) mutable {
-      write_factors(options.checkpoint.path, if_exists, true, options, invocation, input,
+      write_factors(options.checkpoint.path, if_exists, true, options, invocation, input, scaling,
                     statistics, current, so_far, init_seconds, comm.max(wall.seconds()), comm);
       if_exists = io::IfExists::Replace;  // the next checkpoint replaces this run's own
     };
   }
   const nmf::SolveResult result =
-      nmf::solve(*input.block, factors, options.solver, statistics, comm, resumed, hooks);
+      nmf::solve(*input.block, factors, scaling.solver_options(options.solver), statistics, comm,
+                 resumed, hooks);
   printer.finish();
   phases.compute = result.compute_seconds;
   phases.communicate = result.communicate_seconds;
@@ -417,7 +426,7 @@ int factorize(FactorizeOptions& options, const io::RunFiles& files,
   phase.restart();
   const double wall_seconds = comm.max(wall.seconds());
   write_factors(options.output, files.if_exists("--output"), false, options, invocation, input,
-                statistics, factors, result, init_seconds, wall_seconds, comm);
+                scaling, statistics, factors, result, init_seconds, wall_seconds, comm);
   phases.write = phase.seconds();
   if (!options.report.empty()) {
     const JsonObject report =

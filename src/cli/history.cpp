@@ -1,24 +1,50 @@
 #include "cli/history.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 
 #include "dnmf/core/error.hpp"
 #include "dnmf/io/input_file.hpp"
+#include "dnmf/mpi/agree.hpp"
 
 namespace dnmf::cli {
 
-void write_history(io::OutputFile& out, const std::vector<nmf::IterationRecord>& history) {
+void write_history(io::OutputFile& out, const std::vector<nmf::IterationRecord>& history,
+                   int objective_exponent) {
+  const bool in_input_units =
+      std::all_of(history.begin(), history.end(), [&](const nmf::IterationRecord& record) {
+        return record.objective == 0 ||
+               std::isnormal(std::ldexp(record.objective, objective_exponent));
+      });
+  const int shift = in_input_units ? objective_exponent : 0;
   std::vector<double> iterations, errors, objectives, seconds;
   for (const nmf::IterationRecord& record : history) {
     iterations.push_back(record.iteration);
     errors.push_back(record.relative_error);
-    objectives.push_back(record.objective);
+    objectives.push_back(std::ldexp(record.objective, shift));
     seconds.push_back(record.seconds);
   }
   out.write_vector("/history/iteration", iterations);
   out.write_vector("/history/relative_error", errors);
   out.write_vector("/history/objective", objectives);
   out.write_vector("/history/seconds", seconds);
+  out.set_attribute("objective_exponent", static_cast<std::int64_t>(objective_exponent - shift));
+}
+
+void require_finite_result(const std::string& where, const std::string& target, bool factors_finite,
+                           double relative_error, const std::vector<nmf::IterationRecord>& history,
+                           mpi::Communicator& comm) {
+  mpi::agree(comm, [&] {
+    bool finite = factors_finite && std::isfinite(relative_error);
+    for (const nmf::IterationRecord& record : history) {
+      finite = finite && std::isfinite(record.relative_error) && std::isfinite(record.objective);
+    }
+    if (!finite) {
+      throw InputError(where + ": the result overflowed (the factors or the error are not " +
+                       "finite); nothing written to " + target);
+    }
+  });
 }
 
 void require_consistent_history(const std::string& file, const std::string& dataset,

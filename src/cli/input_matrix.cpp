@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <limits>
+#include <type_traits>
 
 #include "dnmf/core/error.hpp"
 #include "dnmf/io/sparse_input.hpp"
@@ -13,8 +14,8 @@ namespace {
 
 /// Collective: InputError naming the first (global row, column) where `for_each` reports NaN/Inf
 /// or a negative value. for_each(visit) calls visit(local row, column, value) for each entry in
-/// row order and stops when visit returns false.
-template <class ForEach>
+/// row order and stops when visit returns false. Scalar is the type the values were read into.
+template <class Scalar, class ForEach>
 void check_entries(const ForEach& for_each, std::int64_t row_begin, std::int64_t cols,
                    const std::string& where, mpi::Communicator& comm) {
   constexpr std::int64_t kNone = std::numeric_limits<std::int64_t>::max();
@@ -35,7 +36,14 @@ void check_entries(const ForEach& for_each, std::int64_t row_begin, std::int64_t
     return " at row " + std::to_string(position / cols) + ", column " +
            std::to_string(position % cols) + " (counting from 0)";
   };
-  if (first_nonfinite != kNone) throw InputError(where + ": NaN or Inf" + located(first_nonfinite));
+  if (first_nonfinite != kNone) {
+    // HDF5 converts a stored value beyond float's range to Inf when it reads into float.
+    const char* hint = std::is_same_v<Scalar, float>
+                           ? " (read as float32 for --precision single: a value beyond 3.4e38 "
+                             "becomes Inf there; --precision double reads it)"
+                           : "";
+    throw InputError(where + ": NaN or Inf" + located(first_nonfinite) + hint);
+  }
   if (first_negative != kNone) {
     throw InputError(where + ": negative value" + located(first_negative) +
                      "; NMF needs a nonnegative matrix");
@@ -91,7 +99,7 @@ void check_nonnegative_finite(const RowMatrixT<Scalar>& values, std::int64_t row
       for (Index j = 0; j < values.cols(); ++j)
         if (!visit(i, j, values(i, j))) return;
   };
-  check_entries(for_each, row_begin, values.cols(), where, comm);
+  check_entries<Scalar>(for_each, row_begin, values.cols(), where, comm);
 }
 
 template <class Scalar>
@@ -138,7 +146,8 @@ InputMatrixT<Scalar> load_input_matrix(const std::string& file, const std::strin
         for (typename SparseRowMatrixT<Scalar>::InnerIterator it(values, i); it; ++it)
           if (!visit(i, it.col(), it.value())) return;
     };
-    mpi::agree(comm, [&] { check_entries(for_each, input.row_begin, input.cols, where, comm); });
+    mpi::agree(comm,
+               [&] { check_entries<Scalar>(for_each, input.row_begin, input.cols, where, comm); });
     input.block = std::make_unique<nmf::SparseBlockT<Scalar>>(std::move(values));
     return input;
   }

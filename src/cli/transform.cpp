@@ -15,6 +15,7 @@
 #include "dnmf/io/output_file.hpp"
 #include "dnmf/io/run_files.hpp"
 #include "dnmf/mpi/agree.hpp"
+#include "dnmf/nmf/input_scaling.hpp"
 #include "dnmf/nmf/transform.hpp"
 
 namespace dnmf::cli {
@@ -140,14 +141,20 @@ void require_matching_columns(const InputMatrix& input, const TransformCommandOp
   throw InputError(message);
 }
 
+/// `result` is the solver's, for the scaled rows: W is written in A's units.
 void write_codes(const TransformCommandOptions& options, io::IfExists if_exists,
-                 const Invocation& invocation,
-                 const InputMatrix& input, const Basis& basis, const nmf::TransformResult& result,
-                 double wall_seconds, mpi::Communicator& comm) {
+                 const Invocation& invocation, const InputMatrix& input,
+                 const nmf::InputScaling& scaling, const Basis& basis,
+                 const nmf::TransformResult& result, double wall_seconds,
+                 mpi::Communicator& comm) {
+  Matrix Wt = result.Wt;
+  nmf::scale_by_power_of_two(Wt, -scaling.w_exponent);
+  require_finite_result(io::where(input.file, input.dataset), options.output, Wt.allFinite(),
+                        result.relative_error, result.history, comm);
   io::OutputFile out(options.output, comm, if_exists);
   mpi::agree(comm, [&] {
     const Index k = basis.H.rows();
-    out.write_rows("/W", input.rows, k, result.Wt.data(), input.row_begin, result.Wt.cols());
+    out.write_rows("/W", input.rows, k, Wt.data(), input.row_begin, Wt.cols());
     const bool kl = basis.loss == nmf::Loss::KullbackLeibler;
     out.set_attribute("dnmf_version", std::string(DNMF_VERSION));
     out.set_attribute("command_line", invocation.command_line);
@@ -169,7 +176,7 @@ void write_codes(const TransformCommandOptions& options, io::IfExists if_exists,
     out.set_attribute("tol", options.tolerance);
     out.set_attribute("iterations", static_cast<std::int64_t>(result.iterations));
     out.set_attribute("stop_reason", nmf::to_string(result.reason));
-    write_history(out, result.history);
+    write_history(out, result.history, scaling.objective_exponent(basis.loss));
   });
   out.commit();
 }
@@ -190,17 +197,18 @@ int run_transform(const Invocation& invocation, mpi::Communicator& comm) {
   const InputMatrix input =
       load_input_matrix(options->input, options->dataset, options->transpose, comm);
   mpi::agree(comm, [&] { require_matching_columns(input, *options, basis); });
-  const nmf::InputStatistics statistics = nmf::input_statistics(*input.block, comm);
-  if (statistics.squared_norm == 0) {
+  const nmf::InputScaling scaling = nmf::normalize_input(*input.block, nmf::ScaledFactors::CodesOnly, comm);
+  if (scaling.largest_entry == 0) {
     mpi::agree(comm, [&] {
       throw InputError(io::where(input.file, input.dataset) +
                        ": every entry is zero; its codes are zero and its relative error undefined");
     });
   }
+  const nmf::InputStatistics statistics = nmf::input_statistics(*input.block, comm);
 
   nmf::TransformOptions transform_options;
   transform_options.loss = basis.loss;
-  transform_options.penalty = basis.penalty;
+  transform_options.penalty = scaling.w_penalty(basis.penalty, basis.loss);
   transform_options.max_iterations = options->max_iterations;
   transform_options.tolerance = options->tolerance;
   const bool kl = basis.loss == nmf::Loss::KullbackLeibler;
@@ -216,7 +224,7 @@ int run_transform(const Invocation& invocation, mpi::Communicator& comm) {
   printer.finish();
 
   const double wall_seconds = comm.max(wall.seconds());
-  write_codes(*options, files.if_exists("--output"), invocation, input, basis, result,
+  write_codes(*options, files.if_exists("--output"), invocation, input, scaling, basis, result,
               wall_seconds, comm);
   if (comm.is_root() && !options->quiet) {
     std::string how = "exact NNLS";

@@ -1,10 +1,12 @@
 #include "dnmf/nmf/local_block.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <stdexcept>
 #include <type_traits>
 
+#include "dnmf/nmf/input_scaling.hpp"
 #include "dnmf/nmf/sparse_products.hpp"
 
 namespace dnmf::nmf {
@@ -73,6 +75,16 @@ const Scalar* stored_values(const RowMatrixT<Scalar>& values) {
 
 template <class Scalar>
 const Scalar* stored_values(const SparseRowMatrixT<Scalar>& values) {
+  return values.valuePtr();
+}
+
+template <class Scalar>
+Scalar* stored_values(RowMatrixT<Scalar>& values) {
+  return values.data();
+}
+
+template <class Scalar>
+Scalar* stored_values(SparseRowMatrixT<Scalar>& values) {
   return values.valuePtr();
 }
 
@@ -252,6 +264,19 @@ template <class Values>
 double StoredBlock<Values>::squared_norm() const {
   return sum_in_index_order(storage::stored_values(values_), storage::stored_entries(values_),
                             [](double a) { return a * a; });
+}
+
+template <class Values>
+double StoredBlock<Values>::largest_entry() const {
+  const Scalar* values = storage::stored_values(values_);
+  const Index count = storage::stored_entries(values_);
+  return count == 0 ? 0.0 : static_cast<double>(*std::max_element(values, values + count));
+}
+
+template <class Values>
+void StoredBlock<Values>::scale_by_power_of_two(int exponent) {
+  nmf::scale_by_power_of_two(storage::stored_values(values_), storage::stored_entries(values_),
+                             exponent);
 }
 
 template <class Values>

@@ -45,6 +45,10 @@ class LocalBlockT {
                                    Index row_begin, Index row_count, LocalBlockT& ratio) const = 0;
   virtual double sum() const = 0;
   virtual double squared_norm() const = 0;
+  /// The largest stored value (0 for a block without stored values).
+  virtual double largest_entry() const = 0;
+  /// Every value times 2^exponent (see nmf/input_scaling.hpp).
+  virtual void scale_by_power_of_two(int exponent) = 0;
   /// Multiply-adds in the two big products of one iteration, times two (flops).
   virtual double product_flops(Index rank) const = 0;
 };
@@ -73,6 +77,8 @@ class StoredBlock final : public LocalBlockT<typename Values::Scalar> {
                            Index row_begin, Index row_count, Base& ratio) const override;
   double sum() const override;
   double squared_norm() const override;
+  double largest_entry() const override;
+  void scale_by_power_of_two(int exponent) override;
   double product_flops(Index rank) const override;
   const Values& values() const { return values_; }
   Values& values() { return values_; }
