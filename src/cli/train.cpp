@@ -8,6 +8,7 @@
 
 #include "cli/command.hpp"
 #include "cli/image_data.hpp"
+#include "cli/input_matrix.hpp"
 #include "cli/model_file.hpp"
 #include "cli/options.hpp"
 #include "dnmf/core/error.hpp"
@@ -179,6 +180,8 @@ RowMatrix read_basis(const std::string& path, const TrainOptions& options, Index
     }
     basis = file.read_rows(info, 0, k);
   });
+  // Named here: the encoder that checks it again knows no file.
+  mpi::agree(comm, [&] { check_nonnegative_finite(basis, 0, io::where(path, "/H"), comm); });
   return basis;
 }
 

@@ -119,7 +119,12 @@ Basis read_basis(const std::string& path, mpi::Communicator& comm) {
   });
   RowMatrix h;
   mpi::agree(comm, [&] { h = file.read_all(info); });
-  mpi::agree(comm, [&] { check_nonnegative_finite(h, 0, io::where(path, "/H"), comm); });
+  mpi::agree(comm, [&] {
+    check_nonnegative_finite(h, 0, io::where(path, "/H"), comm);
+    if (h.size() == 0 || h.maxCoeff() == 0) {
+      throw InputError(io::where(path, "/H") + ": every entry is zero; no codes fit a zero basis");
+    }
+  });
   basis.H = h;
   return basis;
 }

@@ -70,6 +70,20 @@ void check_indptr(const InputFile& file, const SparseLayout& layout,
                                  std::to_string(limit) + ")");
 }
 
+/// Eigen's sparse blocks index columns and nonzeros with int: more of either is one error each.
+void require_int_indexable(const InputFile& file, const SparseLayout& layout,
+                           std::int64_t columns, std::int64_t nonzeros) {
+  if (columns > INT_MAX) {
+    fail(file, layout.indices, "the matrix factorized has " + std::to_string(columns) +
+                                   " columns (from the shape " + std::to_string(layout.rows) +
+                                   "x" + std::to_string(layout.cols) +
+                                   "), more than the 2^31 - 1 a sparse block can index");
+  }
+  if (nonzeros > INT_MAX) {
+    fail(file, layout.data, "a rank's block holds more than 2^31 - 1 nonzeros; use more ranks");
+  }
+}
+
 template <class Scalar>
 SparseRowMatrixT<Scalar> csr_from_slice(const InputFile& file, const SparseLayout& layout,
                                         std::int64_t row_begin, std::int64_t row_count,
@@ -81,9 +95,7 @@ SparseRowMatrixT<Scalar> csr_from_slice(const InputFile& file, const SparseLayou
   check_indptr(file, layout, indptr, row_begin, stored);
   const std::int64_t first = indptr.front();
   const std::int64_t count = indptr.back() - first;
-  if (count > INT_MAX || minor > INT_MAX) {
-    fail(file, layout.data, "a rank's block holds more than 2^31 - 1 nonzeros; use more ranks");
-  }
+  require_int_indexable(file, layout, minor, count);
   SparseRowMatrixT<Scalar> block(static_cast<Index>(row_count), static_cast<Index>(minor));
   std::vector<std::int64_t> indices;
   allocate_for(where(file.path(), layout.group), {static_cast<std::uint64_t>(count)},
@@ -139,18 +151,24 @@ SparseRowMatrixT<Scalar> csr_by_filtering(const InputFile& file, const SparseLay
       }
     }
   }
-  if (static_cast<std::int64_t>(kept.size()) > INT_MAX || major > INT_MAX) {
-    fail(file, layout.data, "a rank's block holds more than 2^31 - 1 nonzeros; use more ranks");
-  }
+  require_int_indexable(file, layout, major, static_cast<std::int64_t>(kept.size()));
   // Counting sort by row; entries of a row stay in column order (columns were visited in order).
-  SparseRowMatrixT<Scalar> block(static_cast<Index>(row_count), static_cast<Index>(major));
+  // The row count comes from the shape alone (nothing read was sized by it): allocated through
+  // allocate_for, so that a shape too large for memory is one error naming the group.
+  SparseRowMatrixT<Scalar> block;
+  std::vector<int> next;
+  allocate_for(where(file.path(), layout.group), {static_cast<std::uint64_t>(row_count + 1)},
+               2 * sizeof(int), [&] {
+                 block.resize(static_cast<Index>(row_count), static_cast<Index>(major));
+                 next.resize(static_cast<std::size_t>(row_count));
+               });
   allocate_for(where(file.path(), layout.group), {kept.size()}, sizeof(Scalar) + sizeof(int),
                [&] { block.resizeNonZeros(static_cast<Index>(kept.size())); });
   int* starts = block.outerIndexPtr();
   std::fill(starts, starts + row_count + 1, 0);
   for (const Entry& e : kept) ++starts[e.row + 1];
   for (std::int64_t i = 0; i < row_count; ++i) starts[i + 1] += starts[i];
-  std::vector<int> next(starts, starts + row_count);
+  std::copy(starts, starts + row_count, next.begin());
   for (const Entry& e : kept) {
     const int position = next[static_cast<std::size_t>(e.row)]++;
     block.innerIndexPtr()[position] = e.col;

@@ -32,7 +32,10 @@ def write(path, datasets):
 
 
 SPARSE_CASES = ("indptr_not_monotone", "index_out_of_range", "sparse_negative_value",
-                "sparse_nan_value", "shape_disagrees_with_indptr", "float_indices")
+                "sparse_nan_value", "shape_disagrees_with_indptr", "float_indices",
+                "shape_columns_beyond_int", "shape_rows_beyond_memory")
+# Read with --transpose: the rows of Aᵀ are the columns of the CSR file, sized by its shape alone.
+TRANSPOSED_SPARSE_CASES = ("shape_rows_beyond_memory",)
 
 
 def bad_sparse_file(case, d):
@@ -56,6 +59,14 @@ def bad_sparse_file(case, d):
     elif case == "float_indices":
         indices = indices.astype(np.float64) + 0.5  # once truncated to the integer below
         expect = ["/X/indices", "expected integer positions", "float64"]
+    elif case == "shape_columns_beyond_int":
+        # Once reported as more than 2^31 - 1 nonzeros.
+        shape = [shape[0], 2**31 + 5]
+        expect = ["/X/indices", "2147483653 columns", "2^31 - 1 a sparse block can index"]
+    elif case == "shape_rows_beyond_memory":
+        # With --transpose, 10^13 rows of Aᵀ: once a bare std::bad_alloc.
+        shape = [shape[0], 10**13]
+        expect = ["/X", "cannot allocate"]
     elif case == "shape_disagrees_with_indptr":
         shape = [shape[0] + 2, shape[1]]
         expect = ["/X/indptr", "needs 40"]
@@ -98,6 +109,10 @@ def transform_case(case, d, good, out):
         basis_file(basis, np.ones((3, 10)), transpose=1)
         return (base, 1, [good + ":/data/A", "8 columns", basis + ":/H", "needs 10",
                           "made with --transpose"], None, None)
+    if case == "transform_basis_zero":
+        # Every code against H = 0 is arbitrary: refused, as factorize refuses a zero --init.
+        basis_file(basis, np.zeros((3, 8)))
+        return base, 1, [basis + ":/H", "every entry is zero"], None, None
     if case == "transform_output_exists":
         basis_file(basis, np.ones((3, 8)))
         with open(out, "w") as f:
@@ -290,7 +305,8 @@ def case_setup(case, d, dnmf):
         return transform_case(case, d, good, out)
     if case in SPARSE_CASES:
         path, expected = bad_sparse_file(case, d)
-        return base + ["--input", path], 1, expected, None, None
+        transpose = ["--transpose"] if case in TRANSPOSED_SPARSE_CASES else []
+        return base + ["--input", path] + transpose, 1, expected, None, None
     raise SystemExit(f"unknown case {case}")
 
 

@@ -140,6 +140,15 @@ def case_setup(case, d, dnmf):
             f["/H"] = np.ones((5, 10))
         return (train + ["--data", good, "--model", "nmf", "--nmf-basis", basis],
                 [basis + ":/H", "expected an NMF basis of k x 16", "found 5x10"])
+    if case == "basis_not_finite":
+        # Once named only the layer; the file and dataset are what the user can fix.
+        basis = os.path.join(d, "basis.h5")
+        H = np.ones((5, 16))
+        H[2, 7] = np.nan
+        with h5py.File(basis, "w") as f:
+            f["/H"] = H
+        return (train + ["--data", good, "--model", "nmf", "--nmf-basis", basis],
+                [basis + ":/H", "NaN or Inf", "row 2, column 7"])
     if case == "labels_out_of_range":
         labels = np.arange(20) % 4
         labels[13] = -1
