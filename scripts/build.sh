@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/install-deps.sh
-# Debian's interpreter, which has python3-h5py and python3-numpy (not a pyenv or venv one).
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DPython3_EXECUTABLE=/usr/bin/python3 "$@" >/dev/null
+# The release preset (CMakePresets.json): Release, and Debian's interpreter, which has
+# python3-h5py and python3-numpy (not a pyenv or venv one).
+cmake --preset release "$@" >/dev/null
 cmake --build build -j "$(nproc)"

@@ -21,7 +21,6 @@ fi
 ctest --test-dir build "${ctest_options[@]}" "$@"
 
 echo "the numerical tests again, built with DNMF_NATIVE=$other (build-native-$other/)"
-cmake -S . -B "build-native-$other" -DCMAKE_BUILD_TYPE=Release -DDNMF_NATIVE="$other" \
-      -DDNMF_WERROR=ON -DPython3_EXECUTABLE=/usr/bin/python3 >/dev/null
+cmake --preset release -B "build-native-$other" -DDNMF_NATIVE="$other" -DDNMF_WERROR=ON >/dev/null
 cmake --build "build-native-$other" -j "$(nproc)" --target numerical_tests
 ctest --test-dir "build-native-$other" --output-on-failure -j "$(nproc)" -L 'serial|mpi|nn' "$@"
