@@ -306,9 +306,8 @@ double kl_objective_error(double objective, double sum, double m, double n, doub
 template <class Scalar, class DC, class DZ>
 double probabilistic_product_error(const Eigen::MatrixBase<DC>& C, const Eigen::MatrixBase<DZ>& Z,
                                    double inner) {
-  const double norm = (C.template cast<double>().array() * Z.template cast<double>().array())
-                          .matrix()
-                          .norm();
+  const double norm =
+      (C.template cast<double>().array() * Z.template cast<double>().array()).matrix().norm();
   return kLambda * unit_roundoff<Scalar>() * std::sqrt(inner) * norm;
 }
 

@@ -24,7 +24,8 @@ Matrix count_matrix(Index rows, Index cols, std::uint64_t seed, double zero_belo
                     Index zero_row) {
   Matrix A = random_matrix(rows, cols, seed);
   for (Index i = 0; i < rows; ++i)
-    for (Index j = 0; j < cols; ++j) A(i, j) = A(i, j) < zero_below ? 0.0 : std::floor(scale * A(i, j));
+    for (Index j = 0; j < cols; ++j)
+      A(i, j) = A(i, j) < zero_below ? 0.0 : std::floor(scale * A(i, j));
   A.row(zero_row).setZero();
   return A;
 }
@@ -103,11 +104,13 @@ Matrix nnls_brute_force(const Matrix& F, const Matrix& a) {
     for (Index j = 0; j < k; ++j)
       if (mask & (1u << j)) support.push_back(j);
     Matrix Fs(F.rows(), static_cast<Index>(support.size()));
-    for (std::size_t s = 0; s < support.size(); ++s) Fs.col(static_cast<Index>(s)) = F.col(support[s]);
+    for (std::size_t s = 0; s < support.size(); ++s)
+      Fs.col(static_cast<Index>(s)) = F.col(support[s]);
     const Matrix xs = Fs.colPivHouseholderQr().solve(a);
     if ((xs.array() < 0).any()) continue;
     Matrix x = Matrix::Zero(k, 1);
-    for (std::size_t s = 0; s < support.size(); ++s) x(support[s], 0) = xs(static_cast<Index>(s), 0);
+    for (std::size_t s = 0; s < support.size(); ++s)
+      x(support[s], 0) = xs(static_cast<Index>(s), 0);
     const double residual = (a - F * x).squaredNorm();
     if (residual < best_residual) {
       best_residual = residual;
@@ -181,8 +184,8 @@ void kl_mu_w_step(const Matrix& A, Matrix& W, const Matrix& H, double l1, double
     }
 }
 
-void nndsvd(const Matrix& A, Index k, ZeroFill fill, const Matrix& w_noise,
-            const Matrix& h_noise, Matrix& W, Matrix& H) {
+void nndsvd(const Matrix& A, Index k, ZeroFill fill, const Matrix& w_noise, const Matrix& h_noise,
+            Matrix& W, Matrix& H) {
   const Index m = A.rows();
   const Index n = A.cols();
   const Eigen::JacobiSVD<Matrix> svd(A, Eigen::ComputeFullU | Eigen::ComputeFullV);

@@ -37,8 +37,8 @@ void expect_rank_invariant(Algorithm algorithm, const Case& c) {
   options.stop.max_iterations = c.iterations;
   options.stop.window = c.iterations + 1;
 
-  const dnmf::nmf::Factors initial = dnmf::nmf::random_factors(c.rank, c.rows, 0, c.cols,
-                                                               whole_statistics.mean(), 5);
+  const dnmf::nmf::Factors initial =
+      dnmf::nmf::random_factors(c.rank, c.rows, 0, c.cols, whole_statistics.mean(), 5);
   dnmf::nmf::Factors reference = initial;
   const auto serial = dnmf::nmf::solve(whole, reference, options, whole_statistics, self);
 
@@ -51,8 +51,8 @@ void expect_rank_invariant(Algorithm algorithm, const Case& c) {
   const double N = static_cast<double>(A.size());
   EXPECT_NEAR(statistics.squared_norm, whole_statistics.squared_norm,
               2 * error_bounds::gamma<double>(N) * whole_statistics.squared_norm);
-  dnmf::nmf::Factors factors = dnmf::nmf::random_factors(c.rank, count, begin, c.cols,
-                                                         statistics.mean(), 5);
+  dnmf::nmf::Factors factors =
+      dnmf::nmf::random_factors(c.rank, count, begin, c.cols, statistics.mean(), 5);
   // Equal up to the rounding of mean(A), whose sum (γ_N) is reduced in a rank-dependent order:
   // each start is scale z with scale = sqrt(sum / (m n) / k), within (γ_N + 2u) / 2 + 2u of
   // the exact scale (two divisions, the square root, the product).
@@ -79,15 +79,17 @@ void expect_rank_invariant(Algorithm algorithm, const Case& c) {
           ? std::max(error_bounds::condition_number(reference.Wt * reference.Wt.transpose()),
                      error_bounds::condition_number(reference.H * reference.H.transpose()))
           : 0.0;
-  const double rounding = error_bounds::iteration_rounding<double>(m, n, k, 1, condition) +
-                          error_bounds::iteration_rounding<double>(m, n, k, world.size(), condition);
+  const double rounding =
+      error_bounds::iteration_rounding<double>(m, n, k, 1, condition) +
+      error_bounds::iteration_rounding<double>(m, n, k, world.size(), condition);
   double w_amplification = 0, h_amplification = 0, error_amplification = 0;
   for (int probe = 1; probe <= error_bounds::kScalarProbes; ++probe) {
-    const dnmf::nmf::DenseBlock probed_block{dnmf::RowMatrix(error_bounds::perturbed(A, 10 * probe))};
+    const dnmf::nmf::DenseBlock probed_block{
+        dnmf::RowMatrix(error_bounds::perturbed(A, 10 * probe))};
     dnmf::nmf::Factors probed{error_bounds::perturbed(initial.Wt, 10 * probe + 1),
                               error_bounds::perturbed(initial.H, 10 * probe + 2)};
-    const auto probed_run = dnmf::nmf::solve(
-        probed_block, probed, options, dnmf::nmf::input_statistics(probed_block, self), self);
+    const auto probed_run = dnmf::nmf::solve(probed_block, probed, options,
+                                             dnmf::nmf::input_statistics(probed_block, self), self);
     w_amplification =
         std::max(w_amplification, error_bounds::amplification(reference.Wt, probed.Wt));
     h_amplification = std::max(h_amplification, error_bounds::amplification(reference.H, probed.H));

@@ -44,9 +44,14 @@ void write_typed(const std::string& path, hid_t file_type, bool chunked_gzip) {
     H5Pset_chunk(create, 2, chunk);
     H5Pset_deflate(create, 6);
   }
-  hid_t dataset = H5Dcreate2(file, "/group/matrix", file_type, space,
-                             [] { hid_t l = H5Pcreate(H5P_LINK_CREATE); H5Pset_create_intermediate_group(l, 1); return l; }(),
-                             create, H5P_DEFAULT);
+  hid_t dataset = H5Dcreate2(
+      file, "/group/matrix", file_type, space,
+      [] {
+        hid_t l = H5Pcreate(H5P_LINK_CREATE);
+        H5Pset_create_intermediate_group(l, 1);
+        return l;
+      }(),
+      create, H5P_DEFAULT);
   std::vector<double> values(kRows * kCols);
   for (hsize_t i = 0; i < kRows; ++i)
     for (hsize_t j = 0; j < kCols; ++j) values[i * kCols + j] = value_at(i, j);
@@ -60,10 +65,10 @@ void write_typed(const std::string& path, hid_t file_type, bool chunked_gzip) {
 TEST(Hdf5Input, EveryNumericTypeReadsBackInRowBlocks) {
   dnmf::mpi::Communicator world = dnmf::mpi::Communicator::world();
   const std::string directory = scratch_directory(world);
-  const TypeCase types[] = {{"int8", H5T_STD_I8LE},   {"uint8", H5T_STD_U8LE},
-                            {"int16", H5T_STD_I16LE}, {"uint16", H5T_STD_U16BE},
-                            {"int32", H5T_STD_I32LE}, {"uint32", H5T_STD_U32LE},
-                            {"int64", H5T_STD_I64BE}, {"uint64", H5T_STD_U64LE},
+  const TypeCase types[] = {{"int8", H5T_STD_I8LE},      {"uint8", H5T_STD_U8LE},
+                            {"int16", H5T_STD_I16LE},    {"uint16", H5T_STD_U16BE},
+                            {"int32", H5T_STD_I32LE},    {"uint32", H5T_STD_U32LE},
+                            {"int64", H5T_STD_I64BE},    {"uint64", H5T_STD_U64LE},
                             {"float32", H5T_IEEE_F32LE}, {"float64", H5T_IEEE_F64BE}};
   const dnmf::mpi::BlockPartition partition(kRows, world.size());
   for (const TypeCase& type : types) {
@@ -99,8 +104,8 @@ TEST(Hdf5Input, RowSetsReadBackScatteredDenseAndContiguous) {
       {0, 2, 3, 5, 12}, {1, 12}, {4, 5, 6, 7, 8, 9}, {world.rank() % 13}, {0, 9, 10, 11}};
   // A scattered block is read in the file's type and its rows converted after: file types
   // narrower and wider than the values read, and of the other byte order.
-  const TypeCase types[] = {{"uint8", H5T_STD_U8LE}, {"float64", H5T_IEEE_F64BE},
-                            {"int16", H5T_STD_I16BE}};
+  const TypeCase types[] = {
+      {"uint8", H5T_STD_U8LE}, {"float64", H5T_IEEE_F64BE}, {"int16", H5T_STD_I16BE}};
   const auto expect_rows = [&](const dnmf::io::InputFile& file, const dnmf::io::DatasetInfo& info,
                                const std::string& label, auto zero) {
     for (const std::vector<std::int64_t>& rows : sets) {
@@ -109,8 +114,8 @@ TEST(Hdf5Input, RowSetsReadBackScatteredDenseAndContiguous) {
       for (std::size_t i = 0; i < rows.size(); ++i)
         for (hsize_t j = 0; j < kCols; ++j)
           EXPECT_EQ(values[i * kCols + j], value_at(static_cast<hsize_t>(rows[i]), j))
-              << label << " into " << sizeof(zero) << "-byte values, row " << rows[i]
-              << ", column " << j;
+              << label << " into " << sizeof(zero) << "-byte values, row " << rows[i] << ", column "
+              << j;
     }
   };
   for (const TypeCase& type : types) {
@@ -124,8 +129,8 @@ TEST(Hdf5Input, RowSetsReadBackScatteredDenseAndContiguous) {
       // cached (keep_open, after the first pass), as a training run reads every epoch.
       for (const bool kept_open : {false, true}) {
         if (kept_open) file.keep_open(info, 1 << 20);
-        const std::string label = std::string(type.name) + (compressed ? " gzip" : "") +
-                                  (kept_open ? ", kept open" : "");
+        const std::string label =
+            std::string(type.name) + (compressed ? " gzip" : "") + (kept_open ? ", kept open" : "");
         expect_rows(file, info, label, 0.0f);
         expect_rows(file, info, label, 0.0);
       }
@@ -226,8 +231,9 @@ TEST(Hdf5Input, ABlockTooLargeForMemoryOnOneRankStopsEveryRankWithItsSize) {
     } catch (const dnmf::InputError& error) {
       EXPECT_TRUE(error.on_all_ranks());
       EXPECT_EQ(std::string(error.what()),
-                path + ":/A: cannot allocate 800000000000000 bytes for its 10000000x10000000 "
-                       "block (8 bytes a value)");
+                path +
+                    ":/A: cannot allocate 800000000000000 bytes for its 10000000x10000000 "
+                    "block (8 bytes a value)");
     }
   }
   world.barrier();

@@ -152,10 +152,9 @@ TEST(TruncatedSvd, PowerIterationsFindADecayingSpectrum) {
   // products' rounding: A + E0 exactly. The sketch (l = 13 vectors, q = 7 power iterations)
   // leaves (σ_14 / σ_3)^15 = 0.7^165 ≈ 3e-26 of σ_1 outside its range: nothing next to the
   // SVDs' own backward error.
-  const double construction =
-      2 * error_bounds::svd_backward_error<double>(m, n) * A.norm() +
-      error_bounds::gamma<double>(n + 1) *
-          (U.cwiseAbs() * s.asDiagonal() * V.cwiseAbs().transpose()).norm();
+  const double construction = 2 * error_bounds::svd_backward_error<double>(m, n) * A.norm() +
+                              error_bounds::gamma<double>(n + 1) *
+                                  (U.cwiseAbs() * s.asDiagonal() * V.cwiseAbs().transpose()).norm();
   const double perturbation =
       construction + error_bounds::sketch_backward_error<double>(m, n, k + 10) * A.norm();
   EXPECT_LT(relative_difference(svd.singular_values, s.head(k)),
@@ -166,9 +165,7 @@ TEST(TruncatedSvd, PowerIterationsFindADecayingSpectrum) {
             std::sqrt(2.0 * static_cast<double>(k)) * perturbation / (gap - perturbation));
 }
 
-TEST(Nndsvd, MatchesNaiveOnExactLowRank) {
-  expect_naive_nndsvd(low_rank_matrix(40, 30, 8, 11), 5);
-}
+TEST(Nndsvd, MatchesNaiveOnExactLowRank) { expect_naive_nndsvd(low_rank_matrix(40, 30, 8, 11), 5); }
 
 TEST(Nndsvd, MatchesNaiveOnTallFullRank) {
   // min(m, n) = 12 <= k + 10: the sketch holds the whole range.
@@ -221,12 +218,13 @@ TEST(Nndsvd, SparseBlockEqualsDenseBlock) {
   // The same algorithm, the sums in another order: kSafety times both runs' backward error
   // times the dense run's amplification, measured from A perturbed.
   const dnmf::nmf::DenseBlock probed_block{dnmf::RowMatrix(error_bounds::perturbed(A, 1))};
-  const auto probed = dnmf::nmf::nndsvd_factors(
-      probed_block, 0, dnmf::nmf::input_statistics(probed_block, self), 4, NndsvdFill::Mean, 1, self);
+  const auto probed =
+      dnmf::nmf::nndsvd_factors(probed_block, 0, dnmf::nmf::input_statistics(probed_block, self), 4,
+                                NndsvdFill::Mean, 1, self);
   const double rounding = 2 * error_bounds::sketch_backward_error<double>(35, 25, 4 + 10);
   EXPECT_LT(relative_difference(from_sparse.Wt, from_dense.Wt),
-            error_bounds::iterated_tolerance(
-                error_bounds::amplification(from_dense.Wt, probed.Wt), rounding));
+            error_bounds::iterated_tolerance(error_bounds::amplification(from_dense.Wt, probed.Wt),
+                                             rounding));
   EXPECT_LT(relative_difference(from_sparse.H, from_dense.H),
             error_bounds::iterated_tolerance(error_bounds::amplification(from_dense.H, probed.H),
                                              rounding));
@@ -257,8 +255,8 @@ TEST(Nndsvd, SinglePrecisionBlockAgreesWithDouble) {
               error_bounds::iterated_tolerance(
                   error_bounds::amplification(from_double.Wt, probed.Wt), rounding));
     EXPECT_LT(relative_difference(Matrix(from_single.H.cast<double>()), from_double.H),
-              error_bounds::iterated_tolerance(
-                  error_bounds::amplification(from_double.H, probed.H), rounding));
+              error_bounds::iterated_tolerance(error_bounds::amplification(from_double.H, probed.H),
+                                               rounding));
   }
 }
 

@@ -36,7 +36,8 @@ void expect_rank_invariant(const Matrix& A, Index k) {
   // times the one-process run's amplification, measured from A perturbed.
   const double m = static_cast<double>(A.rows()), n = static_cast<double>(A.cols());
   const double sketch = std::min<double>(static_cast<double>(k) + 10, std::min(m, n));
-  const double rounding = 2 * error_bounds::sketch_backward_error<double>(m + world.size(), n, sketch);
+  const double rounding =
+      2 * error_bounds::sketch_backward_error<double>(m + world.size(), n, sketch);
   const dnmf::nmf::DenseBlock probed_block{dnmf::RowMatrix(error_bounds::perturbed(A, 1))};
   const auto probed_statistics = dnmf::nmf::input_statistics(probed_block, self);
   for (const NndsvdFill fill : {NndsvdFill::Zeros, NndsvdFill::Mean, NndsvdFill::SmallRandom}) {

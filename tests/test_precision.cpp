@@ -96,14 +96,13 @@ TEST(Precision, SingleAgreesWithDoubleAndDescendsWhereDoubleDoes) {
       double recorded_amplification = 0;
       for (int probe = 1; probe <= error_bounds::kScalarProbes; ++probe) {
         const auto probed = fit<double>(A, sparse, options, 10 * probe);
-        final_amplification =
-            std::max(final_amplification, error_bounds::amplification(
-                                              in_double.result.relative_error,
-                                              probed.result.relative_error));
-        recorded_amplification = std::max(
-            recorded_amplification,
-            error_bounds::amplification(double_history.back().relative_error,
-                                        probed.result.history.back().relative_error));
+        final_amplification = std::max(final_amplification,
+                                       error_bounds::amplification(in_double.result.relative_error,
+                                                                   probed.result.relative_error));
+        recorded_amplification =
+            std::max(recorded_amplification,
+                     error_bounds::amplification(double_history.back().relative_error,
+                                                 probed.result.history.back().relative_error));
       }
       const double rounding =
           error_bounds::unit_roundoff<float>() +
@@ -137,9 +136,9 @@ TEST(Precision, SingleAgreesWithDoubleAndDescendsWhereDoubleDoes) {
       };
       for (std::size_t t = 1; t < double_history.size(); ++t) {
         if (double_history[t].objective > double_history[t - 1].objective) continue;
-        EXPECT_LE(single_history[t].objective,
-                  single_history[t - 1].objective + noise(single_history[t]) +
-                      noise(single_history[t - 1]))
+        EXPECT_LE(single_history[t].objective, single_history[t - 1].objective +
+                                                   noise(single_history[t]) +
+                                                   noise(single_history[t - 1]))
             << what << " iteration " << single_history[t].iteration;
       }
     }
@@ -161,8 +160,7 @@ TEST(Precision, ObjectiveSumsAreInDouble) {
     const auto in_double = fit<double>(A, sparse, options);  // the same values, held in double
     const std::string what = sparse ? "CSR" : "dense";
     const double sums = 2 * error_bounds::gamma<double>(N);
-    EXPECT_NEAR(in_single.statistics.sum, in_double.statistics.sum,
-                sums * in_double.statistics.sum)
+    EXPECT_NEAR(in_single.statistics.sum, in_double.statistics.sum, sums * in_double.statistics.sum)
         << what;
     EXPECT_NEAR(in_single.statistics.squared_norm, in_double.statistics.squared_norm,
                 sums * in_double.statistics.squared_norm)
@@ -183,26 +181,25 @@ TEST(Precision, ObjectiveSumsAreInDouble) {
     const double m = static_cast<double>(A.rows());
     const double n = static_cast<double>(A.cols());
     const double N_A = terms.entries;
-    const double direct_bound =
-        error_bounds::relative_error_bound(error_bounds::direct_fit_bound<double>(terms, n, k), N_A);
+    const double direct_bound = error_bounds::relative_error_bound(
+        error_bounds::direct_fit_bound<double>(terms, n, k), N_A);
     // The recorded error: the Gram trick, with the entries of WᵀA from a float product over the
     // m rows (and the ranks' reduction). Its worst case, γ_m <WᵀA, H>, is 3e-4 in e here and
     // would let a wrong or stale term of that size pass; the probabilistic bound is 1e-6. (A
     // float sum of <WᵀA, H> would move e by only about 8e-7 at this size: the sums whose float
     // rounding would swamp the history, ||A||² and Σ A, are the ones checked above.)
-    const double recorded_bound =
-        error_bounds::relative_error_bound(error_bounds::gram_trick_fit_bound(
-                                               terms, m, n, k, world.size(),
-                                               error_bounds::probabilistic_product_error<float>(
-                                                   WtA, factors.H, m + world.size())),
-                                           N_A);
+    const double recorded_bound = error_bounds::relative_error_bound(
+        error_bounds::gram_trick_fit_bound(
+            terms, m, n, k, world.size(),
+            error_bounds::probabilistic_product_error<float>(WtA, factors.H, m + world.size())),
+        N_A);
     EXPECT_NEAR(in_single.result.history.back().relative_error, direct,
                 (recorded_bound + direct_bound) * direct)
         << what;
     // The final error, directly from the float block: W H in float.
     EXPECT_NEAR(in_single.result.relative_error, direct,
-                (error_bounds::relative_error_bound(error_bounds::direct_fit_bound<float>(terms, n, k),
-                                                    N_A) +
+                (error_bounds::relative_error_bound(
+                     error_bounds::direct_fit_bound<float>(terms, n, k), N_A) +
                  direct_bound) *
                     direct)
         << what;

@@ -24,9 +24,7 @@ using dnmf::io::RunFiles;
 
 using testing_support::scratch_directory;
 
-void write_text(const std::string& path, const std::string& text) {
-  std::ofstream(path) << text;
-}
+void write_text(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
 
 std::string read_text(const std::string& path) {
   std::ifstream in(path);
@@ -71,9 +69,8 @@ class RunFilesTest : public ::testing::Test {
 TEST_F(RunFilesTest, AnOutputThatIsAnInputIsRefusedEvenWithForce) {
   for (const char* name : {"/input.h5", "/symlink.h5", "/hardlink.h5", "/./input.h5"}) {
     const std::string output = directory + name;
-    const std::string message = refusal([&] {
-      RunFiles().input("--input", input).output("--output", output).check(true, world);
-    });
+    const std::string message = refusal(
+        [&] { RunFiles().input("--input", input).output("--output", output).check(true, world); });
     EXPECT_NE(message.find(output + ": --output is the same file as --input"), std::string::npos)
         << message;
   }
@@ -99,9 +96,8 @@ TEST_F(RunFilesTest, ACheckpointMayBeTheFileItResumesAndNoOtherExistingFile) {
   EXPECT_EQ(resumed.if_exists("--checkpoint"), IfExists::Replace);
   EXPECT_EQ(resumed.if_exists("--output"), IfExists::Fail);
 
-  const std::string message = refusal([&] {
-    RunFiles().output("--checkpoint", input, "--resume").check(false, world);
-  });
+  const std::string message =
+      refusal([&] { RunFiles().output("--checkpoint", input, "--resume").check(false, world); });
   EXPECT_NE(message.find(input + ": --checkpoint file exists"), std::string::npos) << message;
   const std::string as_input = refusal([&] {
     RunFiles().input("--input", input).output("--checkpoint", input, "--resume").check(true, world);
@@ -122,7 +118,8 @@ TEST_F(RunFilesTest, AFinishedOutputDoesNotReplaceAFileThatAppearedMeanwhile) {
   world.barrier();
   EXPECT_EQ(read_text(target), "another run's result");
   for (const auto& entry : fs::directory_iterator(directory)) {
-    EXPECT_NE(entry.path().filename().string().front(), '.') << "temporary file left: " << entry.path();
+    EXPECT_NE(entry.path().filename().string().front(), '.')
+        << "temporary file left: " << entry.path();
   }
   world.barrier();  // every rank has looked before rank 0 makes the next temporary file
   {

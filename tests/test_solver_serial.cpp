@@ -38,14 +38,14 @@ TYPED_TEST(Objective, GramTrickEqualsDirectResidual) {
       // Both sides evaluate the same factors: the naive loops directly in double, the solver by
       // the Gram trick (WᵀA in Scalar) and, at the end, directly with W H in Scalar.
       const auto sums = error_bounds::residual_sums(A, run.W * run.H);
-      const double naive_bound =
-          error_bounds::relative_error_bound(error_bounds::direct_fit_bound<double>(sums, n, k), m * n);
+      const double naive_bound = error_bounds::relative_error_bound(
+          error_bounds::direct_fit_bound<double>(sums, n, k), m * n);
       const double recorded_bound = error_bounds::relative_error_bound(
           error_bounds::gram_trick_fit_bound(sums, m, n, k, 1,
                                              error_bounds::gamma<Scalar>(m) * sums.correlation),
           m * n);
-      const double final_bound =
-          error_bounds::relative_error_bound(error_bounds::direct_fit_bound<Scalar>(sums, n, k), m * n);
+      const double final_bound = error_bounds::relative_error_bound(
+          error_bounds::direct_fit_bound<Scalar>(sums, n, k), m * n);
       EXPECT_NEAR(run.result.history.back().relative_error, direct,
                   (recorded_bound + naive_bound) * direct)
           << to_string(algorithm) << " after " << iterations;
@@ -88,8 +88,9 @@ TYPED_TEST(Objective, MuAndHalsNeverIncrease) {
     const auto& history = run.result.history;
     const auto fit_noise = [&](double relative_error) {
       const auto sums = error_bounds::history_sums(squared_norm, relative_error, m * n);
-      return sums.residual * error_bounds::gram_trick_fit_bound(
-                                 sums, m, n, k, 1, error_bounds::gamma<Scalar>(m) * sums.correlation);
+      return sums.residual *
+             error_bounds::gram_trick_fit_bound(sums, m, n, k, 1,
+                                                error_bounds::gamma<Scalar>(m) * sums.correlation);
     };
     for (std::size_t t = 1; t < history.size(); ++t) {
       const double before = history[t - 1].relative_error;
@@ -126,9 +127,9 @@ TYPED_TEST(Objective, BppAndHalsRecoverPlantedExactLowRank) {
     const Eigen::VectorXd s = Eigen::JacobiSVD<Matrix>(X).singularValues();
     return s(0) / s(s.size() - 1);
   };
-  const double floor =
-      (std::pow(condition(H_true), 2) + std::pow(condition(W_true), 2)) *
-      error_bounds::iteration_rounding<Scalar>(60, 45, 4) * W_true.norm() * H_true.norm() / A.norm();
+  const double floor = (std::pow(condition(H_true), 2) + std::pow(condition(W_true), 2)) *
+                       error_bounds::iteration_rounding<Scalar>(60, 45, 4) * W_true.norm() *
+                       H_true.norm() / A.norm();
   const double threshold = std::max(1e-6, error_bounds::kSafety * floor);
   for (const Algorithm algorithm : {Algorithm::Bpp, Algorithm::Hals}) {
     const auto run =

@@ -73,10 +73,10 @@ dnmf::nmf::SolverOptions fixed_iterations(Algorithm algorithm, Loss loss, int it
 
 TEST(Sparse, SameFactorsAsDense) {
   const Matrix A = sparse_counts();
-  for (const auto& [algorithm, loss] : {std::pair{Algorithm::Mu, Loss::Frobenius},
-                                        std::pair{Algorithm::Hals, Loss::Frobenius},
-                                        std::pair{Algorithm::Bpp, Loss::Frobenius},
-                                        std::pair{Algorithm::Mu, Loss::KullbackLeibler}}) {
+  for (const auto& [algorithm, loss] :
+       {std::pair{Algorithm::Mu, Loss::Frobenius}, std::pair{Algorithm::Hals, Loss::Frobenius},
+        std::pair{Algorithm::Bpp, Loss::Frobenius},
+        std::pair{Algorithm::Mu, Loss::KullbackLeibler}}) {
     const auto options = fixed_iterations(algorithm, loss, 25);
     const Fit dense = fit(A, false, options);
     const Fit sparse = fit(A, true, options);
@@ -92,25 +92,25 @@ TEST(Sparse, SameFactorsAsDense) {
         w_amplification = std::max(
             w_amplification, error_bounds::amplification(dense.factors.Wt, probed.factors.Wt));
       }
-      error_amplification =
-          std::max(error_amplification, error_bounds::amplification(dense.result.relative_error,
-                                                                    probed.result.relative_error));
+      error_amplification = std::max(
+          error_amplification,
+          error_bounds::amplification(dense.result.relative_error, probed.result.relative_error));
     }
     dnmf::mpi::Communicator world = dnmf::mpi::Communicator::world();
     Matrix WtW = dense.factors.Wt * dense.factors.Wt.transpose();
     world.allreduce_sum(WtW.data(), WtW.size());
     const double condition =
         algorithm == Algorithm::Bpp
-            ? std::max(error_bounds::condition_number(WtW),
-                       error_bounds::condition_number(dense.factors.H * dense.factors.H.transpose()))
+            ? std::max(
+                  error_bounds::condition_number(WtW),
+                  error_bounds::condition_number(dense.factors.H * dense.factors.H.transpose()))
             : 0.0;
     const double rounding = 2 * error_bounds::iteration_rounding<double>(
                                     A.rows(), A.cols(), options.rank, world.size(), condition);
     // The final errors are evaluated differently too (Frobenius: directly on the dense block,
     // through H Hᵀ on the sparse one; KL: W H and the log sum in other orders).
-    auto sums = error_bounds::residual_sums(
-        A.middleRows(dense.row_begin, dense.factors.Wt.cols()),
-        dense.factors.Wt.transpose() * dense.factors.H);
+    auto sums = error_bounds::residual_sums(A.middleRows(dense.row_begin, dense.factors.Wt.cols()),
+                                            dense.factors.Wt.transpose() * dense.factors.H);
     world.allreduce_sum(&sums.entries, error_bounds::ResidualSums::kCount);
     const double divergence = dense.result.relative_error * A.sum();
     const double evaluation =
@@ -118,7 +118,8 @@ TEST(Sparse, SameFactorsAsDense) {
             ? 2 * error_bounds::relative_error_bound(
                       error_bounds::direct_fit_bound<double>(sums, A.cols(), options.rank),
                       sums.entries)
-            : 2 * error_bounds::kl_objective_error<double>(divergence, A.sum(), A.rows(), A.cols(),
+            : 2 *
+                  error_bounds::kl_objective_error<double>(divergence, A.sum(), A.rows(), A.cols(),
                                                            options.rank) /
                   divergence;
     EXPECT_LT(relative_difference(sparse.factors.H, dense.factors.H),
@@ -146,8 +147,9 @@ TEST(Sparse, ResidualAgreesWithNaiveLoopsAlsoWhereTheFactorsFitThePatternExactly
   const double expected = naive::squared_residual(A, Wt.transpose(), H);
   // Three direct evaluations in double, each within direct_fit_bound.
   const double bound =
-      2 * error_bounds::direct_fit_bound<double>(
-              error_bounds::residual_sums(A, Wt.transpose() * H), A.cols(), Wt.rows()) *
+      2 *
+      error_bounds::direct_fit_bound<double>(error_bounds::residual_sums(A, Wt.transpose() * H),
+                                             A.cols(), Wt.rows()) *
       expected;
   EXPECT_NEAR(sparse.residual_squared_norm(Wt, H), expected, bound);
   EXPECT_NEAR(dense.residual_squared_norm(Wt, H), expected, bound);
@@ -167,9 +169,9 @@ TEST(Sparse, ResidualAgreesWithNaiveLoopsAlsoWhereTheFactorsFitThePatternExactly
   // of it (γ_2), and their difference one more (u): |a - p̂| ≤ (2 γ_2 + u) a, summed in
   // squares (γ_N).
   const double N = static_cast<double>(exact.size());
-  const double rounding = std::pow(2 * error_bounds::gamma<double>(2) +
-                                       error_bounds::unit_roundoff<double>(), 2) *
-                          (1 + error_bounds::gamma<double>(N)) * exact.squaredNorm();
+  const double rounding =
+      std::pow(2 * error_bounds::gamma<double>(2) + error_bounds::unit_roundoff<double>(), 2) *
+      (1 + error_bounds::gamma<double>(N)) * exact.squaredNorm();
   EXPECT_NEAR(exact_sparse.residual_squared_norm(exact_Wt, exact_H), 0.0, rounding);
   EXPECT_NEAR(naive::squared_residual(exact, exact_Wt.transpose(), exact_H), 0.0, rounding);
 }
@@ -395,8 +397,8 @@ TEST(Sparse, BitwiseTheSameWhereverTheHeapPutsTheValues) {
     std::optional<dnmf::nmf::Factors> first;
     for (const auto& block : copies) {
       const auto statistics = dnmf::nmf::input_statistics(*block, self);
-      dnmf::nmf::Factors factors = dnmf::nmf::random_factors(options.rank, block->rows(), 0,
-                                                             A.cols(), statistics.mean(), 3);
+      dnmf::nmf::Factors factors =
+          dnmf::nmf::random_factors(options.rank, block->rows(), 0, A.cols(), statistics.mean(), 3);
       dnmf::nmf::solve(*block, factors, options, statistics, self);
       if (!first) {
         first = factors;

@@ -73,7 +73,8 @@ FactorColumns<Scalar> random_factor(Index rows, Index cols, std::uint64_t seed) 
 template <class Scalar>
 double excess(const FactorColumns<Scalar>& a, const FactorColumns<Scalar>& b,
               const Eigen::MatrixXd& magnitude, Index terms) {
-  const Eigen::MatrixXd difference = (a.template cast<double>() - b.template cast<double>()).cwiseAbs();
+  const Eigen::MatrixXd difference =
+      (a.template cast<double>() - b.template cast<double>()).cwiseAbs();
   return (difference - 2 * error_bounds::gamma<Scalar>(terms + 1) * magnitude).maxCoeff();
 }
 
@@ -169,7 +170,8 @@ TYPED_TEST(SparseProducts, DivideByProductMatchesLoops) {
     const double ratio_bound = 2 * error_bounds::gamma<Scalar>(k + 2);
     const Eigen::MatrixXd difference = (block - expected_block).template cast<double>().cwiseAbs();
     EXPECT_LE(
-        (difference - ratio_bound * expected_block.template cast<double>().cwiseAbs()).maxCoeff(), 0)
+        (difference - ratio_bound * expected_block.template cast<double>().cwiseAbs()).maxCoeff(),
+        0)
         << "k " << k;
     // Σ a log(ratio): the ratios' difference moves each log by at most about ratio_bound, so
     // a log by 2 γ_{k+3} a; the library takes the log and the product in Scalar (Eigen's

@@ -69,7 +69,8 @@ struct CodeBounds {
   double largest = 0;
   double total = 0;
 };
-CodeBounds code_bounds(const Matrix& A, const Matrix& H, const Matrix& W, double l2, int solutions) {
+CodeBounds code_bounds(const Matrix& A, const Matrix& H, const Matrix& W, double l2,
+                       int solutions) {
   const Matrix G = H * H.transpose() + l2 * Matrix::Identity(H.rows(), H.rows());
   CodeBounds bounds;
   for (Index i = 0; i < A.rows(); ++i) {
@@ -102,13 +103,14 @@ TEST(TransformFrobenius, RecoversPlantedCodes) {
     ASSERT_EQ(result.Wt.cols(), local.count);
     EXPECT_LT(max_difference(result.Wt, W, local), bounds.largest) << (sparse ? "sparse" : "dense");
     // And its evaluation, bounded through the sums that residual implies (history_sums).
-    EXPECT_LT(result.relative_error,
-              residual_bound *
-                  (1 + error_bounds::relative_error_bound(
-                           error_bounds::direct_fit_bound<double>(
-                               error_bounds::history_sums(A.squaredNorm(), residual_bound, A.size()),
-                               23, 5),
-                           A.size())));
+    EXPECT_LT(
+        result.relative_error,
+        residual_bound *
+            (1 +
+             error_bounds::relative_error_bound(
+                 error_bounds::direct_fit_bound<double>(
+                     error_bounds::history_sums(A.squaredNorm(), residual_bound, A.size()), 23, 5),
+                 A.size())));
     EXPECT_TRUE(result.history.empty());
     EXPECT_EQ(result.reason, dnmf::nmf::StopReason::Converged);
   }
@@ -146,8 +148,8 @@ TEST(TransformFrobenius, EqualsBruteForceNnlsWithPenalties) {
       const CodeBounds bounds = code_bounds(A, H, expected, penalty.l2, 3);
       const double direct = std::sqrt(naive::squared_residual(A, expected, H)) / A.norm();
       const double evaluation = error_bounds::relative_error_bound(
-          error_bounds::direct_fit_bound<double>(error_bounds::residual_sums(A, expected * H),
-                                                 13, 4),
+          error_bounds::direct_fit_bound<double>(error_bounds::residual_sums(A, expected * H), 13,
+                                                 4),
           A.size());
       const double error_bound = bounds.total * H.norm() / A.norm() + 2 * evaluation * direct;
       for (const bool sparse : {false, true}) {
@@ -203,13 +205,15 @@ TEST(TransformKl, FollowsNaiveMultiplicativeUpdates) {
     // and H perturbed; the start follows A and H).
     double w_amplification = 0, end_amplification = 0, divergence_amplification = 0;
     for (int probe = 1; probe <= error_bounds::kScalarProbes; ++probe) {
-      const Naive probed =
-          naive_run(error_bounds::perturbed(A, 10 * probe), error_bounds::perturbed(H, 10 * probe + 1));
-      w_amplification = std::max(w_amplification, error_bounds::amplification(expected.W, probed.W));
+      const Naive probed = naive_run(error_bounds::perturbed(A, 10 * probe),
+                                     error_bounds::perturbed(H, 10 * probe + 1));
+      w_amplification =
+          std::max(w_amplification, error_bounds::amplification(expected.W, probed.W));
       end_amplification =
           std::max(end_amplification, error_bounds::amplification(expected.end, probed.end));
-      divergence_amplification = std::max(
-          divergence_amplification, error_bounds::amplification(expected.divergence, probed.divergence));
+      divergence_amplification =
+          std::max(divergence_amplification,
+                   error_bounds::amplification(expected.divergence, probed.divergence));
     }
     const double rounding = error_bounds::iteration_rounding<double>(m, n, k, world.size()) +
                             error_bounds::iteration_rounding<double>(m, n, k);

@@ -37,7 +37,8 @@ struct Problem {
 /// iterations, measured by running them again from A, W0 and H0 perturbed.
 template <class Scalar>
 void expect_matches_naive(Algorithm algorithm,
-                          void (*naive_iteration)(const Matrix&, Matrix&, Matrix&), int iterations) {
+                          void (*naive_iteration)(const Matrix&, Matrix&, Matrix&),
+                          int iterations) {
   const Problem<Scalar> problem;
   const auto naive_run = [&](const Matrix& A, Matrix W, Matrix H) {
     for (int t = 0; t < iterations; ++t) naive_iteration(A, W, H);
@@ -48,11 +49,10 @@ void expect_matches_naive(Algorithm algorithm,
       naive_run(error_bounds::perturbed(problem.A, 1), error_bounds::perturbed(problem.W0, 2),
                 error_bounds::perturbed(problem.H0, 3));
   const double m = 29, n = 17, k = 4;
-  const double condition =
-      algorithm == Algorithm::Bpp
-          ? std::max(error_bounds::condition_number(W.transpose() * W),
-                     error_bounds::condition_number(H * H.transpose()))
-          : 0.0;
+  const double condition = algorithm == Algorithm::Bpp
+                               ? std::max(error_bounds::condition_number(W.transpose() * W),
+                                          error_bounds::condition_number(H * H.transpose()))
+                               : 0.0;
   const double rounding = error_bounds::iteration_rounding<Scalar>(m, n, k, 1, condition) +
                           error_bounds::iteration_rounding<double>(m, n, k, 1, condition);
   const double w_tolerance =
@@ -60,8 +60,10 @@ void expect_matches_naive(Algorithm algorithm,
   const double h_tolerance =
       error_bounds::iterated_tolerance(error_bounds::amplification(H, H_probe), rounding);
   const auto run = run_serial<Scalar>(problem.A, problem.W0, problem.H0, algorithm, iterations);
-  EXPECT_LT(relative_difference(run.W, W), w_tolerance) << "W after " << iterations << " iterations";
-  EXPECT_LT(relative_difference(run.H, H), h_tolerance) << "H after " << iterations << " iterations";
+  EXPECT_LT(relative_difference(run.W, W), w_tolerance)
+      << "W after " << iterations << " iterations";
+  EXPECT_LT(relative_difference(run.H, H), h_tolerance)
+      << "H after " << iterations << " iterations";
 }
 
 TYPED_TEST(UpdateRules, MultiplicativeMatchesNaive) {
@@ -101,10 +103,9 @@ TYPED_TEST(UpdateRules, BppSolvesEveryColumnExactly) {
     // and the one that made the targets a; BPP's x is then rounded to Scalar (u).
     for (dnmf::Index c = 0; c < 40; ++c) {
       const Matrix expected = naive::nnls_brute_force(F, a.col(c));
-      const double bound =
-          error_bounds::unit_roundoff<Scalar>() * expected.norm() +
-          3 * error_bounds::least_squares_error(G, F.rows(), expected.norm(), a.col(c).norm(),
-                                                B.col(c).norm());
+      const double bound = error_bounds::unit_roundoff<Scalar>() * expected.norm() +
+                           3 * error_bounds::least_squares_error(G, F.rows(), expected.norm(),
+                                                                 a.col(c).norm(), B.col(c).norm());
       EXPECT_LE((X.col(c).template cast<double>() - expected).norm(), bound)
           << "column " << c << (warm ? " (warm start)" : " (cold start)");
     }

@@ -20,8 +20,8 @@ constexpr const char* kUsage =
     "and /train/labels (N uint8), and /test/... from the test files, as dnmf train reads them.";
 
 /// Reads a pair of IDX files: N images and N labels.
-void read_pair(const std::string& images_path, const std::string& labels_path,
-               io::IdxArray& images, io::IdxArray& labels) {
+void read_pair(const std::string& images_path, const std::string& labels_path, io::IdxArray& images,
+               io::IdxArray& labels) {
   images = io::read_idx(images_path);
   labels = io::read_idx(labels_path);
   if (images.shape.size() < 2) {
@@ -39,6 +39,7 @@ void read_pair(const std::string& images_path, const std::string& labels_path,
 
 int run_convert(const Invocation& invocation, mpi::Communicator& comm) {
   po::options_description options("dnmf convert options");
+  // clang-format off
   options.add_options()
       ("format", po::value<std::string>()->required(), "mnist")
       ("images", po::value<std::string>()->required(), "IDX images (e.g. train-images-idx3-ubyte.gz)")
@@ -48,6 +49,7 @@ int run_convert(const Invocation& invocation, mpi::Communicator& comm) {
       ("output,o", po::value<std::string>()->required(), "HDF5 file to write")
       ("force,f", po::bool_switch(), "overwrite the output if it exists")
       ("quiet,q", po::bool_switch(), "print nothing but errors");
+  // clang-format on
   po::positional_options_description positional;
   positional.add("format", 1);
   std::optional<po::variables_map> values;

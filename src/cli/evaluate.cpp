@@ -20,10 +20,12 @@ constexpr const char* kUsage =
 
 int run_evaluate(const Invocation& invocation, mpi::Communicator& comm) {
   po::options_description options("dnmf evaluate options");
+  // clang-format off
   options.add_options()
       ("model,m", po::value<std::string>()->required(), "model file written by dnmf train")
       ("data", po::value<std::string>()->required(), "HDF5 file with /SPLIT/images and /SPLIT/labels")
       ("split", po::value<std::string>()->default_value("test"), "group of the data file: test, train, ...");
+  // clang-format on
   std::optional<po::variables_map> values;
   mpi::agree(comm, [&] { values = parse_options(kUsage, options, {}, invocation, comm); });
   if (!values) return 0;
@@ -54,19 +56,22 @@ int run_evaluate(const Invocation& invocation, mpi::Communicator& comm) {
   loss_sum = comm.sum(loss_sum);
   if (!comm.is_root()) return 0;
   std::int64_t correct = 0;
-  for (nn::Index c = 0; c < classes; ++c) correct += confusion[static_cast<std::size_t>(c * classes + c)];
+  for (nn::Index c = 0; c < classes; ++c)
+    correct += confusion[static_cast<std::size_t>(c * classes + c)];
   std::printf("accuracy %.4f (%lld of %lld images of %s:%s)\n",
               static_cast<double>(correct) / static_cast<double>(input.images.count),
               static_cast<long long>(correct), static_cast<long long>(input.images.count),
               data_path.c_str(), input.images.info.path.c_str());
-  std::printf("loss %.6f (mean cross-entropy)\n", loss_sum / static_cast<double>(input.images.count));
+  std::printf("loss %.6f (mean cross-entropy)\n",
+              loss_sum / static_cast<double>(input.images.count));
   std::printf("confusion matrix (rows: true label, columns: predicted label)\n%6s", "");
   for (nn::Index c = 0; c < classes; ++c) std::printf(" %6ld", static_cast<long>(c));
   std::printf("\n");
   for (nn::Index t = 0; t < classes; ++t) {
     std::printf("%6ld", static_cast<long>(t));
     for (nn::Index c = 0; c < classes; ++c) {
-      std::printf(" %6lld", static_cast<long long>(confusion[static_cast<std::size_t>(t * classes + c)]));
+      std::printf(" %6lld",
+                  static_cast<long long>(confusion[static_cast<std::size_t>(t * classes + c)]));
     }
     std::printf("\n");
   }

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <sstream>
 #include <iostream>
+#include <sstream>
 
 #include "cli/command.hpp"
 #include "cli/history.hpp"
@@ -56,6 +56,7 @@ struct FactorizeOptions {
 std::optional<FactorizeOptions> parse(const Invocation& invocation, mpi::Communicator& comm) {
   po::options_description options("dnmf factorize options");
   add_input_matrix_options(options, "factorize");
+  // clang-format off
   options.add_options()
       ("loss", po::value<std::string>()->default_value("frobenius"),
        "frobenius|kl (generalized Kullback-Leibler; needs --algorithm mu)")
@@ -83,6 +84,7 @@ std::optional<FactorizeOptions> parse(const Invocation& invocation, mpi::Communi
       ("report", po::value<std::string>()->default_value(""), "also write a JSON run report here")
       ("resume", po::value<std::string>()->default_value(""),
        "continue the run recorded in a checkpoint (or output) file exactly where it stopped");
+  // clang-format on
   add_checkpoint_options(options, "iterations");
   add_progress_options(options);
   const auto values = parse_options(kUsage, options, {}, invocation, comm);
@@ -200,8 +202,8 @@ nmf::SolveResult resumed_run(FactorizeOptions& options, const InputMatrixT<Scala
     }
     const nmf::Penalty& w = options.solver.w_penalty;
     const nmf::Penalty& h = options.solver.h_penalty;
-    for (const auto& [name, value] : {std::pair{"l1_w", w.l1}, {"l2_w", w.l2}, {"l1_h", h.l1},
-                                      {"l2_h", h.l2}}) {
+    for (const auto& [name, value] :
+         {std::pair{"l1_w", w.l1}, {"l2_w", w.l2}, {"l1_h", h.l1}, {"l2_h", h.l2}}) {
       const double made_with = file.number_attribute(name);
       if (made_with != value) {
         std::ostringstream message;
@@ -211,8 +213,7 @@ nmf::SolveResult resumed_run(FactorizeOptions& options, const InputMatrixT<Scala
       }
     }
     if ((file.number_attribute("transpose") != 0) != input.transposed) {
-      throw UsageError(options.resume + ": was made " +
-                       (input.transposed ? "without" : "with") +
+      throw UsageError(options.resume + ": was made " + (input.transposed ? "without" : "with") +
                        " --transpose; resume it the same way");
     }
     // Summed in another order at another rank count (or read at another precision): equal to
@@ -228,7 +229,8 @@ nmf::SolveResult resumed_run(FactorizeOptions& options, const InputMatrixT<Scala
     }
     const auto column = [&](const char* name) {
       const io::DatasetInfo info = file.dataset(std::string("/history/") + name);
-      if (info.shape.size() != 1) throw InputError(io::where(options.resume, info.path) + ": expected 1-D");
+      if (info.shape.size() != 1)
+        throw InputError(io::where(options.resume, info.path) + ": expected 1-D");
       return file.read_array<double>(info);
     };
     const std::vector<double> iterations = column("iteration");
@@ -257,11 +259,11 @@ nmf::SolveResult resumed_run(FactorizeOptions& options, const InputMatrixT<Scala
 /// are the solver's, of the scaled A: they are written in A's units.
 template <class Scalar>
 void write_factors(const std::string& target, io::IfExists if_exists, bool is_checkpoint,
-                   const FactorizeOptions& options,
-                   const Invocation& invocation, const InputMatrixT<Scalar>& input,
-                   const nmf::InputScaling& scaling, const nmf::InputStatistics& statistics,
-                   const nmf::FactorsT<Scalar>& factors, const nmf::SolveResult& result,
-                   double init_seconds, double wall_seconds, mpi::Communicator& comm) {
+                   const FactorizeOptions& options, const Invocation& invocation,
+                   const InputMatrixT<Scalar>& input, const nmf::InputScaling& scaling,
+                   const nmf::InputStatistics& statistics, const nmf::FactorsT<Scalar>& factors,
+                   const nmf::SolveResult& result, double init_seconds, double wall_seconds,
+                   mpi::Communicator& comm) {
   MatrixT<Scalar> Wt = factors.Wt;
   MatrixT<Scalar> H = factors.H;
   nmf::scale_by_power_of_two(Wt, -scaling.w_exponent);
@@ -351,18 +353,19 @@ JsonObject report_json(const FactorizeOptions& options, const Invocation& invoca
            result.iterations_this_run > 0 ? loop.max / result.iterations_this_run : 0.0)
       .add("bytes_per_iteration_per_rank", over_ranks(result.bytes_per_iteration, comm))
       .add("flops_per_iteration", result.flops_per_iteration)
-      .add("gflops_per_second", loop.max > 0 ? result.flops_per_iteration *
-                                                   result.iterations_this_run / loop.max / 1e9
-                                             : 0.0)
-      .add("peak_memory_bytes_per_rank", over_ranks(static_cast<double>(peak_resident_bytes()), comm))
+      .add("gflops_per_second",
+           loop.max > 0 ? result.flops_per_iteration * result.iterations_this_run / loop.max / 1e9
+                        : 0.0)
+      .add("peak_memory_bytes_per_rank",
+           over_ranks(static_cast<double>(peak_resident_bytes()), comm))
       .add("history_relative_error", errors);
   return report;
 }
 
 /// Everything after the options, written once for float and double.
 template <class Scalar>
-int factorize(FactorizeOptions& options, const io::RunFiles& files,
-              const Invocation& invocation, const Stopwatch& wall, mpi::Communicator& comm) {
+int factorize(FactorizeOptions& options, const io::RunFiles& files, const Invocation& invocation,
+              const Stopwatch& wall, mpi::Communicator& comm) {
   PhaseSeconds phases;
   Stopwatch phase;
   const InputMatrixT<Scalar> input =
@@ -375,10 +378,12 @@ int factorize(FactorizeOptions& options, const io::RunFiles& files,
       throw UsageError(io::where(input.file, input.dataset) + ": " + error.what());
     }
   });
-  const nmf::InputScaling scaling = nmf::normalize_input(*input.block, nmf::ScaledFactors::Both, comm);
+  const nmf::InputScaling scaling =
+      nmf::normalize_input(*input.block, nmf::ScaledFactors::Both, comm);
   if (scaling.largest_entry == 0) {
     mpi::agree(comm, [&] {
-      throw InputError(io::where(input.file, input.dataset) + ": every entry is zero; nothing to factorize");
+      throw InputError(io::where(input.file, input.dataset) +
+                       ": every entry is zero; nothing to factorize");
     });
   }
   const nmf::InputStatistics statistics = nmf::input_statistics(*input.block, comm);
@@ -455,8 +460,8 @@ int run_factorize(const Invocation& invocation, mpi::Communicator& comm) {
   std::optional<FactorizeOptions> options;
   mpi::agree(comm, [&] { options = parse(invocation, comm); });
   if (!options) return 0;
-  const bool init_from_file = options->resume.empty() && options->init != "random" &&
-                              !nmf::parse_nndsvd(options->init);
+  const bool init_from_file =
+      options->resume.empty() && options->init != "random" && !nmf::parse_nndsvd(options->init);
   io::RunFiles files;
   files.input("--input", options->input)
       .input("--init", init_from_file ? options->init : "")

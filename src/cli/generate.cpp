@@ -34,6 +34,7 @@ struct GenerateOptions {
 
 std::optional<GenerateOptions> parse(const Invocation& invocation, mpi::Communicator& comm) {
   po::options_description options("dnmf generate options");
+  // clang-format off
   options.add_options()
       ("rows,m", po::value<std::int64_t>()->required(), "M, rows of A")
       ("cols,n", po::value<std::int64_t>()->required(), "N, columns of A")
@@ -43,6 +44,7 @@ std::optional<GenerateOptions> parse(const Invocation& invocation, mpi::Communic
       ("output,o", po::value<std::string>()->required(), "HDF5 file to write")
       ("force,f", po::bool_switch(), "overwrite the output if it exists")
       ("quiet,q", po::bool_switch(), "print nothing but errors");
+  // clang-format on
   const auto values = parse_options(kUsage, options, {}, invocation, comm);
   if (!values) return std::nullopt;
   const po::variables_map& v = *values;
@@ -82,8 +84,9 @@ int run_generate(const Invocation& invocation, mpi::Communicator& comm) {
   RowMatrix H(k, n);
   for (Index i = 0; i < local_rows; ++i)
     for (Index j = 0; j < k; ++j)
-      W(i, j) = counter_uniform(seed, RandomStream::TrueW, static_cast<std::uint64_t>(row_begin + i),
-                                static_cast<std::uint64_t>(j));
+      W(i, j) =
+          counter_uniform(seed, RandomStream::TrueW, static_cast<std::uint64_t>(row_begin + i),
+                          static_cast<std::uint64_t>(j));
   for (Index j = 0; j < k; ++j)
     for (Index c = 0; c < n; ++c)
       H(j, c) = counter_uniform(seed, RandomStream::TrueH, static_cast<std::uint64_t>(j),
@@ -92,9 +95,9 @@ int run_generate(const Invocation& invocation, mpi::Communicator& comm) {
   if (options->noise > 0) {
     for (Index i = 0; i < local_rows; ++i)
       for (Index c = 0; c < n; ++c)
-        A(i, c) += options->noise *
-                   counter_uniform(seed, RandomStream::Noise, static_cast<std::uint64_t>(row_begin + i),
-                                   static_cast<std::uint64_t>(c));
+        A(i, c) += options->noise * counter_uniform(seed, RandomStream::Noise,
+                                                    static_cast<std::uint64_t>(row_begin + i),
+                                                    static_cast<std::uint64_t>(c));
   }
 
   io::OutputFile out(options->output, comm, files.if_exists("--output"));

@@ -24,9 +24,8 @@ void write_history(io::OutputFile& out, const std::vector<nmf::IterationRecord>&
 /// Collective: InputError naming `where` (the input) and `target` (the file not written) unless
 /// the factors (`factors_finite`, this rank's), the relative error and every record of the
 /// history are finite: a result that overflowed is an error, never an output.
-void require_finite_result(const std::string& where, const std::string& target,
-                           bool factors_finite, double relative_error,
-                           const std::vector<nmf::IterationRecord>& history,
+void require_finite_result(const std::string& where, const std::string& target, bool factors_finite,
+                           double relative_error, const std::vector<nmf::IterationRecord>& history,
                            mpi::Communicator& comm);
 
 /// InputError naming the file unless the counter column `dataset` of its history (iterations,

@@ -47,8 +47,8 @@ ImageDataset describe_images(const io::InputFile& file, const std::string& name)
   const auto extent = [&](std::size_t i) { return static_cast<Index>(shape[i]); };
   if (shape.size() == 2) {
     const auto side = static_cast<Index>(std::llround(std::sqrt(static_cast<double>(shape[1]))));
-    images.sample = side * side == extent(1) ? nn::ImageShape{side, side, 1}
-                                             : nn::ImageShape{1, extent(1), 1};
+    images.sample =
+        side * side == extent(1) ? nn::ImageShape{side, side, 1} : nn::ImageShape{1, extent(1), 1};
   } else {
     images.sample = {extent(1), extent(2), shape.size() == 4 ? extent(3) : 1};
   }
@@ -81,8 +81,8 @@ SampleBuffer::SampleBuffer(const io::InputFile& file, const ImageDataset& images
   const auto samples = static_cast<std::uint64_t>(capacity);
   const auto features = static_cast<std::uint64_t>(images.sample.size());
   // Two float copies of the images a sample, its label (double and int) and two row indices.
-  io::allocate_for(io::where(file.path(), images.info.path), {samples, features},
-                   2 * sizeof(float), [&] {
+  io::allocate_for(io::where(file.path(), images.info.path), {samples, features}, 2 * sizeof(float),
+                   [&] {
                      images_.resize(images.sample.size(), capacity);
                      sorted_.resize(images.sample.size(), capacity);
                      sorted_labels_.resize(samples);

@@ -38,8 +38,8 @@ io::DatasetInfo describe_labels(const io::InputFile& file, const std::string& na
 class SampleBuffer {
  public:
   /// `labels` may be null (predict). Sizes the buffers for up to `capacity` samples.
-  SampleBuffer(const io::InputFile& file, const ImageDataset& images,
-               const io::DatasetInfo* labels, std::int64_t capacity);
+  SampleBuffer(const io::InputFile& file, const ImageDataset& images, const io::DatasetInfo* labels,
+               std::int64_t capacity);
 
   /// Reads samples `rows` (any order, no repeats). Throws InputError naming the file, dataset
   /// and sample for a NaN or Inf pixel, a negative pixel when `nonnegative`, or a label that
@@ -57,8 +57,8 @@ class SampleBuffer {
   ImageDataset dataset_;
   const io::DatasetInfo* label_info_;
   std::int64_t size_ = 0;
-  nn::Matrix<float> images_;    // features x capacity, in the order asked for
-  nn::Matrix<float> sorted_;    // features x capacity, in file order
+  nn::Matrix<float> images_;  // features x capacity, in the order asked for
+  nn::Matrix<float> sorted_;  // features x capacity, in file order
   std::vector<double> sorted_labels_;
   Eigen::VectorXi labels_;
   std::vector<std::int64_t> sorted_rows_;

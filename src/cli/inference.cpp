@@ -5,8 +5,8 @@
 namespace dnmf::cli {
 
 InferenceInput load_inference_input(const std::string& model_path, const std::string& data_path,
-                                    const std::string& images_name,
-                                    const std::string& labels_name, mpi::Communicator& comm) {
+                                    const std::string& images_name, const std::string& labels_name,
+                                    mpi::Communicator& comm) {
   InferenceInput input;
   const io::InputFile model_file(model_path, comm);
   mpi::agree(comm, [&] { input.model = std::make_unique<LoadedModel>(read_model(model_file)); });
@@ -14,7 +14,8 @@ InferenceInput load_inference_input(const std::string& model_path, const std::st
   input.file = std::make_unique<io::InputFile>(data_path, comm);
   mpi::agree(comm, [&] {
     input.images = describe_images(*input.file, images_name);
-    if (!labels_name.empty()) input.labels = describe_labels(*input.file, labels_name, input.images);
+    if (!labels_name.empty())
+      input.labels = describe_labels(*input.file, labels_name, input.images);
     require_fitting_images(architecture, model_path, input.images, data_path);
   });
   input.rows = block_rows(input.images.count, comm);

@@ -25,8 +25,8 @@ struct InferenceInput {
 /// Collective. `labels_name` empty: no labels (predict). InputError naming file and dataset for
 /// missing datasets, images that do not fit the model, or bad values.
 InferenceInput load_inference_input(const std::string& model_path, const std::string& data_path,
-                                    const std::string& images_name,
-                                    const std::string& labels_name, mpi::Communicator& comm);
+                                    const std::string& images_name, const std::string& labels_name,
+                                    mpi::Communicator& comm);
 
 /// Calls visit(first sample, logits) for the network's logits (classes x chunk) over chunks of
 /// at most 256 columns of `images`.

@@ -112,8 +112,8 @@ InputMatrixT<Scalar> load_input_matrix(const std::string& file, const std::strin
   std::optional<io::SparseLayout> sparse;
   io::DatasetInfo info;
   mpi::agree(comm, [&] {
-    input.dataset = dataset.empty() ? default_matrix(reader)
-                                    : (dataset[0] == '/' ? dataset : "/" + dataset);
+    input.dataset =
+        dataset.empty() ? default_matrix(reader) : (dataset[0] == '/' ? dataset : "/" + dataset);
     sparse = io::find_sparse(reader, input.dataset);
     if (sparse) {
       input.kind = sparse->format;
@@ -157,10 +157,12 @@ InputMatrixT<Scalar> load_input_matrix(const std::string& file, const std::strin
       values = reader.read_rows<Scalar>(info, input.row_begin, row_count);
       return;
     }
-    const RowMatrixT<Scalar> columns = reader.read_columns<Scalar>(info, input.row_begin, row_count);
-    io::allocate_for(where, {static_cast<std::uint64_t>(columns.cols()),
-                             static_cast<std::uint64_t>(columns.rows())},
-                     sizeof(Scalar), [&] { values = columns.transpose(); });
+    const RowMatrixT<Scalar> columns =
+        reader.read_columns<Scalar>(info, input.row_begin, row_count);
+    io::allocate_for(
+        where,
+        {static_cast<std::uint64_t>(columns.cols()), static_cast<std::uint64_t>(columns.rows())},
+        sizeof(Scalar), [&] { values = columns.transpose(); });
   });
   mpi::agree(comm, [&] { check_nonnegative_finite(values, input.row_begin, where, comm); });
   input.block = std::make_unique<nmf::DenseBlockT<Scalar>>(std::move(values));

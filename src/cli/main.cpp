@@ -38,14 +38,10 @@ std::string quote_for_shell(const std::string& argument) {
 int run(int argc, char** argv, dnmf::mpi::Communicator& comm) {
   using Runner = int (*)(const dnmf::cli::Invocation&, dnmf::mpi::Communicator&);
   const std::map<std::string, Runner> commands = {
-      {"factorize", dnmf::cli::run_factorize},
-      {"transform", dnmf::cli::run_transform},
-      {"generate", dnmf::cli::run_generate},
-      {"info", dnmf::cli::run_info},
-      {"train", dnmf::cli::run_train},
-      {"evaluate", dnmf::cli::run_evaluate},
-      {"predict", dnmf::cli::run_predict},
-      {"convert", dnmf::cli::run_convert},
+      {"factorize", dnmf::cli::run_factorize}, {"transform", dnmf::cli::run_transform},
+      {"generate", dnmf::cli::run_generate},   {"info", dnmf::cli::run_info},
+      {"train", dnmf::cli::run_train},         {"evaluate", dnmf::cli::run_evaluate},
+      {"predict", dnmf::cli::run_predict},     {"convert", dnmf::cli::run_convert},
   };
   if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0) {
     // Asked for, the usage is the output; missing a command, it is an error message.

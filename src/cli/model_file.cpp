@@ -68,16 +68,22 @@ constexpr bool kIsText = std::is_same_v<T, std::string> || std::is_same_v<T, nn:
 
 template <class T>
 std::string as_text(const T& value) {
-  if constexpr (std::is_same_v<T, nn::Architecture>) return nn::architecture_name(value);
-  else if constexpr (std::is_same_v<T, nn::Shuffle>) return nn::shuffle_name(value);
-  else return value;
+  if constexpr (std::is_same_v<T, nn::Architecture>)
+    return nn::architecture_name(value);
+  else if constexpr (std::is_same_v<T, nn::Shuffle>)
+    return nn::shuffle_name(value);
+  else
+    return value;
 }
 
 template <class T>
 T from_text(const std::string& text) {
-  if constexpr (std::is_same_v<T, nn::Architecture>) return nn::architecture_from_name(text);
-  else if constexpr (std::is_same_v<T, nn::Shuffle>) return nn::shuffle_from_name(text);
-  else return text;
+  if constexpr (std::is_same_v<T, nn::Architecture>)
+    return nn::architecture_from_name(text);
+  else if constexpr (std::is_same_v<T, nn::Shuffle>)
+    return nn::shuffle_from_name(text);
+  else
+    return text;
 }
 
 std::vector<std::int64_t> shape_of(const std::vector<nn::Index>& shape) {
@@ -96,7 +102,8 @@ void read_named_array(const io::InputFile& file, const std::string& name,
   }
   const std::vector<float> stored = file.read_array<float>(info);
   // A NaN or Inf parameter (or optimizer state) makes every output NaN: refuse it on reading.
-  const auto bad = std::find_if(stored.begin(), stored.end(), [](float v) { return !std::isfinite(v); });
+  const auto bad =
+      std::find_if(stored.begin(), stored.end(), [](float v) { return !std::isfinite(v); });
   if (bad != stored.end()) {
     throw InputError(io::where(file.path(), info.path) + ": NaN or Inf at entry " +
                      std::to_string(bad - stored.begin()) +
@@ -112,10 +119,9 @@ std::unique_ptr<nn::Optimizer<float>> make_optimizer(const TrainingSettings& set
   const auto rate = static_cast<float>(settings.learning_rate);
   if (settings.optimizer == "adam") {
     return std::make_unique<nn::Adam<float>>(
-        parameter_count,
-        nn::AdamOptions<float>{rate, static_cast<float>(settings.beta1),
-                               static_cast<float>(settings.beta2),
-                               static_cast<float>(settings.adam_epsilon)});
+        parameter_count, nn::AdamOptions<float>{rate, static_cast<float>(settings.beta1),
+                                                static_cast<float>(settings.beta2),
+                                                static_cast<float>(settings.adam_epsilon)});
   }
   if (settings.optimizer == "sgd") {
     return std::make_unique<nn::Sgd<float>>(
@@ -134,9 +140,12 @@ void write_model(const std::string& path, io::IfExists if_exists, const ModelDes
     out.set_attribute("format", std::string(kFormat));
     visit_attributes(fields, [&](const char* name, const auto& value) {
       using T = std::decay_t<decltype(value)>;
-      if constexpr (kIsText<T>) out.set_attribute(name, as_text(value));
-      else if constexpr (std::is_floating_point_v<T>) out.set_attribute(name, static_cast<double>(value));
-      else out.set_attribute(name, static_cast<std::int64_t>(value));
+      if constexpr (kIsText<T>)
+        out.set_attribute(name, as_text(value));
+      else if constexpr (std::is_floating_point_v<T>)
+        out.set_attribute(name, static_cast<double>(value));
+      else
+        out.set_attribute(name, static_cast<std::int64_t>(value));
     });
     out.set_attribute("input_scaling", std::string(kInputScaling));
     out.set_attribute("dnmf_version", std::string(DNMF_VERSION));

@@ -32,19 +32,23 @@ std::optional<po::variables_map> parse_options(const std::string& usage,
 }
 
 void add_input_matrix_options(po::options_description& options, const std::string& verb) {
+  // clang-format off
   options.add_options()
       ("input,i", po::value<std::string>()->required(), "HDF5 file holding A")
       ("dataset,d", po::value<std::string>()->default_value(""),
        "path of A in the file: a 2-D dataset or a sparse group such as X, layers/counts, raw/X "
        "(default: /X, /matrix, else the only 2-D dataset or sparse group)")
       ("transpose", po::bool_switch(), (verb + " Aᵀ instead of A (rows become columns)").c_str());
+  // clang-format on
 }
 
 void add_progress_options(po::options_description& options) {
+  // clang-format off
   options.add_options()
       ("progress", po::value<std::string>()->default_value("auto"),
        "auto|bar|lines|none: a live bar on a terminal, a line every 10 iterations otherwise")
       ("quiet,q", po::bool_switch(), "print nothing but errors");
+  // clang-format on
 }
 
 ProgressMode progress_mode(const po::variables_map& values) {
@@ -54,12 +58,14 @@ ProgressMode progress_mode(const po::variables_map& values) {
 }
 
 void add_checkpoint_options(po::options_description& options, const std::string& unit) {
+  // clang-format off
   options.add_options()
       ("checkpoint", po::value<std::string>()->default_value(""),
        ("write everything needed to continue exactly here (atomically) every --checkpoint-every " +
         unit + " and when SIGTERM or SIGUSR1 arrives; the run then exits with code 75").c_str())
       ("checkpoint-every", po::value<int>()->default_value(0),
        (unit + " between checkpoints; 0: only on a signal").c_str());
+  // clang-format on
 }
 
 CheckpointOptions checkpoint_options(const po::variables_map& values) {

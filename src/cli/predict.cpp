@@ -21,6 +21,7 @@ constexpr const char* kUsage =
 
 int run_predict(const Invocation& invocation, mpi::Communicator& comm) {
   po::options_description options("dnmf predict options");
+  // clang-format off
   options.add_options()
       ("model,m", po::value<std::string>()->required(), "model file written by dnmf train")
       ("input,i", po::value<std::string>()->required(), "HDF5 file holding the images")
@@ -28,6 +29,7 @@ int run_predict(const Invocation& invocation, mpi::Communicator& comm) {
       ("output,o", po::value<std::string>()->required(), "HDF5 file to write")
       ("force,f", po::bool_switch(), "overwrite the output if it exists")
       ("quiet,q", po::bool_switch(), "print nothing but errors");
+  // clang-format on
   std::optional<po::variables_map> values;
   mpi::agree(comm, [&] { values = parse_options(kUsage, options, {}, invocation, comm); });
   if (!values) return 0;
@@ -47,13 +49,14 @@ int run_predict(const Invocation& invocation, mpi::Communicator& comm) {
 
   // Row-major N_local x classes: the rows this rank writes.
   RowMatrix probabilities(static_cast<Index>(rows.size()), architecture.classes);
-  for_each_chunk(input.model->network, input.samples->images(), [&](nn::Index first, const auto& logits) {
-    for (nn::Index j = 0; j < logits.cols(); ++j) {
-      const Eigen::ArrayXd shifted =
-          (logits.col(j).array() - logits.col(j).maxCoeff()).template cast<double>();
-      probabilities.row(first + j) = (shifted.exp() / shifted.exp().sum()).matrix().transpose();
-    }
-  });
+  for_each_chunk(
+      input.model->network, input.samples->images(), [&](nn::Index first, const auto& logits) {
+        for (nn::Index j = 0; j < logits.cols(); ++j) {
+          const Eigen::ArrayXd shifted =
+              (logits.col(j).array() - logits.col(j).maxCoeff()).template cast<double>();
+          probabilities.row(first + j) = (shifted.exp() / shifted.exp().sum()).matrix().transpose();
+        }
+      });
   io::OutputFile out(output_path, comm, files.if_exists("--output"));
   mpi::agree(comm, [&] {
     out.write_rows("/probabilities", images.count, architecture.classes, probabilities.data(),

@@ -8,7 +8,7 @@
 
 namespace dnmf::cli {
 namespace {
-constexpr int kLineEvery = 10;            // iterations between progress lines in a log
+constexpr int kLineEvery = 10;  // iterations between progress lines in a log
 constexpr double kBarRefreshSeconds = 0.1;
 constexpr int kBarWidth = 30;
 }  // namespace
@@ -24,7 +24,8 @@ ProgressMode parse_progress_mode(const std::string& name) {
 ProgressPrinter::ProgressPrinter(ProgressMode mode, bool is_root, int total_steps, std::string unit)
     : mode_(mode), total_(total_steps), unit_(std::move(unit)) {
   if (!is_root) mode_ = ProgressMode::None;
-  if (mode_ == ProgressMode::Auto) mode_ = isatty(STDERR_FILENO) ? ProgressMode::Bar : ProgressMode::Lines;
+  if (mode_ == ProgressMode::Auto)
+    mode_ = isatty(STDERR_FILENO) ? ProgressMode::Bar : ProgressMode::Lines;
 }
 
 void ProgressPrinter::update(int step, double seconds, const std::string& status) {

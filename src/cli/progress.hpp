@@ -13,7 +13,8 @@ ProgressMode parse_progress_mode(const std::string& name);
 
 class ProgressPrinter {
  public:
-  /// Auto becomes Bar when standard error is a terminal, Lines otherwise; other ranks print nothing.
+  /// Auto becomes Bar when standard error is a terminal, Lines otherwise; other ranks print
+  /// nothing.
   ProgressPrinter(ProgressMode mode, bool is_root, int total_steps, std::string unit);
   /// Called after each step with a short status (e.g. "rel.err 0.5123").
   void update(int step, double seconds, const std::string& status);

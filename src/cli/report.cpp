@@ -86,8 +86,8 @@ std::string JsonObject::text(int indent) const {
   return out + (indent < 0 ? "}" : "\n}\n");
 }
 
-void write_text_atomically(const std::string& path, const std::string& text,
-                           io::IfExists if_exists, mpi::Communicator& comm) {
+void write_text_atomically(const std::string& path, const std::string& text, io::IfExists if_exists,
+                           mpi::Communicator& comm) {
   mpi::agree(comm, [&] {
     if (!comm.is_root()) return;
     const std::string temporary = io::temporary_beside(path);

@@ -23,7 +23,9 @@ class JsonObject {
  public:
   JsonObject& add(const std::string& key, double value);
   JsonObject& add(const std::string& key, const std::string& value);
-  JsonObject& add(const std::string& key, const char* value) { return add(key, std::string(value)); }
+  JsonObject& add(const std::string& key, const char* value) {
+    return add(key, std::string(value));
+  }
   JsonObject& add(const std::string& key, bool value);
   JsonObject& add(const std::string& key, const std::vector<double>& values);
   JsonObject& add(const std::string& key, const JsonObject& object);
@@ -36,7 +38,7 @@ class JsonObject {
 
 /// Rank 0 writes `text` to a temporary file beside `path` and renames it (replacing a file of
 /// that name only with IfExists::Replace); collective verdict.
-void write_text_atomically(const std::string& path, const std::string& text,
-                           io::IfExists if_exists, mpi::Communicator& comm);
+void write_text_atomically(const std::string& path, const std::string& text, io::IfExists if_exists,
+                           mpi::Communicator& comm);
 
 }  // namespace dnmf::cli

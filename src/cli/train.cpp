@@ -31,10 +31,9 @@ constexpr const char* kUsage =
     "bitwise exactly; the architecture and training settings then come from its file.";
 
 /// Options that a resumed model fixes.
-constexpr const char* kFixedByModel[] = {"model",        "nmf-basis",  "freeze-basis", "nmf-rank",
-                                         "nmf-steps",    "conv-filters", "hidden",     "batch-size",
-                                         "optimizer",    "lr",         "momentum",     "seed",
-                                         "shuffle"};
+constexpr const char* kFixedByModel[] = {
+    "model",      "nmf-basis", "freeze-basis", "nmf-rank", "nmf-steps", "conv-filters", "hidden",
+    "batch-size", "optimizer", "lr",           "momentum", "seed",      "shuffle"};
 
 struct TrainOptions {
   std::string data;
@@ -57,6 +56,7 @@ std::int64_t positive(const po::variables_map& values, const std::string& name) 
 
 std::optional<TrainOptions> parse(const Invocation& invocation, mpi::Communicator& comm) {
   po::options_description options("dnmf train options");
+  // clang-format off
   options.add_options()
       ("data", po::value<std::string>()->required(),
        "HDF5 file with /train/images, /train/labels, /test/images, /test/labels")
@@ -83,6 +83,7 @@ std::optional<TrainOptions> parse(const Invocation& invocation, mpi::Communicato
       ("output,o", po::value<std::string>()->required(), "model file to write")
       ("force,f", po::bool_switch(),
        "overwrite the output and checkpoint if they exist (never an input of the run)");
+  // clang-format on
   add_checkpoint_options(options, "steps");
   add_progress_options(options);
   const auto values = parse_options(kUsage, options, {}, invocation, comm);
@@ -169,8 +170,8 @@ RowMatrix read_basis(const std::string& path, const TrainOptions& options, Index
     const io::DatasetInfo info = file.dataset("/H");
     const Index k = info.shape.size() == 2 ? static_cast<Index>(info.shape[0]) : 0;
     const bool rank_fits = !options.nmf_rank_given || k == options.model.architecture.nmf_rank;
-    if (info.shape.size() != 2 || !info.numeric || info.shape[1] != static_cast<std::uint64_t>(features) ||
-        k < 1 || !rank_fits) {
+    if (info.shape.size() != 2 || !info.numeric ||
+        info.shape[1] != static_cast<std::uint64_t>(features) || k < 1 || !rank_fits) {
       throw InputError(io::where(path, "/H") + ": expected an NMF basis of " +
                        (options.nmf_rank_given ? std::to_string(options.model.architecture.nmf_rank)
                                                : std::string("k")) +
@@ -221,7 +222,8 @@ LoadedModel initial_model(const TrainOptions& options, const TrainingData& data,
 
 /// Within-epoch progress: a bar on a terminal; no per-step lines in a log unless asked for.
 ProgressMode step_progress(ProgressMode mode) {
-  if (mode == ProgressMode::Auto) return isatty(STDERR_FILENO) ? ProgressMode::Bar : ProgressMode::None;
+  if (mode == ProgressMode::Auto)
+    return isatty(STDERR_FILENO) ? ProgressMode::Bar : ProgressMode::None;
   return mode;
 }
 
@@ -236,9 +238,8 @@ int run_train(const Invocation& invocation, mpi::Communicator& comm) {
   io::RunFiles files;
   files.input("--data", options->data)
       .input("--resume", options->resume)
-      .input("--nmf-basis", options->model.training.nmf_basis != "random"
-                                ? options->model.training.nmf_basis
-                                : "")
+      .input("--nmf-basis",
+             options->model.training.nmf_basis != "random" ? options->model.training.nmf_basis : "")
       .output("--output", options->output)
       // The checkpoint of a resumed run may be the file it resumed from: it replaces that state.
       .output("--checkpoint", options->checkpoint.path, "--resume");
@@ -293,17 +294,16 @@ int run_train(const Invocation& invocation, mpi::Communicator& comm) {
     const char* exchange = comm.size() == 1          ? ""
                            : trainer.shares_memory() ? " (sharing memory)"
                                                      : " (exchanging messages)";
-    std::printf("%s: %ld parameters, %ld classes, %ld training images of %s, batch %ld over %d "
-                "rank%s%s, NMF basis %s%s\n",
-                nn::architecture_name(model.architecture.architecture).c_str(),
-                static_cast<long>(network.parameter_count()), static_cast<long>(classes),
-                static_cast<long>(data.train_images.count),
-                data.train_images.sample.to_string().c_str(), static_cast<long>(settings.batch_size),
-                comm.size(), comm.size() == 1 ? "" : "s", exchange,
-                nonnegative ? settings.nmf_basis.c_str() : "(none)",
-                nonnegative && settings.nmf_basis == "random" ? " (no --nmf-basis: random start)" : "");
+    std::printf(
+        "%s: %ld parameters, %ld classes, %ld training images of %s, batch %ld over %d "
+        "rank%s%s, NMF basis %s%s\n",
+        nn::architecture_name(model.architecture.architecture).c_str(),
+        static_cast<long>(network.parameter_count()), static_cast<long>(classes),
+        static_cast<long>(data.train_images.count), data.train_images.sample.to_string().c_str(),
+        static_cast<long>(settings.batch_size), comm.size(), comm.size() == 1 ? "" : "s", exchange,
+        nonnegative ? settings.nmf_basis.c_str() : "(none)",
+        nonnegative && settings.nmf_basis == "random" ? " (no --nmf-basis: random start)" : "");
   }
-
 
   // Without --checkpoint a signal saves the model to --output. After the first checkpoint the
   // next one replaces this run's own.
@@ -351,7 +351,8 @@ int run_train(const Invocation& invocation, mpi::Communicator& comm) {
         if (stop) {
           bar.finish();
           if (comm.is_root()) {
-            std::fprintf(stderr, "dnmf: stopped by a signal after step %ld (epoch %ld); model "
+            std::fprintf(stderr,
+                         "dnmf: stopped by a signal after step %ld (epoch %ld); model "
                          "in %s, continue with --resume %s\n",
                          static_cast<long>(progress.step), static_cast<long>(epoch + 1),
                          target.c_str(), target.c_str());
@@ -374,7 +375,8 @@ int run_train(const Invocation& invocation, mpi::Communicator& comm) {
     progress.history_epoch.push_back(static_cast<double>(epoch + 1));
     progress.history_loss.push_back(sums[0] / train_count);
     progress.history_train_accuracy.push_back(sums[1] / train_count);
-    progress.history_validation_accuracy.push_back(sums[2] / static_cast<double>(data.test_images.count));
+    progress.history_validation_accuracy.push_back(sums[2] /
+                                                   static_cast<double>(data.test_images.count));
     progress.history_images_per_second.push_back(train_count / train_seconds);
     progress.history_seconds.push_back(seconds);
     if (comm.is_root() && !options->quiet) {
@@ -387,14 +389,15 @@ int run_train(const Invocation& invocation, mpi::Communicator& comm) {
     }
   }
   trainer.gather_optimizer_state();
-  write_model(options->output, files.if_exists("--output"), model, network, *optimizer,
-              invocation, options->data, comm);
+  write_model(options->output, files.if_exists("--output"), model, network, *optimizer, invocation,
+              options->data, comm);
   if (comm.is_root() && !options->quiet) {
-    std::printf("wrote %s (%ld epochs, %ld steps; rank 0 spent %.2f s in collectives, %.1f MB "
-                "sent)\n",
-                options->output.c_str(), static_cast<long>(progress.epoch),
-                static_cast<long>(progress.step), comm.seconds_in_collectives(),
-                static_cast<double>(comm.bytes_in_collectives()) / 1e6);
+    std::printf(
+        "wrote %s (%ld epochs, %ld steps; rank 0 spent %.2f s in collectives, %.1f MB "
+        "sent)\n",
+        options->output.c_str(), static_cast<long>(progress.epoch),
+        static_cast<long>(progress.step), comm.seconds_in_collectives(),
+        static_cast<double>(comm.bytes_in_collectives()) / 1e6);
   }
   return 0;
 }

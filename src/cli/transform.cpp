@@ -48,10 +48,13 @@ std::optional<TransformCommandOptions> parse(const Invocation& invocation,
                                              mpi::Communicator& comm) {
   const nmf::TransformOptions defaults;
   po::options_description options("dnmf transform options");
+  // clang-format off
   options.add_options()
       ("basis,b", po::value<std::string>()->required(),
        "a dnmf factorize output: /H (K x n) and the attributes loss, l1_w, l2_w");
+  // clang-format on
   add_input_matrix_options(options, "transform");
+  // clang-format off
   options.add_options()
       ("output,o", po::value<std::string>()->required(), "HDF5 file to write /W and provenance to")
       ("force,f", po::bool_switch(), "overwrite the output if it exists")
@@ -59,6 +62,7 @@ std::optional<TransformCommandOptions> parse(const Invocation& invocation,
        "KL only: maximum number of multiplicative updates")
       ("tol", po::value<double>()->default_value(defaults.tolerance, "1e-6"),
        "KL only: stop when the objective improves by less than this, relatively, in one iteration");
+  // clang-format on
   add_progress_options(options);
   const auto values = parse_options(kUsage, options, {}, invocation, comm);
   if (!values) return std::nullopt;
@@ -133,12 +137,11 @@ Basis read_basis(const std::string& path, mpi::Communicator& comm) {
 void require_matching_columns(const InputMatrix& input, const TransformCommandOptions& options,
                               const Basis& basis) {
   if (input.cols == basis.H.cols()) return;
-  std::string message = io::where(input.file, input.dataset) + ": has " +
-                        std::to_string(input.cols) + " columns" +
-                        (input.transposed ? " (with --transpose)" : "") + ", but the basis " +
-                        io::where(options.basis, "/H") + " is " + std::to_string(basis.H.rows()) +
-                        "x" + std::to_string(basis.H.cols()) + " and needs " +
-                        std::to_string(basis.H.cols()) + " columns";
+  std::string message =
+      io::where(input.file, input.dataset) + ": has " + std::to_string(input.cols) + " columns" +
+      (input.transposed ? " (with --transpose)" : "") + ", but the basis " +
+      io::where(options.basis, "/H") + " is " + std::to_string(basis.H.rows()) + "x" +
+      std::to_string(basis.H.cols()) + " and needs " + std::to_string(basis.H.cols()) + " columns";
   if (basis.transposed && *basis.transposed != input.transposed) {
     message += *basis.transposed ? "; the fit was made with --transpose: give it here too?"
                                  : "; the fit was made without --transpose";
@@ -150,8 +153,7 @@ void require_matching_columns(const InputMatrix& input, const TransformCommandOp
 void write_codes(const TransformCommandOptions& options, io::IfExists if_exists,
                  const Invocation& invocation, const InputMatrix& input,
                  const nmf::InputScaling& scaling, const Basis& basis,
-                 const nmf::TransformResult& result, double wall_seconds,
-                 mpi::Communicator& comm) {
+                 const nmf::TransformResult& result, double wall_seconds, mpi::Communicator& comm) {
   Matrix Wt = result.Wt;
   nmf::scale_by_power_of_two(Wt, -scaling.w_exponent);
   require_finite_result(io::where(input.file, input.dataset), options.output, Wt.allFinite(),
@@ -194,7 +196,8 @@ int run_transform(const Invocation& invocation, mpi::Communicator& comm) {
   mpi::agree(comm, [&] { options = parse(invocation, comm); });
   if (!options) return 0;
   io::RunFiles files;
-  files.input("--basis", options->basis).input("--input", options->input)
+  files.input("--basis", options->basis)
+      .input("--input", options->input)
       .output("--output", options->output);
   files.check(options->force, comm);
 
@@ -202,11 +205,13 @@ int run_transform(const Invocation& invocation, mpi::Communicator& comm) {
   const InputMatrix input =
       load_input_matrix(options->input, options->dataset, options->transpose, comm);
   mpi::agree(comm, [&] { require_matching_columns(input, *options, basis); });
-  const nmf::InputScaling scaling = nmf::normalize_input(*input.block, nmf::ScaledFactors::CodesOnly, comm);
+  const nmf::InputScaling scaling =
+      nmf::normalize_input(*input.block, nmf::ScaledFactors::CodesOnly, comm);
   if (scaling.largest_entry == 0) {
     mpi::agree(comm, [&] {
-      throw InputError(io::where(input.file, input.dataset) +
-                       ": every entry is zero; its codes are zero and its relative error undefined");
+      throw InputError(
+          io::where(input.file, input.dataset) +
+          ": every entry is zero; its codes are zero and its relative error undefined");
     });
   }
   const nmf::InputStatistics statistics = nmf::input_statistics(*input.block, comm);
@@ -234,8 +239,8 @@ int run_transform(const Invocation& invocation, mpi::Communicator& comm) {
   if (comm.is_root() && !options->quiet) {
     std::string how = "exact NNLS";
     if (kl) {
-      how = std::to_string(result.iterations) + " KL iterations (" +
-            nmf::to_string(result.reason) + ")";
+      how = std::to_string(result.iterations) + " KL iterations (" + nmf::to_string(result.reason) +
+            ")";
     }
     std::printf("wrote %s: W %lldx%lld; %s, relative error %.6g, %.2f s on %d rank%s\n",
                 options->output.c_str(), static_cast<long long>(input.rows),

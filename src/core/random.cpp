@@ -30,7 +30,7 @@ double counter_uniform(std::uint64_t seed, RandomStream stream, std::uint64_t ro
 double counter_normal(std::uint64_t seed, RandomStream stream, std::uint64_t row,
                       std::uint64_t col) {
   const std::uint64_t bits = counter_bits(seed, static_cast<std::uint64_t>(stream), row, col);
-  const double u1 = 1.0 - to_unit(bits);        // (0, 1]: log is finite
+  const double u1 = 1.0 - to_unit(bits);  // (0, 1]: log is finite
   const double u2 = to_unit(mix(bits));
   return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2);
 }

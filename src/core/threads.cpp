@@ -1,7 +1,7 @@
 #include "dnmf/core/threads.hpp"
 
-#include <cstdlib>
 #include <algorithm>
+#include <cstdlib>
 #include <string>
 
 #ifdef DNMF_OPENBLAS

@@ -33,7 +33,8 @@ Handle select_block(hid_t file_space, const std::vector<hsize_t>& start,
   return memory_space;
 }
 
-void require_success_everywhere(herr_t status, mpi::Communicator& comm, const std::string& message) {
+void require_success_everywhere(herr_t status, mpi::Communicator& comm,
+                                const std::string& message) {
   if (comm.min(status >= 0 ? 1 : 0) == 1) return;
   IoError error(message);
   error.set_on_all_ranks();
@@ -63,13 +64,37 @@ bool is_numeric_type(hid_t type) {
   return type_class == H5T_INTEGER || type_class == H5T_FLOAT;
 }
 
-template <> hid_t native_type<float>() { return H5T_NATIVE_FLOAT; }
-template <> hid_t native_type<double>() { return H5T_NATIVE_DOUBLE; }
-template <> hid_t native_type<std::int64_t>() { return H5T_NATIVE_INT64; }
-template <> hid_t native_type<std::uint8_t>() { return H5T_NATIVE_UINT8; }
-template <> hid_t file_type<float>() { return H5T_IEEE_F32LE; }
-template <> hid_t file_type<double>() { return H5T_IEEE_F64LE; }
-template <> hid_t file_type<std::int64_t>() { return H5T_STD_I64LE; }
-template <> hid_t file_type<std::uint8_t>() { return H5T_STD_U8LE; }
+template <>
+hid_t native_type<float>() {
+  return H5T_NATIVE_FLOAT;
+}
+template <>
+hid_t native_type<double>() {
+  return H5T_NATIVE_DOUBLE;
+}
+template <>
+hid_t native_type<std::int64_t>() {
+  return H5T_NATIVE_INT64;
+}
+template <>
+hid_t native_type<std::uint8_t>() {
+  return H5T_NATIVE_UINT8;
+}
+template <>
+hid_t file_type<float>() {
+  return H5T_IEEE_F32LE;
+}
+template <>
+hid_t file_type<double>() {
+  return H5T_IEEE_F64LE;
+}
+template <>
+hid_t file_type<std::int64_t>() {
+  return H5T_STD_I64LE;
+}
+template <>
+hid_t file_type<std::uint8_t>() {
+  return H5T_STD_U8LE;
+}
 
 }  // namespace dnmf::io

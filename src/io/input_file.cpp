@@ -43,7 +43,8 @@ std::string read_attribute_text(hid_t attribute, const std::string& what, int ra
           throw InputError(what + ": cannot read it (corrupt or unreadable)");
         }
       }
-      for (std::size_t i = 0; i < values.size(); ++i) text << (i ? ", " : "") << (values[i] ? values[i] : "");
+      for (std::size_t i = 0; i < values.size(); ++i)
+        text << (i ? ", " : "") << (values[i] ? values[i] : "");
       H5Dvlen_reclaim(memory_type.get(), space.get(), H5P_DEFAULT, values.data());
     } else {
       const std::size_t size = H5Tget_size(type.get());
@@ -122,8 +123,7 @@ InputError allocation_failure(const std::string& where, const std::vector<std::u
                     (value_bytes == 1 ? " byte" : " bytes") + " a value)");
 }
 
-InputFile::InputFile(const std::string& path, mpi::Communicator& comm)
-    : path_(path), comm_(&comm) {
+InputFile::InputFile(const std::string& path, mpi::Communicator& comm) : path_(path), comm_(&comm) {
   silence_hdf5_errors();
   // Rank 0 alone looks at the file system, so every rank reports the same problem.
   mpi::agree(comm, [&] {
@@ -150,8 +150,7 @@ std::vector<DatasetInfo> InputFile::datasets() const {
 
 DatasetInfo InputFile::dataset(const std::string& name) const {
   const std::string absolute = name.empty() || name[0] != '/' ? "/" + name : name;
-  if (H5Lexists(file_.get(), absolute.c_str(), H5P_DEFAULT) <= 0 &&
-      !(absolute == "/")) {
+  if (H5Lexists(file_.get(), absolute.c_str(), H5P_DEFAULT) <= 0 && !(absolute == "/")) {
     // H5Lexists fails on a missing intermediate group too; both mean "not there".
     throw InputError(where(path_, absolute) + ": no such dataset");
   }
@@ -186,7 +185,8 @@ DatasetInfo InputFile::only_matrix() const {
   }
   std::string candidates;
   for (const DatasetInfo& info : matrices) candidates += " " + info.path;
-  throw InputError(path_ + ": several 2-D numeric datasets, choose one with --dataset:" + candidates);
+  throw InputError(path_ +
+                   ": several 2-D numeric datasets, choose one with --dataset:" + candidates);
 }
 
 template <class Scalar>
@@ -210,9 +210,8 @@ RowMatrixT<Scalar> InputFile::read_block(const DatasetInfo& info, const std::vec
   // Agreed first: a rank that could not allocate must not leave the others waiting in the
   // agreement on the read.
   mpi::agree(*comm_, [&] {
-    allocate_for(where(path_, info.path), {count[0], count[1]}, sizeof(Scalar), [&] {
-      block.resize(static_cast<Index>(count[0]), static_cast<Index>(count[1]));
-    });
+    allocate_for(where(path_, info.path), {count[0], count[1]}, sizeof(Scalar),
+                 [&] { block.resize(static_cast<Index>(count[0]), static_cast<Index>(count[1])); });
   });
   Handle dataset(H5Dopen2(file_.get(), info.path.c_str(), H5P_DEFAULT), H5Dclose);
   Handle file_space(H5Dget_space(dataset.get()), H5Sclose);
@@ -246,14 +245,16 @@ void InputFile::read_row_set(const DatasetInfo& info, const std::vector<std::int
                              T* out) const {
   if (rows.empty()) return;
   const auto kept = kept_open_.find(info.path);
-  const Handle opened = kept == kept_open_.end()
-                            ? Handle(H5Dopen2(file_.get(), info.path.c_str(), H5P_DEFAULT), H5Dclose)
-                            : Handle();
+  const Handle opened =
+      kept == kept_open_.end()
+          ? Handle(H5Dopen2(file_.get(), info.path.c_str(), H5P_DEFAULT), H5Dclose)
+          : Handle();
   const Handle& dataset = kept == kept_open_.end() ? opened : kept->second;
   Handle file_space(H5Dget_space(dataset.get()), H5Sclose);
   std::vector<hsize_t> dims(static_cast<std::size_t>(H5Sget_simple_extent_ndims(file_space.get())));
   H5Sget_simple_extent_dims(file_space.get(), dims.data(), nullptr);
-  if (dims.empty()) throw InputError(where(path_, info.path) + ": expected an array, found a scalar");
+  if (dims.empty())
+    throw InputError(where(path_, info.path) + ": expected an array, found a scalar");
   std::size_t row_size = 1;
   for (std::size_t i = 1; i < dims.size(); ++i) row_size *= static_cast<std::size_t>(dims[i]);
   // A span (the block of rows from a selected row to a later one) holds at most kSpanBytes, and
@@ -268,8 +269,8 @@ void InputFile::read_row_set(const DatasetInfo& info, const std::vector<std::int
   const Handle raw_type(H5Tget_native_type(file_type.get(), H5T_DIR_ASCEND), H5Tclose);
   const std::size_t raw_size = H5Tget_size(raw_type.get());
   const std::size_t value_size = std::max(raw_size, sizeof(T));  // converted in place
-  const auto max_span = static_cast<std::int64_t>(
-      std::max<std::size_t>(1, kSpanBytes / (row_size * value_size)));
+  const auto max_span =
+      static_cast<std::int64_t>(std::max<std::size_t>(1, kSpanBytes / (row_size * value_size)));
   std::vector<unsigned char> span_bytes;
   std::vector<hsize_t> start(dims.size(), 0);
   std::vector<hsize_t> block(dims);
@@ -304,10 +305,11 @@ void InputFile::read_row_set(const DatasetInfo& info, const std::vector<std::int
                         H5Sclose);
     const auto failure = [&] {
       return IoError(where(path_, info.path) + ": reading rows " + std::to_string(rows[first]) +
-                     ".." + std::to_string(rows[last - 1]) + " failed (corrupt or unreadable data)");
+                     ".." + std::to_string(rows[last - 1]) +
+                     " failed (corrupt or unreadable data)");
     };
-    if (H5Dread(dataset.get(), contiguous ? native_type<T>() : raw_type.get(),
-                memory_space.get(), file_space.get(), H5P_DEFAULT, target) < 0) {
+    if (H5Dread(dataset.get(), contiguous ? native_type<T>() : raw_type.get(), memory_space.get(),
+                file_space.get(), H5P_DEFAULT, target) < 0) {
       throw failure();
     }
     if (!contiguous) {
@@ -367,10 +369,10 @@ void InputFile::read_range(const DatasetInfo& info, std::int64_t begin, std::int
   }
 }
 
-#define DNMF_INSTANTIATE_READS(T)                                                               \
+#define DNMF_INSTANTIATE_READS(T)                                                                \
   template void InputFile::read_row_set<T>(const DatasetInfo&, const std::vector<std::int64_t>&, \
-                                           T*) const;                                          \
-  template std::vector<T> InputFile::read_array<T>(const DatasetInfo&) const;                  \
+                                           T*) const;                                            \
+  template std::vector<T> InputFile::read_array<T>(const DatasetInfo&) const;                    \
   template void InputFile::read_range<T>(const DatasetInfo&, std::int64_t, std::int64_t, T*) const;
 DNMF_INSTANTIATE_READS(float)
 DNMF_INSTANTIATE_READS(double)
@@ -386,15 +388,15 @@ Handle InputFile::open_attribute(const std::string& name, H5T_class_t expected) 
   Handle attribute(H5Aopen(file_.get(), name.c_str(), H5P_DEFAULT), H5Aclose);
   Handle type(H5Aget_type(attribute.get()), H5Tclose);
   const H5T_class_t found = H5Tget_class(type.get());
-  const bool fits = expected == H5T_STRING ? found == H5T_STRING
-                                           : found == H5T_INTEGER || found == H5T_FLOAT;
+  const bool fits =
+      expected == H5T_STRING ? found == H5T_STRING : found == H5T_INTEGER || found == H5T_FLOAT;
   if (!fits) throw InputError(path_ + ": attribute " + name + " is not " + kind);
   return attribute;
 }
 
 std::string InputFile::string_attribute(const std::string& name) const {
-  return read_attribute_text(open_attribute(name, H5T_STRING).get(),
-                             path_ + ": attribute " + name, comm_->rank());
+  return read_attribute_text(open_attribute(name, H5T_STRING).get(), path_ + ": attribute " + name,
+                             comm_->rank());
 }
 
 double InputFile::number_attribute(const std::string& name) const {
@@ -441,8 +443,8 @@ Handle find_attribute(hid_t file, const std::string& path, const std::string& na
 
 std::optional<std::string> InputFile::object_string_attribute(const std::string& path,
                                                               const std::string& name) const {
-  const Handle attribute = find_attribute(file_.get(), path, name,
-                                          [](H5T_class_t c) { return c == H5T_STRING; });
+  const Handle attribute =
+      find_attribute(file_.get(), path, name, [](H5T_class_t c) { return c == H5T_STRING; });
   if (!attribute.valid()) return std::nullopt;
   return read_attribute_text(attribute.get(), where(path_, path) + ": attribute " + name,
                              comm_->rank());

@@ -51,33 +51,35 @@ void check_indptr(const InputFile& file, const SparseLayout& layout,
   }
   for (std::size_t i = 1; i < indptr.size(); ++i) {
     if (indptr[i] < indptr[i - 1]) {
-      fail(file, layout.indptr, "indptr is not monotone at position " +
-                                    std::to_string(first_index + static_cast<std::int64_t>(i)));
+      fail(file, layout.indptr,
+           "indptr is not monotone at position " +
+               std::to_string(first_index + static_cast<std::int64_t>(i)));
     }
   }
   const bool holds_end = first_index + static_cast<std::int64_t>(indptr.size()) - 1 == last_index;
   if ((holds_end && indptr.back() != stored) || indptr.back() > stored || indptr.front() < 0) {
-    fail(file, layout.indptr, "indptr does not match the " + std::to_string(stored) +
-                                  " stored values (it reaches " + std::to_string(indptr.back()) + ")");
+    fail(file, layout.indptr,
+         "indptr does not match the " + std::to_string(stored) + " stored values (it reaches " +
+             std::to_string(indptr.back()) + ")");
   }
 }
 
 [[noreturn]] void index_out_of_range(const InputFile& file, const SparseLayout& layout,
                                      std::int64_t position, std::int64_t index,
                                      std::int64_t limit) {
-  fail(file, layout.indices, "index " + std::to_string(index) + " at position " +
-                                 std::to_string(position) + " is out of range [0, " +
-                                 std::to_string(limit) + ")");
+  fail(file, layout.indices,
+       "index " + std::to_string(index) + " at position " + std::to_string(position) +
+           " is out of range [0, " + std::to_string(limit) + ")");
 }
 
 /// Eigen's sparse blocks index columns and nonzeros with int: more of either is one error each.
-void require_int_indexable(const InputFile& file, const SparseLayout& layout,
-                           std::int64_t columns, std::int64_t nonzeros) {
+void require_int_indexable(const InputFile& file, const SparseLayout& layout, std::int64_t columns,
+                           std::int64_t nonzeros) {
   if (columns > INT_MAX) {
-    fail(file, layout.indices, "the matrix factorized has " + std::to_string(columns) +
-                                   " columns (from the shape " + std::to_string(layout.rows) +
-                                   "x" + std::to_string(layout.cols) +
-                                   "), more than the 2^31 - 1 a sparse block can index");
+    fail(file, layout.indices,
+         "the matrix factorized has " + std::to_string(columns) + " columns (from the shape " +
+             std::to_string(layout.rows) + "x" + std::to_string(layout.cols) +
+             "), more than the 2^31 - 1 a sparse block can index");
   }
   if (nonzeros > INT_MAX) {
     fail(file, layout.data, "a rank's block holds more than 2^31 - 1 nonzeros; use more ranks");
@@ -90,7 +92,8 @@ SparseRowMatrixT<Scalar> csr_from_slice(const InputFile& file, const SparseLayou
                                         std::int64_t minor, std::int64_t stored) {
   std::vector<std::int64_t> indptr;
   allocate_for(where(file.path(), layout.indptr.path), {static_cast<std::uint64_t>(row_count + 1)},
-               sizeof(std::int64_t), [&] { indptr.resize(static_cast<std::size_t>(row_count + 1)); });
+               sizeof(std::int64_t),
+               [&] { indptr.resize(static_cast<std::size_t>(row_count + 1)); });
   file.read_range(layout.indptr, row_begin, row_count + 1, indptr.data());
   check_indptr(file, layout, indptr, row_begin, stored);
   const std::int64_t first = indptr.front();
@@ -238,8 +241,8 @@ SparseRowMatrixT<Scalar> read_sparse_rows(const InputFile& file, const SparseLay
   const std::int64_t minor = layout.compressed_rows ? layout.cols : layout.rows;
   for (const DatasetInfo* info : {&layout.data, &layout.indices, &layout.indptr}) {
     if (info->shape.size() != 1 || !info->numeric) {
-      fail(file, *info, "expected a 1-D numeric dataset, found " + shape_text(info->shape) + " " +
-                            info->type);
+      fail(file, *info,
+           "expected a 1-D numeric dataset, found " + shape_text(info->shape) + " " + info->type);
     }
   }
   // Positions must be integers: HDF5 would convert 2.7 to 2 without a word.
@@ -250,14 +253,15 @@ SparseRowMatrixT<Scalar> read_sparse_rows(const InputFile& file, const SparseLay
   }
   const std::int64_t stored = static_cast<std::int64_t>(layout.data.shape[0]);
   if (static_cast<std::int64_t>(layout.indices.shape[0]) != stored) {
-    fail(file, layout.indices, "holds " + std::to_string(layout.indices.shape[0]) +
-                                   " indices for " + std::to_string(stored) + " values");
+    fail(file, layout.indices,
+         "holds " + std::to_string(layout.indices.shape[0]) + " indices for " +
+             std::to_string(stored) + " values");
   }
   if (static_cast<std::int64_t>(layout.indptr.shape[0]) != major + 1) {
-    fail(file, layout.indptr, "has " + std::to_string(layout.indptr.shape[0]) +
-                                  " entries, but the shape " + std::to_string(layout.rows) + "x" +
-                                  std::to_string(layout.cols) + " needs " +
-                                  std::to_string(major + 1));
+    fail(file, layout.indptr,
+         "has " + std::to_string(layout.indptr.shape[0]) + " entries, but the shape " +
+             std::to_string(layout.rows) + "x" + std::to_string(layout.cols) + " needs " +
+             std::to_string(major + 1));
   }
   if (layout.compressed_rows != transpose) {
     return csr_from_slice<Scalar>(file, layout, row_begin, row_count, minor, stored);

@@ -17,7 +17,8 @@ void Communicator::check(int code, const char* what) {
   char text[MPI_MAX_ERROR_STRING];
   int length = 0;
   MPI_Error_string(code, text, &length);
-  throw MpiError(std::string(what) + " failed: " + std::string(text, static_cast<std::size_t>(length)));
+  throw MpiError(std::string(what) +
+                 " failed: " + std::string(text, static_cast<std::size_t>(length)));
 }
 
 int Communicator::checked_count(std::int64_t count) {
@@ -37,7 +38,8 @@ void Communicator::allreduce(void* data, std::int64_t count, MPI_Datatype type,
   const double start = MPI_Wtime();
   check(MPI_Allreduce(MPI_IN_PLACE, data, checked_count(count), type, op, comm_), "MPI_Allreduce");
   const double p = size_;
-  account(MPI_Wtime() - start, 2.0 * (p - 1) / p * static_cast<double>(count) * static_cast<double>(item_bytes));
+  account(MPI_Wtime() - start,
+          2.0 * (p - 1) / p * static_cast<double>(count) * static_cast<double>(item_bytes));
 }
 
 void Communicator::reduce_scatter(const void* send, void* receive, const std::vector<int>& counts,
@@ -102,8 +104,8 @@ void Communicator::ring_allgather(T* data, const std::vector<int>& counts,
   for (int step = 0; step + 1 < size_; ++step) {
     const int send = (rank_ - step + size_) % size_;
     const int receive = (rank_ - step - 1 + size_) % size_;
-    ring_shift(data, send, receive, data + displacements[static_cast<std::size_t>(receive)],
-               counts, displacements);
+    ring_shift(data, send, receive, data + displacements[static_cast<std::size_t>(receive)], counts,
+               displacements);
   }
   const double total = std::accumulate(counts.begin(), counts.end(), 0.0);
   const double p = size_;
@@ -123,8 +125,7 @@ template void Communicator::ring_allgather(std::int32_t*, const std::vector<int>
 
 std::vector<double> Communicator::gather_all(double value) {
   std::vector<double> values(static_cast<std::size_t>(size_));
-  check(MPI_Allgather(&value, 1, MPI_DOUBLE, values.data(), 1, MPI_DOUBLE, comm_),
-        "MPI_Allgather");
+  check(MPI_Allgather(&value, 1, MPI_DOUBLE, values.data(), 1, MPI_DOUBLE, comm_), "MPI_Allgather");
   return values;
 }
 

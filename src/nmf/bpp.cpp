@@ -29,7 +29,8 @@ void BlockPrincipalPivotingT<Scalar>::solve_on_passive_sets(Eigen::Ref<Matrix> X
                                                             Eigen::Ref<const Matrix> B) {
   const Index k = X.rows();
   const auto pattern_less = [&](Index a, Index b) {
-    return std::memcmp(passive_.col(a).data(), passive_.col(b).data(), static_cast<std::size_t>(k)) < 0;
+    return std::memcmp(passive_.col(a).data(), passive_.col(b).data(),
+                       static_cast<std::size_t>(k)) < 0;
   };
   std::sort(pending_.begin(), pending_.end(), pattern_less);
 

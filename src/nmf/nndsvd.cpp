@@ -20,15 +20,9 @@ void truncate_and_fill(Matrix& factor, NndsvdFill fill, double mean, const Draw&
       double& entry = factor(j, index);
       if (entry >= kZeroBelow) continue;
       switch (fill) {
-        case NndsvdFill::Zeros:
-          entry = 0;
-          break;
-        case NndsvdFill::Mean:
-          entry = mean;
-          break;
-        case NndsvdFill::SmallRandom:
-          entry = mean / 100 * value(j, index);
-          break;
+        case NndsvdFill::Zeros: entry = 0; break;
+        case NndsvdFill::Mean: entry = mean; break;
+        case NndsvdFill::SmallRandom: entry = mean / 100 * value(j, index); break;
       }
     }
   }
@@ -100,7 +94,7 @@ template FactorsT<float> nndsvd_factors(const LocalBlockT<float>&, std::int64_t,
                                         const InputStatistics&, Index, NndsvdFill, std::uint64_t,
                                         mpi::Communicator&);
 template FactorsT<double> nndsvd_factors(const LocalBlockT<double>&, std::int64_t,
-                                         const InputStatistics&, Index, NndsvdFill,
-                                         std::uint64_t, mpi::Communicator&);
+                                         const InputStatistics&, Index, NndsvdFill, std::uint64_t,
+                                         mpi::Communicator&);
 
 }  // namespace dnmf::nmf

@@ -93,7 +93,7 @@ SolveResult solve(const LocalBlockT<Scalar>& A, FactorsT<Scalar>& factors,
   double& reduced_loss_term = scalars[0];
   double& reduced_seconds = scalars[1];
   double& stop_votes = scalars[2];
-  double w_sum = 0;      // Σ W and ||W||², allreduced when W is penalised
+  double w_sum = 0;  // Σ W and ||W||², allreduced when W is penalised
   double w_squares = 0;
 
   const auto reduce_scalars = [&](double loss_term, double seconds) {
@@ -193,8 +193,8 @@ SolveResult solve(const LocalBlockT<Scalar>& A, FactorsT<Scalar>& factors,
       record.objective = divergence + penalties;
       record.relative_error = std::max(record.objective, 0.0) / statistics.sum;
     } else {
-      const double fit = statistics.squared_norm - 2.0 * reduced_loss_term +
-                         (WtW.array() * HHt.array()).sum();
+      const double fit =
+          statistics.squared_norm - 2.0 * reduced_loss_term + (WtW.array() * HHt.array()).sum();
       record.objective = 0.5 * fit + penalties;
       record.relative_error =
           std::sqrt(std::max(2.0 * record.objective, 0.0) / statistics.squared_norm);
@@ -231,9 +231,10 @@ SolveResult solve(const LocalBlockT<Scalar>& A, FactorsT<Scalar>& factors,
     result.bytes_per_iteration = static_cast<double>(comm.bytes_in_collectives() - bytes_before) /
                                  result.iterations_this_run;
   }
-  const double local_flops = (kl ? 2.0 : 1.0) * A.product_flops(k) + w_rule->flops(k, local_rows) +
-                             h_rule->flops(k, column_count) +
-                             2.0 * static_cast<double>(k * k) * static_cast<double>(local_rows + column_count);
+  const double local_flops =
+      (kl ? 2.0 : 1.0) * A.product_flops(k) + w_rule->flops(k, local_rows) +
+      h_rule->flops(k, column_count) +
+      2.0 * static_cast<double>(k * k) * static_cast<double>(local_rows + column_count);
   result.flops_per_iteration = comm.sum(local_flops);
   result.relative_error = relative_error(A, factors, statistics, comm, options.loss);
   return result;
@@ -249,7 +250,8 @@ double relative_error(const LocalBlockT<Scalar>& A, const FactorsT<Scalar>& fact
     partial(0) = 0;
     for (Index row = 0; row < A.rows(); row += kRowsPerBlock) {
       const Index rows = std::min(kRowsPerBlock, A.rows() - row);
-      partial(0) += A.divide_by_product(factors.Wt.middleCols(row, rows), factors.H, row, rows, *ratio);
+      partial(0) +=
+          A.divide_by_product(factors.Wt.middleCols(row, rows), factors.H, row, rows, *ratio);
     }
     partial.tail(factors.Wt.rows()) = factors.Wt.template cast<double>().rowwise().sum();
     comm.allreduce_sum(partial.data(), partial.size());

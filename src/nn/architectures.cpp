@@ -52,15 +52,15 @@ void append_classifier(LayerList<Scalar>& layers, const ArchitectureOptions& opt
   layers.push_back(std::make_unique<Dense<Scalar>>(
       "dense1", features, options.hidden, codes_only ? WeightInit::FanIn : WeightInit::He));
   layers.push_back(std::make_unique<ReLU<Scalar>>("relu2", options.hidden));
-  layers.push_back(std::make_unique<Dense<Scalar>>(
-      "dense2", options.hidden, options.classes, codes_only ? WeightInit::FanIn : WeightInit::Glorot));
+  layers.push_back(
+      std::make_unique<Dense<Scalar>>("dense2", options.hidden, options.classes,
+                                      codes_only ? WeightInit::FanIn : WeightInit::Glorot));
 }
 
 template <typename Scalar>
 LayerList<Scalar> feature_layers(const ArchitectureOptions& options) {
   switch (options.architecture) {
-    case Architecture::Cnn:
-      return convolution_layers<Scalar>(options);
+    case Architecture::Cnn: return convolution_layers<Scalar>(options);
     case Architecture::Nmf: {
       LayerList<Scalar> layers;
       layers.push_back(nmf_encoder<Scalar>(options));

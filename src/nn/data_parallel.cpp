@@ -46,8 +46,8 @@ void DataParallelTrainer<Scalar>::choose_gathered_layers(Index global_batch) {
     if (global_batch * (inputs + outputs) >= inputs * outputs) continue;
     for (const NamedArray<Scalar>& array : network_.named_gradients()) {
       if (array.name != dense->name() + "/W") continue;
-      gathered_.push_back({dense, array.values.data() - base, array.values.size(), {}, nullptr,
-                           nullptr, nullptr});
+      gathered_.push_back(
+          {dense, array.values.data() - base, array.values.size(), {}, nullptr, nullptr, nullptr});
       dense->set_weight_gradient_deferred(true);
     }
   }

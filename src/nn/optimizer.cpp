@@ -13,8 +13,8 @@ void Optimizer<Scalar>::step(Network<Scalar>& network, Scalar gradient_scale) {
 }
 
 template <typename Scalar>
-void Optimizer<Scalar>::step_shard(Network<Scalar>& network, Index begin,
-                                   FlatMap<Scalar> gradients, Scalar gradient_scale) {
+void Optimizer<Scalar>::step_shard(Network<Scalar>& network, Index begin, FlatMap<Scalar> gradients,
+                                   Scalar gradient_scale) {
   if (network.parameter_count() != parameter_count_) {
     throw InputError("optimizer: expected a network with " + std::to_string(parameter_count_) +
                      " parameters, got " + std::to_string(network.parameter_count()));

@@ -43,8 +43,8 @@ void expect_direct_convolution(Padding padding) {
               for (Index c = 0; c < input_shape.channels; ++c) {
                 const double w =
                     weights[((ky * kernel + kx) * input_shape.channels + c) * filters + f];
-                const double term = w * pixel(input.col(sample).data(), input_shape,
-                                              y + ky - shift, x + kx - shift, c);
+                const double term = w * pixel(input.col(sample).data(), input_shape, y + ky - shift,
+                                              x + kx - shift, c);
                 expected += term;
                 magnitude += std::abs(term);
               }

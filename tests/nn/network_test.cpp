@@ -118,9 +118,9 @@ TEST(Network, DenseInitialisationBoundsByArchitecture) {
       const Index fan_in = array.name.back() == 'W' ? array.shape[1] : 0;
       if (fan_in == 0) continue;
       const std::string layer = array.name.substr(0, array.name.find('/'));
-      const auto bias = std::find_if(arrays.begin(), arrays.end(), [&](const NamedArray<double>& a) {
-        return a.name == layer + "/b";
-      });
+      const auto bias =
+          std::find_if(arrays.begin(), arrays.end(),
+                       [&](const NamedArray<double>& a) { return a.name == layer + "/b"; });
       ASSERT_NE(bias, arrays.end()) << layer;
       const double fan_out = static_cast<double>(array.shape[0]);
       double limit = 1 / std::sqrt(static_cast<double>(fan_in));
@@ -133,7 +133,8 @@ TEST(Network, DenseInitialisationBoundsByArchitecture) {
         EXPECT_LE(bias->values.cwiseAbs().maxCoeff(), limit) << bias->name;
       }
       EXPECT_LE(array.values.cwiseAbs().maxCoeff(), limit) << array.name;
-      EXPECT_GT(array.values.cwiseAbs().maxCoeff(), 0.5 * limit) << array.name << " drawn too narrow";
+      EXPECT_GT(array.values.cwiseAbs().maxCoeff(), 0.5 * limit)
+          << array.name << " drawn too narrow";
     }
   }
 }

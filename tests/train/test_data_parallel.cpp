@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "../error_bounds.hpp"
 #include "dnmf/mpi/communicator.hpp"
 #include "dnmf/mpi/shared_window.hpp"
 #include "dnmf/nn/adam.hpp"
@@ -24,7 +25,6 @@
 #include "dnmf/nn/data_parallel.hpp"
 #include "dnmf/nn/epoch_schedule.hpp"
 #include "dnmf/nn/sgd.hpp"
-#include "../error_bounds.hpp"
 
 namespace dnmf::nn {
 namespace {
@@ -125,7 +125,8 @@ Trained<Scalar> train(mpi::Communicator& comm, Architecture architecture, bool s
   trainer.gather_optimizer_state();
   Trained<Scalar> trained{std::as_const(network).parameters(), {}};
   for (const NamedArray<Scalar>& array : optimizer->named_state()) {
-    trained.optimizer_state.conservativeResize(trained.optimizer_state.size() + array.values.size());
+    trained.optimizer_state.conservativeResize(trained.optimizer_state.size() +
+                                               array.values.size());
     trained.optimizer_state.tail(array.values.size()) = array.values;
   }
   const std::uint64_t h = hash<Scalar>(trained.optimizer_state);
@@ -192,8 +193,7 @@ INSTANTIATE_TEST_SUITE_P(Models, DataParallel,
 TEST(DataParallel, FrozenBasisStaysPut) {
   mpi::Communicator world = mpi::Communicator::world();
   const Network<double> initial = make_network<double>(small(Architecture::Nmf), 3);
-  const Vector<double> trained =
-      train<double>(world, Architecture::Nmf, false, true, 5).parameters;
+  const Vector<double> trained = train<double>(world, Architecture::Nmf, false, true, 5).parameters;
   // nmf/H is the first array of the nmf model: 4 x 36 values.
   EXPECT_EQ(trained.head(4 * 36), initial.parameters().head(4 * 36));
   EXPECT_NE(trained.tail(10), initial.parameters().tail(10));
@@ -220,8 +220,7 @@ TEST(DataParallel, NetworkIsWholeAgainAfterTheTrainer) {
   network.parameters()[0] += 1;  // the network's own buffer, not freed memory
   network.zero_gradients();
   SoftmaxCrossEntropy<double> loss(network.output_size());
-  loss.evaluate(network.forward(BatchView<double>(data.images.data(), 36, 3)),
-                data.labels.head(3));
+  loss.evaluate(network.forward(BatchView<double>(data.images.data(), 36, 3)), data.labels.head(3));
   network.backward(loss.gradient());
   for (const NamedArray<double>& gradient : network.named_gradients()) {
     EXPECT_GT(gradient.values.norm(), 0) << gradient.name;
@@ -252,7 +251,8 @@ void expect_ring_collectives_sum_blocks() {
     EXPECT_EQ(data[i], summed(i)) << "value " << i << " on rank " << world.rank();
   }
   Vector<Scalar> gathered = Vector<Scalar>::Constant(total, Scalar(-1));
-  gathered.segment(displacements[mine], counts[mine]) = data.segment(displacements[mine], counts[mine]);
+  gathered.segment(displacements[mine], counts[mine]) =
+      data.segment(displacements[mine], counts[mine]);
   world.ring_allgather(gathered.data(), counts, displacements);
   for (int i = 0; i < total; ++i) EXPECT_EQ(gathered[i], summed(i)) << "value " << i;
 }

@@ -20,10 +20,10 @@
 namespace dnmf::io {
 
 struct SparseLayout {
-  std::string group;             ///< absolute path of the group
-  std::string format;            ///< e.g. "AnnData csr_matrix", for messages and `dnmf info`
-  bool compressed_rows = true;   ///< indptr runs over the rows of A (CSR) or its columns (CSC)
-  std::int64_t rows = 0;         ///< of A, oriented as the format defines it
+  std::string group;            ///< absolute path of the group
+  std::string format;           ///< e.g. "AnnData csr_matrix", for messages and `dnmf info`
+  bool compressed_rows = true;  ///< indptr runs over the rows of A (CSR) or its columns (CSC)
+  std::int64_t rows = 0;        ///< of A, oriented as the format defines it
   std::int64_t cols = 0;
   DatasetInfo data;
   DatasetInfo indices;

@@ -54,25 +54,25 @@ struct IterationRecord {
   /// What the stopping rule watches. Frobenius: sqrt(2 objective) / ||A||_F, i.e.
   /// ||A - WH||_F / ||A||_F without penalties. KL: objective / Σ A.
   double relative_error = 0;
-  double objective = 0;       ///< the loss plus penalties (see nmf/options.hpp)
-  double seconds = 0;         ///< since the start of the loop (mean over ranks)
+  double objective = 0;  ///< the loss plus penalties (see nmf/options.hpp)
+  double seconds = 0;    ///< since the start of the loop (mean over ranks)
 };
 
 enum class StopReason { MaxIterations, Converged, TimeLimit, Signal };
 std::string to_string(StopReason reason);
 
 struct SolveResult {
-  int iterations = 0;           ///< in all, counting the runs this one resumed
+  int iterations = 0;  ///< in all, counting the runs this one resumed
   int iterations_this_run = 0;
   StopReason reason = StopReason::MaxIterations;
   bool converged() const { return reason == StopReason::Converged; }
   std::vector<IterationRecord> history;  ///< iteration 0 is the starting point
   double relative_error = 0;  ///< final, without the Gram trick or penalties (see relative_error)
-  double flops_per_iteration = 0;        ///< summed over ranks
-  double loop_seconds = 0;               ///< wall time of the iteration loop on this rank
-  double compute_seconds = 0;            ///< of which outside collectives
+  double flops_per_iteration = 0;  ///< summed over ranks
+  double loop_seconds = 0;         ///< wall time of the iteration loop on this rank
+  double compute_seconds = 0;      ///< of which outside collectives
   double communicate_seconds = 0;
-  double bytes_per_iteration = 0;        ///< sent by this rank in collectives, per iteration
+  double bytes_per_iteration = 0;  ///< sent by this rank in collectives, per iteration
 };
 
 template <class Scalar>

@@ -43,7 +43,7 @@ class Dense final : public Layer<Scalar> {
   FlatMap<Scalar> bias_{nullptr, 0};
   WeightMap weights_gradient_{nullptr, 0, 0};
   FlatMap<Scalar> bias_gradient_{nullptr, 0};
-  const Scalar* input_ = nullptr;  // the last forward's input, for the weight gradient
+  const Scalar* input_ = nullptr;            // the last forward's input, for the weight gradient
   const Scalar* output_gradient_ = nullptr;  // the last backward's, for a deferred weight gradient
   bool weight_gradient_deferred_ = false;
   Matrix<Scalar> output_;

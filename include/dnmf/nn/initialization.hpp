@@ -36,12 +36,9 @@ enum class WeightInit { He, Glorot, FanIn };
 
 inline double weight_init_limit(WeightInit init, Index fan_in, Index fan_out) {
   switch (init) {
-    case WeightInit::He:
-      return std::sqrt(6.0 / static_cast<double>(fan_in));
-    case WeightInit::Glorot:
-      return std::sqrt(6.0 / static_cast<double>(fan_in + fan_out));
-    case WeightInit::FanIn:
-      break;
+    case WeightInit::He: return std::sqrt(6.0 / static_cast<double>(fan_in));
+    case WeightInit::Glorot: return std::sqrt(6.0 / static_cast<double>(fan_in + fan_out));
+    case WeightInit::FanIn: break;
   }
   return 1.0 / std::sqrt(static_cast<double>(fan_in));
 }
