@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
+#include <optional>
+#include <vector>
 
 #include "dnmf/core/stop_request.hpp"
 #include "dnmf/core/stopwatch.hpp"
@@ -34,195 +37,278 @@ std::string to_string(StopReason reason) {
   return "unknown";
 }
 
+namespace {
+
+/// The state of the alternating iteration on one rank and its three steps, in the order the
+/// loop in solve() calls them: update_w (streamed over row blocks of A), update_h (this rank's
+/// column block, then the allgather) and measure (one allreduce of the scalars, the objective).
+/// The loss decides what each step computes: Frobenius keeps the Grams Wᵀ W and H Hᵀ, KL the
+/// ratio Q = A ⊘ (W H) and the row sums of W and H.
+template <class Scalar>
+class Iteration {
+ public:
+  Iteration(const LocalBlockT<Scalar>& A, FactorsT<Scalar>& factors, const SolverOptions& options,
+            const InputStatistics& statistics, mpi::Communicator& comm)
+      : A_(A),
+        Wt_(factors.Wt),
+        H_(factors.H),
+        options_(options),
+        statistics_(statistics),
+        comm_(comm),
+        k_(options.rank),
+        local_rows_(A.rows()),
+        kl_(options.loss == Loss::KullbackLeibler),
+        column_blocks_(A.cols(), comm.size()),
+        block_counts_(column_blocks_.counts(k_)),
+        column_begin_(column_blocks_.begin(comm.rank())),
+        column_count_(column_blocks_.size(comm.rank())),
+        w_rule_(make_update_rule<Scalar>(options.algorithm)),
+        h_rule_(make_update_rule<Scalar>(options.algorithm)),
+        rhs_block_(k_, std::min(kRowsPerBlock, local_rows_)),
+        WtA_(k_, A.cols()),
+        WtA_block_(k_, column_count_),
+        WtW_(k_, k_),
+        HHt_(k_, k_),
+        gram_(k_, k_),
+        w_sums_(k_),
+        h_sums_(k_),
+        ratio_(kl_ ? A.same_pattern() : nullptr),
+        gram_size_(kl_ ? 0 : k_ * k_),
+        w_penalised_(options.w_penalty.l1 > 0 || options.w_penalty.l2 > 0),
+        reduction_(gram_size_ + (w_penalised_ ? 5 : 3)),
+        scalars_(reduction_.data() + gram_size_) {}
+
+  /// Before the first iteration: what update_w expects (KL: the ratio and H's row sums;
+  /// Frobenius: H Hᵀ).
+  void start() {
+    if (kl_) {
+      ratio_pass();
+      h_sums_ = H_.template cast<double>().rowwise().sum();
+    } else {
+      reduce_scalars(0.0, 0.0);
+    }
+  }
+
+  /// 1. W update, streamed over row blocks of A; Wᵀ A (KL: Wᵀ Q) and Wᵀ W accumulated from the
+  /// updated blocks.
+  void update_w() {
+    WtA_.setZero();
+    WtW_.setZero();
+    const Matrix& w_gram = kl_ ? HHt_ : with_ridge(HHt_, options_.w_penalty.l2);
+    for (Index row = 0; row < local_rows_; row += kRowsPerBlock) {
+      const Index rows = std::min(kRowsPerBlock, local_rows_ - row);
+      auto rhs = rhs_block_.leftCols(rows);
+      auto Wt_b = Wt_.middleCols(row, rows);
+      if (kl_) {
+        ratio_->times_transposed_rows(H_, row, rows, rhs);
+        kl_multiplicative_update<Scalar>(Wt_b, h_sums_, rhs, options_.w_penalty);
+        A_.divide_by_product(Wt_b, H_, row, rows, *ratio_);
+        ratio_->add_product_with_rows(Wt_b, row, rows, WtA_);
+      } else {
+        A_.times_transposed_rows(H_, row, rows, rhs);
+        w_rule_->update(Wt_b, w_gram, rhs, options_.w_penalty.l1);
+        A_.add_product_with_rows(Wt_b, row, rows, WtA_);
+        const auto W_b = Wt_b.template cast<double>();
+        WtW_.noalias() += W_b * W_b.transpose();  // in double
+      }
+    }
+  }
+
+  /// 2. H update on this rank's column block C_r, from (Wᵀ A)[:, C_r] after the reduce-scatter;
+  /// the blocks then gathered so that every rank holds all of H.
+  void update_h() {
+    comm_.reduce_scatter_sum(WtA_.data(), WtA_block_.data(), block_counts_);
+    auto H_block = H_.middleCols(column_begin_, column_count_);
+    if (kl_) {
+      w_sums_ = Wt_.template cast<double>().rowwise().sum();
+      comm_.allreduce_sum(w_sums_.data(), k_);
+      kl_multiplicative_update<Scalar>(H_block, w_sums_, WtA_block_, options_.h_penalty);
+    } else {
+      comm_.allreduce_sum(WtW_.data(), k_ * k_);
+      h_rule_->update(H_block, with_ridge(WtW_, options_.h_penalty.l2), WtA_block_,
+                      options_.h_penalty.l1);
+    }
+    comm_.allgather_in_place(H_.data(), block_counts_);
+  }
+
+  /// 3-4. The loss term, the penalties and the objective, from one allreduce that also carries
+  /// the elapsed seconds and the ranks' stop votes. `seconds` is this rank's time in the loop.
+  IterationRecord measure(int iteration, double seconds) {
+    double loss_term = 0;
+    if (kl_) {
+      loss_term = ratio_pass();
+      h_sums_ = H_.template cast<double>().rowwise().sum();
+    } else {
+      const auto H_block = H_.middleCols(column_begin_, column_count_);
+      loss_term =
+          (WtA_block_.template cast<double>().array() * H_block.template cast<double>().array())
+              .sum();
+    }
+    reduce_scalars(loss_term, seconds);
+    const Penalty& w_penalty = options_.w_penalty;
+    const Penalty& h_penalty = options_.h_penalty;
+    const double penalties = w_penalty.l1 * w_sum_ + 0.5 * w_penalty.l2 * w_squares_ +
+                             h_penalty.l1 * H_.template cast<double>().sum() +
+                             0.5 * h_penalty.l2 * H_.template cast<double>().squaredNorm();
+    IterationRecord record;
+    record.iteration = iteration;
+    const double reduced_loss_term = scalars_[0];
+    if (kl_) {
+      const double divergence = reduced_loss_term - statistics_.sum + w_sums_.dot(h_sums_);
+      record.objective = divergence + penalties;
+      record.relative_error = std::max(record.objective, 0.0) / statistics_.sum;
+    } else {
+      const double fit =
+          statistics_.squared_norm - 2.0 * reduced_loss_term + (WtW_.array() * HHt_.array()).sum();
+      record.objective = 0.5 * fit + penalties;
+      record.relative_error =
+          std::sqrt(std::max(2.0 * record.objective, 0.0) / statistics_.squared_norm);
+    }
+    return record;
+  }
+
+  /// The ranks' mean time in the loop, as of the last measure().
+  double mean_seconds() const { return scalars_[1] / comm_.size(); }
+  /// Whether a rank had a stop request (SIGTERM, SIGUSR1) as of the last measure().
+  bool stop_requested() const { return scalars_[2] > 0; }
+
+  /// Flops of one iteration over all ranks (collective).
+  double flops() const {
+    const double local_flops =
+        (kl_ ? 2.0 : 1.0) * A_.product_flops(k_) + w_rule_->flops(k_, local_rows_) +
+        h_rule_->flops(k_, column_count_) +
+        2.0 * static_cast<double>(k_ * k_) * static_cast<double>(local_rows_ + column_count_);
+    return comm_.sum(local_flops);
+  }
+
+ private:
+  /// Q <- A ⊘ (W H); returns this rank's Σ A log(A / WH).
+  double ratio_pass() {
+    double log_sum = 0;
+    for (Index row = 0; row < local_rows_; row += kRowsPerBlock) {
+      const Index rows = std::min(kRowsPerBlock, local_rows_ - row);
+      log_sum += A_.divide_by_product(Wt_.middleCols(row, rows), H_, row, rows, *ratio_);
+    }
+    return log_sum;
+  }
+
+  /// The one allreduce of an iteration: [H_C H_Cᵀ (k*k, Frobenius only) | loss term | elapsed
+  /// seconds | stop votes | Σ W_r | ||W_r||² (the last two only with penalties on W)].
+  void reduce_scalars(double loss_term, double seconds) {
+    Eigen::Map<Matrix> reduced_gram(reduction_.data(), kl_ ? 0 : k_, kl_ ? 0 : k_);
+    if (!kl_) {
+      const auto H_C = H_.middleCols(column_begin_, column_count_).template cast<double>();
+      reduced_gram.noalias() = H_C * H_C.transpose();  // in double
+    }
+    scalars_[0] = loss_term;
+    scalars_[1] = seconds;
+    scalars_[2] = stop_signal() != 0 ? 1.0 : 0.0;
+    if (w_penalised_) {
+      scalars_[3] = Wt_.template cast<double>().sum();
+      scalars_[4] = Wt_.template cast<double>().squaredNorm();
+    }
+    comm_.allreduce_sum(reduction_.data(), reduction_.size());
+    if (!kl_) HHt_ = reduced_gram;
+    if (w_penalised_) {
+      w_sum_ = scalars_[3];
+      w_squares_ = scalars_[4];
+    }
+  }
+
+  /// G + l2 I, or G itself without a ridge.
+  const Matrix& with_ridge(const Matrix& G, double l2) {
+    if (l2 == 0) return G;
+    gram_ = G;
+    gram_.diagonal().array() += l2;
+    return gram_;
+  }
+
+  const LocalBlockT<Scalar>& A_;
+  MatrixT<Scalar>& Wt_;
+  MatrixT<Scalar>& H_;
+  const SolverOptions& options_;
+  const InputStatistics& statistics_;
+  mpi::Communicator& comm_;
+  const Index k_;
+  const Index local_rows_;
+  const bool kl_;
+  // H's column block C_r, owned by this rank for the H update.
+  const mpi::BlockPartition column_blocks_;
+  const std::vector<int> block_counts_;
+  const Index column_begin_;
+  const Index column_count_;
+  const std::unique_ptr<UpdateRuleT<Scalar>> w_rule_;
+  const std::unique_ptr<UpdateRuleT<Scalar>> h_rule_;
+  // In Scalar:
+  MatrixT<Scalar> rhs_block_;  // B_b = H A_bᵀ  (k x rows)
+  MatrixT<Scalar> WtA_;        // this rank's W_rᵀ A_r (KL: W_rᵀ Q_r)   (k x n)
+  MatrixT<Scalar> WtA_block_;  // (Wᵀ A)[:, C_r] after reduce-scatter  (k x |C_r|)
+  // In double (see "Precision" in solver.hpp):
+  Matrix WtW_;     // Frobenius: Wᵀ W, allreduced
+  Matrix HHt_;     // Frobenius: H Hᵀ, allreduced
+  Matrix gram_;    // G + l2 I handed to the update rule
+  Vector w_sums_;  // KL: column sums of W, allreduced          (k)
+  Vector h_sums_;  // KL: row sums of H (H is replicated)       (k)
+  // KL: Q = A ⊘ (W H) at A's nonzeros, this rank's rows (the shape and pattern of A_r).
+  const std::unique_ptr<LocalBlockT<Scalar>> ratio_;
+  const Index gram_size_;
+  const bool w_penalised_;
+  // An Eigen vector, not a std::vector: Eigen allocates it 32-byte aligned, so the product
+  // written into it takes the same vectorised path (FMA where aligned, separate multiply and
+  // add in a peeled head) in every run, and a resumed run reproduces the uninterrupted one
+  // bitwise. A std::vector's alignment varied with the heap's history.
+  Vector reduction_;
+  double* const scalars_;
+  double w_sum_ = 0;  // Σ W and ||W||², allreduced when W is penalised
+  double w_squares_ = 0;
+};
+
+/// Why the run stops after `record` (the last of `history`), or nothing to go on.
+std::optional<StopReason> stop_reason(const std::vector<IterationRecord>& history,
+                                      bool stop_requested, double run_seconds,
+                                      const StopRule& rule) {
+  if (stop_requested) return StopReason::Signal;
+  if (history.back().relative_error == 0 || stalled(history, rule)) return StopReason::Converged;
+  if (rule.time_limit > 0 && run_seconds >= rule.time_limit) return StopReason::TimeLimit;
+  return std::nullopt;
+}
+
+}  // namespace
+
 template <class Scalar>
 SolveResult solve(const LocalBlockT<Scalar>& A, FactorsT<Scalar>& factors,
                   const SolverOptions& options, const InputStatistics& statistics,
                   mpi::Communicator& comm, const SolveResult& resumed,
                   const SolverHooksT<Scalar>& hooks) {
-  using ScalarMatrix = MatrixT<Scalar>;
-  const Index k = options.rank;
-  const Index n = A.cols();
-  const Index local_rows = A.rows();
-  const bool kl = options.loss == Loss::KullbackLeibler;
-  const Penalty& w_penalty = options.w_penalty;
-  const Penalty& h_penalty = options.h_penalty;
-  ScalarMatrix& Wt = factors.Wt;
-  ScalarMatrix& H = factors.H;
-
-  // H's column block C_r, owned by this rank for the H update.
-  const mpi::BlockPartition column_blocks(n, comm.size());
-  const std::vector<int> block_counts = column_blocks.counts(k);
-  const Index column_begin = column_blocks.begin(comm.rank());
-  const Index column_count = column_blocks.size(comm.rank());
-
-  const std::unique_ptr<UpdateRuleT<Scalar>> w_rule = make_update_rule<Scalar>(options.algorithm);
-  const std::unique_ptr<UpdateRuleT<Scalar>> h_rule = make_update_rule<Scalar>(options.algorithm);
-
-  // In Scalar:
-  ScalarMatrix rhs_block(k, std::min(kRowsPerBlock, local_rows));  // B_b = H A_bᵀ  (k x rows)
-  ScalarMatrix WtA(k, n);                   // this rank's W_rᵀ A_r (KL: W_rᵀ Q_r)   (k x n)
-  ScalarMatrix WtA_block(k, column_count);  // (Wᵀ A)[:, C_r] after reduce-scatter  (k x |C_r|)
-  // In double (see "Precision" in solver.hpp):
-  Matrix WtW(k, k);   // Frobenius: Wᵀ W, allreduced
-  Matrix HHt(k, k);   // Frobenius: H Hᵀ, allreduced
-  Matrix gram(k, k);  // G + l2 I handed to the update rule
-  Vector w_sums(k);   // KL: column sums of W, allreduced          (k)
-  Vector h_sums(k);   // KL: row sums of H (H is replicated)       (k)
-  // KL: Q = A ⊘ (W H) at A's nonzeros, this rank's rows (the shape and pattern of A_r).
-  const std::unique_ptr<LocalBlockT<Scalar>> ratio = kl ? A.same_pattern() : nullptr;
-  const auto ratio_pass = [&] {  // Q <- A ⊘ (W H); returns this rank's Σ A log(A / WH)
-    double log_sum = 0;
-    for (Index row = 0; row < local_rows; row += kRowsPerBlock) {
-      const Index rows = std::min(kRowsPerBlock, local_rows - row);
-      log_sum += A.divide_by_product(Wt.middleCols(row, rows), H, row, rows, *ratio);
-    }
-    return log_sum;
-  };
-
-  // [H_C H_Cᵀ (k*k, Frobenius only) | loss term | elapsed seconds | stop votes | Σ W_r |
-  // ||W_r||² (the last two only with penalties on W)]: one allreduce an iteration.
-  const Index gram_size = kl ? 0 : k * k;
-  const bool w_penalised = w_penalty.l1 > 0 || w_penalty.l2 > 0;
-  // An Eigen vector, not a std::vector: Eigen allocates it 32-byte aligned, so the product
-  // written into it below takes the same vectorised path (FMA where aligned, separate multiply
-  // and add in a peeled head) in every run, and a resumed run reproduces the uninterrupted one
-  // bitwise. A std::vector's alignment varied with the heap's history.
-  Vector reduction(gram_size + (w_penalised ? 5 : 3));
-  Eigen::Map<Matrix> reduced_gram(reduction.data(), kl ? 0 : k, kl ? 0 : k);
-  double* const scalars = reduction.data() + gram_size;
-  double& reduced_loss_term = scalars[0];
-  double& reduced_seconds = scalars[1];
-  double& stop_votes = scalars[2];
-  double w_sum = 0;  // Σ W and ||W||², allreduced when W is penalised
-  double w_squares = 0;
-
-  const auto reduce_scalars = [&](double loss_term, double seconds) {
-    if (!kl) {
-      const auto H_C = H.middleCols(column_begin, column_count).template cast<double>();
-      reduced_gram.noalias() = H_C * H_C.transpose();  // in double
-    }
-    reduced_loss_term = loss_term;
-    reduced_seconds = seconds;
-    stop_votes = stop_signal() != 0 ? 1.0 : 0.0;
-    if (w_penalised) {
-      scalars[3] = Wt.template cast<double>().sum();
-      scalars[4] = Wt.template cast<double>().squaredNorm();
-    }
-    comm.allreduce_sum(reduction.data(), reduction.size());
-    if (!kl) HHt = reduced_gram;
-    if (w_penalised) {
-      w_sum = scalars[3];
-      w_squares = scalars[4];
-    }
-  };
-  const auto with_ridge = [&](const Matrix& G, double l2) -> const Matrix& {
-    if (l2 == 0) return G;
-    gram = G;
-    gram.diagonal().array() += l2;
-    return gram;
-  };
-
+  Iteration<Scalar> step(A, factors, options, statistics, comm);
   SolveResult result = resumed;
   result.reason = StopReason::MaxIterations;
   const double seconds_before = resumed.history.empty() ? 0.0 : resumed.history.back().seconds;
   const double collective_seconds_before = comm.seconds_in_collectives();
   const std::uint64_t bytes_before = comm.bytes_in_collectives();
   const Stopwatch loop_watch;
-  if (kl) {
-    ratio_pass();
-    h_sums = H.template cast<double>().rowwise().sum();
-  } else {
-    reduce_scalars(0.0, 0.0);
-  }
-
+  step.start();
   for (int iteration = resumed.iterations + 1; iteration <= options.stop.max_iterations;
        ++iteration) {
-    // 1. W update, streamed over row blocks of A; Wᵀ W accumulated from the updated blocks.
-    WtA.setZero();
-    WtW.setZero();
-    const Matrix& w_gram = kl ? HHt : with_ridge(HHt, w_penalty.l2);
-    for (Index row = 0; row < local_rows; row += kRowsPerBlock) {
-      const Index rows = std::min(kRowsPerBlock, local_rows - row);
-      auto rhs = rhs_block.leftCols(rows);
-      auto Wt_b = Wt.middleCols(row, rows);
-      if (kl) {
-        ratio->times_transposed_rows(H, row, rows, rhs);
-        kl_multiplicative_update<Scalar>(Wt_b, h_sums, rhs, w_penalty);
-        A.divide_by_product(Wt_b, H, row, rows, *ratio);
-        ratio->add_product_with_rows(Wt_b, row, rows, WtA);
-      } else {
-        A.times_transposed_rows(H, row, rows, rhs);
-        w_rule->update(Wt_b, w_gram, rhs, w_penalty.l1);
-        A.add_product_with_rows(Wt_b, row, rows, WtA);
-        const auto W_b = Wt_b.template cast<double>();
-        WtW.noalias() += W_b * W_b.transpose();  // in double
-      }
-    }
-
-    // 2. H update on this rank's column block.
-    comm.reduce_scatter_sum(WtA.data(), WtA_block.data(), block_counts);
-    auto H_block = H.middleCols(column_begin, column_count);
-    if (kl) {
-      w_sums = Wt.template cast<double>().rowwise().sum();
-      comm.allreduce_sum(w_sums.data(), k);
-      kl_multiplicative_update<Scalar>(H_block, w_sums, WtA_block, h_penalty);
-    } else {
-      comm.allreduce_sum(WtW.data(), k * k);
-      h_rule->update(H_block, with_ridge(WtW, h_penalty.l2), WtA_block, h_penalty.l1);
-    }
-    comm.allgather_in_place(H.data(), block_counts);
-
-    // 3-4. The loss term, the penalties and the objective.
-    double loss_term = 0;
-    if (kl) {
-      loss_term = ratio_pass();
-      h_sums = H.template cast<double>().rowwise().sum();
-    } else {
-      loss_term =
-          (WtA_block.template cast<double>().array() * H_block.template cast<double>().array())
-              .sum();
-    }
-    reduce_scalars(loss_term, loop_watch.seconds());
-    const double penalties = w_penalty.l1 * w_sum + 0.5 * w_penalty.l2 * w_squares +
-                             h_penalty.l1 * H.template cast<double>().sum() +
-                             0.5 * h_penalty.l2 * H.template cast<double>().squaredNorm();
-    IterationRecord record;
-    record.iteration = iteration;
-    if (kl) {
-      const double divergence = reduced_loss_term - statistics.sum + w_sums.dot(h_sums);
-      record.objective = divergence + penalties;
-      record.relative_error = std::max(record.objective, 0.0) / statistics.sum;
-    } else {
-      const double fit =
-          statistics.squared_norm - 2.0 * reduced_loss_term + (WtW.array() * HHt.array()).sum();
-      record.objective = 0.5 * fit + penalties;
-      record.relative_error =
-          std::sqrt(std::max(2.0 * record.objective, 0.0) / statistics.squared_norm);
-    }
-    const double run_seconds = reduced_seconds / comm.size();
-    record.seconds = seconds_before + run_seconds;
+    step.update_w();
+    step.update_h();
+    IterationRecord record = step.measure(iteration, loop_watch.seconds());
+    record.seconds = seconds_before + step.mean_seconds();
     result.history.push_back(record);
     result.iterations = iteration;
     if (hooks.progress) hooks.progress(record);
-
-    if (stop_votes > 0) {
-      result.reason = StopReason::Signal;
-      if (hooks.checkpoint) hooks.checkpoint(factors, result);
-      break;
-    }
-    if (record.relative_error == 0 || stalled(result.history, options.stop)) {
-      result.reason = StopReason::Converged;
-      break;
-    }
-    if (options.stop.time_limit > 0 && run_seconds >= options.stop.time_limit) {
-      result.reason = StopReason::TimeLimit;
+    const std::optional<StopReason> stop =
+        stop_reason(result.history, step.stop_requested(), step.mean_seconds(), options.stop);
+    if (stop) {
+      result.reason = *stop;
+      // A stop request leaves a checkpoint to resume from.
+      if (*stop == StopReason::Signal && hooks.checkpoint) hooks.checkpoint(factors, result);
       break;
     }
     if (hooks.checkpoint && hooks.checkpoint_every > 0 && iteration % hooks.checkpoint_every == 0) {
       hooks.checkpoint(factors, result);
     }
   }
-
   result.loop_seconds = loop_watch.seconds();
   result.communicate_seconds = comm.seconds_in_collectives() - collective_seconds_before;
   result.compute_seconds = result.loop_seconds - result.communicate_seconds;
@@ -231,11 +317,7 @@ SolveResult solve(const LocalBlockT<Scalar>& A, FactorsT<Scalar>& factors,
     result.bytes_per_iteration = static_cast<double>(comm.bytes_in_collectives() - bytes_before) /
                                  result.iterations_this_run;
   }
-  const double local_flops =
-      (kl ? 2.0 : 1.0) * A.product_flops(k) + w_rule->flops(k, local_rows) +
-      h_rule->flops(k, column_count) +
-      2.0 * static_cast<double>(k * k) * static_cast<double>(local_rows + column_count);
-  result.flops_per_iteration = comm.sum(local_flops);
+  result.flops_per_iteration = step.flops();
   result.relative_error = relative_error(A, factors, statistics, comm, options.loss);
   return result;
 }
