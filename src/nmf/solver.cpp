@@ -39,11 +39,203 @@ std::string to_string(StopReason reason) {
 
 namespace {
 
+/// What one iteration computes that depends on the loss, for the Iteration below: the W update
+/// of a row block (accumulating Wᵀ A or Wᵀ Q), the H update of this rank's column block, this
+/// rank's loss term and the objective from its sum. Frobenius keeps the Grams Wᵀ W and H Hᵀ
+/// (H Hᵀ travels in the iteration's allreduce), KL the ratio Q = A ⊘ (W H) and the row sums of
+/// W and H. A further loss (a masked one) is one more implementation.
+template <class Scalar>
+class LossSteps {
+ public:
+  virtual ~LossSteps() = default;
+  /// Entries of the Gram this loss sums in the iteration's allreduce (k*k or 0).
+  virtual Index gram_size() const = 0;
+  /// Writes this rank's part of that Gram; takes the sum back after the allreduce.
+  virtual void write_gram(Eigen::Map<Matrix>& gram) const = 0;
+  virtual void take_gram(const Eigen::Map<Matrix>& gram) = 0;
+  /// Before the first iteration (after it the Iteration reduces the Gram, if any).
+  virtual void start() = 0;
+  /// Before the row blocks of a W update.
+  virtual void begin_w_update() = 0;
+  /// The W update of rows [row, row + rows): Wt_b, B_b = rhs (k x rows, scratch), and this
+  /// rank's Wᵀ A (k x n) accumulated from the updated rows.
+  virtual void update_w_rows(Index row, Index rows, Eigen::Ref<MatrixT<Scalar>> rhs,
+                             Eigen::Ref<MatrixT<Scalar>> Wt_b, MatrixT<Scalar>& WtA) = 0;
+  /// The H update of this rank's column block from (Wᵀ A)[:, C_r].
+  virtual void update_h_block(Eigen::Ref<MatrixT<Scalar>> H_block,
+                              const MatrixT<Scalar>& WtA_block) = 0;
+  /// This rank's loss term after the H update, summed over the ranks by the Iteration; the
+  /// column block is H's columns [column_begin, column_begin + WtA_block.cols()).
+  virtual double loss_term(const MatrixT<Scalar>& WtA_block, Index column_begin) = 0;
+  /// The objective and the relative error from the summed loss term and the penalties.
+  virtual void measure(double loss_term, double penalties, IterationRecord& record) const = 0;
+  /// How many times an iteration passes over A's products (KL also forms Q).
+  virtual double product_passes() const = 0;
+};
+
+/// ½||A - WH||²: both factors by the update rule (MU, HALS, BPP) from the Grams.
+template <class Scalar>
+class FrobeniusSteps final : public LossSteps<Scalar> {
+ public:
+  FrobeniusSteps(const LocalBlockT<Scalar>& A, const MatrixT<Scalar>& H,
+                 const SolverOptions& options, const InputStatistics& statistics,
+                 mpi::Communicator& comm, UpdateRuleT<Scalar>& w_rule, UpdateRuleT<Scalar>& h_rule)
+      : A_(A),
+        H_(H),
+        options_(options),
+        statistics_(statistics),
+        comm_(comm),
+        w_rule_(w_rule),
+        h_rule_(h_rule),
+        k_(options.rank),
+        WtW_(k_, k_),
+        HHt_(k_, k_),
+        gram_(k_, k_) {}
+
+  Index gram_size() const override { return k_ * k_; }
+  void write_gram(Eigen::Map<Matrix>& gram) const override {
+    const mpi::BlockPartition column_blocks(H_.cols(), comm_.size());
+    const auto H_C =
+        H_.middleCols(column_blocks.begin(comm_.rank()), column_blocks.size(comm_.rank()))
+            .template cast<double>();
+    gram.noalias() = H_C * H_C.transpose();  // in double
+  }
+  void take_gram(const Eigen::Map<Matrix>& gram) override { HHt_ = gram; }
+  void start() override {}
+  void begin_w_update() override {
+    WtW_.setZero();
+    w_gram_ = &with_ridge(HHt_, options_.w_penalty.l2);
+  }
+  void update_w_rows(Index row, Index rows, Eigen::Ref<MatrixT<Scalar>> rhs,
+                     Eigen::Ref<MatrixT<Scalar>> Wt_b, MatrixT<Scalar>& WtA) override {
+    A_.times_transposed_rows(H_, row, rows, rhs);
+    w_rule_.update(Wt_b, *w_gram_, rhs, options_.w_penalty.l1);
+    A_.add_product_with_rows(Wt_b, row, rows, WtA);
+    const auto W_b = Wt_b.template cast<double>();
+    WtW_.noalias() += W_b * W_b.transpose();  // in double
+  }
+  void update_h_block(Eigen::Ref<MatrixT<Scalar>> H_block,
+                      const MatrixT<Scalar>& WtA_block) override {
+    comm_.allreduce_sum(WtW_.data(), k_ * k_);
+    h_rule_.update(H_block, with_ridge(WtW_, options_.h_penalty.l2), WtA_block,
+                   options_.h_penalty.l1);
+  }
+  double loss_term(const MatrixT<Scalar>& WtA_block, Index column_begin) override {
+    const auto H_block = H_.middleCols(column_begin, WtA_block.cols());
+    return (WtA_block.template cast<double>().array() * H_block.template cast<double>().array())
+        .sum();
+  }
+  void measure(double loss_term, double penalties, IterationRecord& record) const override {
+    // ||A||² - 2 <Wᵀ A, H> + <Wᵀ W, H Hᵀ>, without forming W H.
+    const double fit =
+        statistics_.squared_norm - 2.0 * loss_term + (WtW_.array() * HHt_.array()).sum();
+    record.objective = 0.5 * fit + penalties;
+    record.relative_error =
+        std::sqrt(std::max(2.0 * record.objective, 0.0) / statistics_.squared_norm);
+  }
+  double product_passes() const override { return 1.0; }
+
+ private:
+  /// G + l2 I, or G itself without a ridge.
+  const Matrix& with_ridge(const Matrix& G, double l2) {
+    if (l2 == 0) return G;
+    gram_ = G;
+    gram_.diagonal().array() += l2;
+    return gram_;
+  }
+
+  const LocalBlockT<Scalar>& A_;
+  const MatrixT<Scalar>& H_;
+  const SolverOptions& options_;
+  const InputStatistics& statistics_;
+  mpi::Communicator& comm_;
+  UpdateRuleT<Scalar>& w_rule_;
+  UpdateRuleT<Scalar>& h_rule_;
+  const Index k_;
+  // In double (see "Precision" in solver.hpp):
+  Matrix WtW_;   // Wᵀ W, allreduced
+  Matrix HHt_;   // H Hᵀ, allreduced
+  Matrix gram_;  // G + l2 I handed to the update rule
+  const Matrix* w_gram_ = nullptr;
+};
+
+/// The generalized KL divergence D(A || WH): Lee & Seung's (2001) multiplicative updates.
+template <class Scalar>
+class KlSteps final : public LossSteps<Scalar> {
+ public:
+  KlSteps(const LocalBlockT<Scalar>& A, const MatrixT<Scalar>& Wt, const MatrixT<Scalar>& H,
+          const SolverOptions& options, const InputStatistics& statistics, mpi::Communicator& comm)
+      : A_(A),
+        Wt_(Wt),
+        H_(H),
+        options_(options),
+        statistics_(statistics),
+        comm_(comm),
+        ratio_(A.same_pattern()),
+        w_sums_(options.rank),
+        h_sums_(options.rank) {}
+
+  Index gram_size() const override { return 0; }
+  void write_gram(Eigen::Map<Matrix>&) const override {}
+  void take_gram(const Eigen::Map<Matrix>&) override {}
+  void start() override {
+    ratio_pass();
+    h_sums_ = H_.template cast<double>().rowwise().sum();
+  }
+  void begin_w_update() override {}
+  void update_w_rows(Index row, Index rows, Eigen::Ref<MatrixT<Scalar>> rhs,
+                     Eigen::Ref<MatrixT<Scalar>> Wt_b, MatrixT<Scalar>& WtQ) override {
+    ratio_->times_transposed_rows(H_, row, rows, rhs);
+    kl_multiplicative_update<Scalar>(Wt_b, h_sums_, rhs, options_.w_penalty);
+    A_.divide_by_product(Wt_b, H_, row, rows, *ratio_);
+    ratio_->add_product_with_rows(Wt_b, row, rows, WtQ);
+  }
+  void update_h_block(Eigen::Ref<MatrixT<Scalar>> H_block,
+                      const MatrixT<Scalar>& WtQ_block) override {
+    w_sums_ = Wt_.template cast<double>().rowwise().sum();
+    comm_.allreduce_sum(w_sums_.data(), w_sums_.size());
+    kl_multiplicative_update<Scalar>(H_block, w_sums_, WtQ_block, options_.h_penalty);
+  }
+  double loss_term(const MatrixT<Scalar>&, Index) override {
+    const double log_sum = ratio_pass();
+    h_sums_ = H_.template cast<double>().rowwise().sum();
+    return log_sum;
+  }
+  void measure(double loss_term, double penalties, IterationRecord& record) const override {
+    // Σ A log(A / WH) - Σ A + Σ WH, with Σ WH = (column sums of W) · (row sums of H).
+    const double divergence = loss_term - statistics_.sum + w_sums_.dot(h_sums_);
+    record.objective = divergence + penalties;
+    record.relative_error = std::max(record.objective, 0.0) / statistics_.sum;
+  }
+  double product_passes() const override { return 2.0; }
+
+ private:
+  /// Q <- A ⊘ (W H); returns this rank's Σ A log(A / WH).
+  double ratio_pass() {
+    double log_sum = 0;
+    for (Index row = 0; row < A_.rows(); row += kRowsPerBlock) {
+      const Index rows = std::min(kRowsPerBlock, A_.rows() - row);
+      log_sum += A_.divide_by_product(Wt_.middleCols(row, rows), H_, row, rows, *ratio_);
+    }
+    return log_sum;
+  }
+
+  const LocalBlockT<Scalar>& A_;
+  const MatrixT<Scalar>& Wt_;
+  const MatrixT<Scalar>& H_;
+  const SolverOptions& options_;
+  const InputStatistics& statistics_;
+  mpi::Communicator& comm_;
+  // Q = A ⊘ (W H) at A's nonzeros, this rank's rows (the shape and pattern of A_r).
+  const std::unique_ptr<LocalBlockT<Scalar>> ratio_;
+  Vector w_sums_;  // column sums of W, allreduced          (k)
+  Vector h_sums_;  // row sums of H (H is replicated)       (k)
+};
+
 /// The state of the alternating iteration on one rank and its three steps, in the order the
 /// loop in solve() calls them: update_w (streamed over row blocks of A), update_h (this rank's
 /// column block, then the allgather) and measure (one allreduce of the scalars, the objective).
-/// The loss decides what each step computes: Frobenius keeps the Grams Wᵀ W and H Hᵀ, KL the
-/// ratio Q = A ⊘ (W H) and the row sums of W and H.
+/// What each step computes for the loss, the LossSteps decide.
 template <class Scalar>
 class Iteration {
  public:
@@ -53,64 +245,36 @@ class Iteration {
         Wt_(factors.Wt),
         H_(factors.H),
         options_(options),
-        statistics_(statistics),
         comm_(comm),
         k_(options.rank),
         local_rows_(A.rows()),
-        kl_(options.loss == Loss::KullbackLeibler),
         column_blocks_(A.cols(), comm.size()),
         block_counts_(column_blocks_.counts(k_)),
         column_begin_(column_blocks_.begin(comm.rank())),
         column_count_(column_blocks_.size(comm.rank())),
         w_rule_(make_update_rule<Scalar>(options.algorithm)),
         h_rule_(make_update_rule<Scalar>(options.algorithm)),
+        loss_(make_loss_steps(A, factors, options, statistics, comm)),
         rhs_block_(k_, std::min(kRowsPerBlock, local_rows_)),
         WtA_(k_, A.cols()),
         WtA_block_(k_, column_count_),
-        WtW_(k_, k_),
-        HHt_(k_, k_),
-        gram_(k_, k_),
-        w_sums_(k_),
-        h_sums_(k_),
-        ratio_(kl_ ? A.same_pattern() : nullptr),
-        gram_size_(kl_ ? 0 : k_ * k_),
         w_penalised_(options.w_penalty.l1 > 0 || options.w_penalty.l2 > 0),
-        reduction_(gram_size_ + (w_penalised_ ? 5 : 3)),
-        scalars_(reduction_.data() + gram_size_) {}
+        reduction_(loss_->gram_size() + (w_penalised_ ? 5 : 3)),
+        scalars_(reduction_.data() + loss_->gram_size()) {}
 
-  /// Before the first iteration: what update_w expects (KL: the ratio and H's row sums;
-  /// Frobenius: H Hᵀ).
+  /// Before the first iteration: what update_w expects.
   void start() {
-    if (kl_) {
-      ratio_pass();
-      h_sums_ = H_.template cast<double>().rowwise().sum();
-    } else {
-      reduce_scalars(0.0, 0.0);
-    }
+    loss_->start();
+    if (loss_->gram_size() > 0) reduce_scalars(0.0, 0.0);
   }
 
-  /// 1. W update, streamed over row blocks of A; Wᵀ A (KL: Wᵀ Q) and Wᵀ W accumulated from the
-  /// updated blocks.
+  /// 1. W update, streamed over row blocks of A; Wᵀ A accumulated from the updated blocks.
   void update_w() {
     WtA_.setZero();
-    WtW_.setZero();
-    const Matrix& w_gram = kl_ ? HHt_ : with_ridge(HHt_, options_.w_penalty.l2);
+    loss_->begin_w_update();
     for (Index row = 0; row < local_rows_; row += kRowsPerBlock) {
       const Index rows = std::min(kRowsPerBlock, local_rows_ - row);
-      auto rhs = rhs_block_.leftCols(rows);
-      auto Wt_b = Wt_.middleCols(row, rows);
-      if (kl_) {
-        ratio_->times_transposed_rows(H_, row, rows, rhs);
-        kl_multiplicative_update<Scalar>(Wt_b, h_sums_, rhs, options_.w_penalty);
-        A_.divide_by_product(Wt_b, H_, row, rows, *ratio_);
-        ratio_->add_product_with_rows(Wt_b, row, rows, WtA_);
-      } else {
-        A_.times_transposed_rows(H_, row, rows, rhs);
-        w_rule_->update(Wt_b, w_gram, rhs, options_.w_penalty.l1);
-        A_.add_product_with_rows(Wt_b, row, rows, WtA_);
-        const auto W_b = Wt_b.template cast<double>();
-        WtW_.noalias() += W_b * W_b.transpose();  // in double
-      }
+      loss_->update_w_rows(row, rows, rhs_block_.leftCols(rows), Wt_.middleCols(row, rows), WtA_);
     }
   }
 
@@ -118,33 +282,14 @@ class Iteration {
   /// the blocks then gathered so that every rank holds all of H.
   void update_h() {
     comm_.reduce_scatter_sum(WtA_.data(), WtA_block_.data(), block_counts_);
-    auto H_block = H_.middleCols(column_begin_, column_count_);
-    if (kl_) {
-      w_sums_ = Wt_.template cast<double>().rowwise().sum();
-      comm_.allreduce_sum(w_sums_.data(), k_);
-      kl_multiplicative_update<Scalar>(H_block, w_sums_, WtA_block_, options_.h_penalty);
-    } else {
-      comm_.allreduce_sum(WtW_.data(), k_ * k_);
-      h_rule_->update(H_block, with_ridge(WtW_, options_.h_penalty.l2), WtA_block_,
-                      options_.h_penalty.l1);
-    }
+    loss_->update_h_block(H_.middleCols(column_begin_, column_count_), WtA_block_);
     comm_.allgather_in_place(H_.data(), block_counts_);
   }
 
   /// 3-4. The loss term, the penalties and the objective, from one allreduce that also carries
   /// the elapsed seconds and the ranks' stop votes. `seconds` is this rank's time in the loop.
   IterationRecord measure(int iteration, double seconds) {
-    double loss_term = 0;
-    if (kl_) {
-      loss_term = ratio_pass();
-      h_sums_ = H_.template cast<double>().rowwise().sum();
-    } else {
-      const auto H_block = H_.middleCols(column_begin_, column_count_);
-      loss_term =
-          (WtA_block_.template cast<double>().array() * H_block.template cast<double>().array())
-              .sum();
-    }
-    reduce_scalars(loss_term, seconds);
+    reduce_scalars(loss_->loss_term(WtA_block_, column_begin_), seconds);
     const Penalty& w_penalty = options_.w_penalty;
     const Penalty& h_penalty = options_.h_penalty;
     const double penalties = w_penalty.l1 * w_sum_ + 0.5 * w_penalty.l2 * w_squares_ +
@@ -152,18 +297,7 @@ class Iteration {
                              0.5 * h_penalty.l2 * H_.template cast<double>().squaredNorm();
     IterationRecord record;
     record.iteration = iteration;
-    const double reduced_loss_term = scalars_[0];
-    if (kl_) {
-      const double divergence = reduced_loss_term - statistics_.sum + w_sums_.dot(h_sums_);
-      record.objective = divergence + penalties;
-      record.relative_error = std::max(record.objective, 0.0) / statistics_.sum;
-    } else {
-      const double fit =
-          statistics_.squared_norm - 2.0 * reduced_loss_term + (WtW_.array() * HHt_.array()).sum();
-      record.objective = 0.5 * fit + penalties;
-      record.relative_error =
-          std::sqrt(std::max(2.0 * record.objective, 0.0) / statistics_.squared_norm);
-    }
+    loss_->measure(scalars_[0], penalties, record);
     return record;
   }
 
@@ -175,31 +309,32 @@ class Iteration {
   /// Flops of one iteration over all ranks (collective).
   double flops() const {
     const double local_flops =
-        (kl_ ? 2.0 : 1.0) * A_.product_flops(k_) + w_rule_->flops(k_, local_rows_) +
+        loss_->product_passes() * A_.product_flops(k_) + w_rule_->flops(k_, local_rows_) +
         h_rule_->flops(k_, column_count_) +
         2.0 * static_cast<double>(k_ * k_) * static_cast<double>(local_rows_ + column_count_);
     return comm_.sum(local_flops);
   }
 
  private:
-  /// Q <- A ⊘ (W H); returns this rank's Σ A log(A / WH).
-  double ratio_pass() {
-    double log_sum = 0;
-    for (Index row = 0; row < local_rows_; row += kRowsPerBlock) {
-      const Index rows = std::min(kRowsPerBlock, local_rows_ - row);
-      log_sum += A_.divide_by_product(Wt_.middleCols(row, rows), H_, row, rows, *ratio_);
+  std::unique_ptr<LossSteps<Scalar>> make_loss_steps(const LocalBlockT<Scalar>& A,
+                                                     FactorsT<Scalar>& factors,
+                                                     const SolverOptions& options,
+                                                     const InputStatistics& statistics,
+                                                     mpi::Communicator& comm) {
+    if (options.loss == Loss::KullbackLeibler) {
+      return std::make_unique<KlSteps<Scalar>>(A, factors.Wt, factors.H, options, statistics, comm);
     }
-    return log_sum;
+    return std::make_unique<FrobeniusSteps<Scalar>>(A, factors.H, options, statistics, comm,
+                                                    *w_rule_, *h_rule_);
   }
 
-  /// The one allreduce of an iteration: [H_C H_Cᵀ (k*k, Frobenius only) | loss term | elapsed
-  /// seconds | stop votes | Σ W_r | ||W_r||² (the last two only with penalties on W)].
+  /// The one allreduce of an iteration: [the loss's Gram (Frobenius: H_C H_Cᵀ, k*k) | loss
+  /// term | elapsed seconds | stop votes | Σ W_r | ||W_r||² (the last two only with penalties
+  /// on W)].
   void reduce_scalars(double loss_term, double seconds) {
-    Eigen::Map<Matrix> reduced_gram(reduction_.data(), kl_ ? 0 : k_, kl_ ? 0 : k_);
-    if (!kl_) {
-      const auto H_C = H_.middleCols(column_begin_, column_count_).template cast<double>();
-      reduced_gram.noalias() = H_C * H_C.transpose();  // in double
-    }
+    const Index gram_rows = loss_->gram_size() > 0 ? k_ : 0;
+    Eigen::Map<Matrix> reduced_gram(reduction_.data(), gram_rows, gram_rows);
+    loss_->write_gram(reduced_gram);
     scalars_[0] = loss_term;
     scalars_[1] = seconds;
     scalars_[2] = stop_signal() != 0 ? 1.0 : 0.0;
@@ -208,30 +343,20 @@ class Iteration {
       scalars_[4] = Wt_.template cast<double>().squaredNorm();
     }
     comm_.allreduce_sum(reduction_.data(), reduction_.size());
-    if (!kl_) HHt_ = reduced_gram;
+    loss_->take_gram(reduced_gram);
     if (w_penalised_) {
       w_sum_ = scalars_[3];
       w_squares_ = scalars_[4];
     }
   }
 
-  /// G + l2 I, or G itself without a ridge.
-  const Matrix& with_ridge(const Matrix& G, double l2) {
-    if (l2 == 0) return G;
-    gram_ = G;
-    gram_.diagonal().array() += l2;
-    return gram_;
-  }
-
   const LocalBlockT<Scalar>& A_;
   MatrixT<Scalar>& Wt_;
   MatrixT<Scalar>& H_;
   const SolverOptions& options_;
-  const InputStatistics& statistics_;
   mpi::Communicator& comm_;
   const Index k_;
   const Index local_rows_;
-  const bool kl_;
   // H's column block C_r, owned by this rank for the H update.
   const mpi::BlockPartition column_blocks_;
   const std::vector<int> block_counts_;
@@ -239,19 +364,11 @@ class Iteration {
   const Index column_count_;
   const std::unique_ptr<UpdateRuleT<Scalar>> w_rule_;
   const std::unique_ptr<UpdateRuleT<Scalar>> h_rule_;
+  const std::unique_ptr<LossSteps<Scalar>> loss_;
   // In Scalar:
   MatrixT<Scalar> rhs_block_;  // B_b = H A_bᵀ  (k x rows)
   MatrixT<Scalar> WtA_;        // this rank's W_rᵀ A_r (KL: W_rᵀ Q_r)   (k x n)
   MatrixT<Scalar> WtA_block_;  // (Wᵀ A)[:, C_r] after reduce-scatter  (k x |C_r|)
-  // In double (see "Precision" in solver.hpp):
-  Matrix WtW_;     // Frobenius: Wᵀ W, allreduced
-  Matrix HHt_;     // Frobenius: H Hᵀ, allreduced
-  Matrix gram_;    // G + l2 I handed to the update rule
-  Vector w_sums_;  // KL: column sums of W, allreduced          (k)
-  Vector h_sums_;  // KL: row sums of H (H is replicated)       (k)
-  // KL: Q = A ⊘ (W H) at A's nonzeros, this rank's rows (the shape and pattern of A_r).
-  const std::unique_ptr<LocalBlockT<Scalar>> ratio_;
-  const Index gram_size_;
   const bool w_penalised_;
   // An Eigen vector, not a std::vector: Eigen allocates it 32-byte aligned, so the product
   // written into it takes the same vectorised path (FMA where aligned, separate multiply and
