@@ -172,8 +172,8 @@ nmf::FactorsT<Scalar> initial_factors(const FactorizeOptions& options,
 
 /// The record of the run a --resume file holds: its history, hence its iteration count. The run
 /// continues only with what determines its steps unchanged: the algorithm, the loss, the
-/// penalties, the orientation and the matrix itself (recognised by its scale and by Σ A and
-/// ||A||² of the scaled matrix; the history's objectives come back in the solver's units). It takes
+/// penalties, the orientation and the matrix itself (recognised by Σ A and ||A||², compared at
+/// this run's scale; the history's objectives come back in the solver's units). It takes
 /// the file's seed into `options`: the factors it continues from came from that seed, so that is
 /// what its output and report record (another --seed given is refused).
 template <class Scalar>
@@ -221,9 +221,14 @@ nmf::SolveResult resumed_run(FactorizeOptions& options, const InputMatrixT<Scala
     const auto differs = [](double stored, double now) {
       return std::abs(stored - now) > 1e-6 * std::max(std::abs(stored), std::abs(now));
     };
-    if (file.number_attribute("input_scale_exponent") != scaling.exponent ||
-        differs(file.number_attribute("input_sum"), statistics.sum) ||
-        differs(file.number_attribute("input_squared_norm"), statistics.squared_norm)) {
+    // The file's statistics are of A scaled by its own exponent, which read at the other
+    // precision can differ by 2 from this run's (a largest entry that rounds up to a power of
+    // two): brought to this run's scale first.
+    const int rescale =
+        scaling.exponent - static_cast<int>(file.number_attribute("input_scale_exponent"));
+    if (differs(std::ldexp(file.number_attribute("input_sum"), rescale), statistics.sum) ||
+        differs(std::ldexp(file.number_attribute("input_squared_norm"), 2 * rescale),
+                statistics.squared_norm)) {
       throw InputError(options.resume + ": was made from another matrix than " +
                        io::where(input.file, input.dataset) + " (its sum and norm differ)");
     }

@@ -6,7 +6,8 @@ homogeneity says, 2^s A must give W and H that are exactly powers of two times t
 (2^(s/2) each), the same relative error bitwise and the objective times 2^(p s),
 for dense and sparse data near the largest double, near 1e-300, subnormal-only data and
 float32 data near its limits; transform's codes of 2^s A are 2^s times A's; a run on data near 1e300 resumed from its
-checkpoint is bitwise an uninterrupted one."""
+checkpoint is bitwise an uninterrupted one, and a checkpoint resumes at the other precision
+when the two precisions scale A by different powers of two."""
 
 import argparse
 import math
@@ -171,6 +172,30 @@ def check_resume(dnmf, ranks, d, a, s):
               and np.array_equal(err0, err1), f"{what}: bitwise the uninterrupted run")
 
 
+def check_resume_across_precisions(dnmf, ranks, d, a):
+    """A largest entry just below 2 is 2 in float32: the single run scales A by another power of
+    two than the double run. A single-precision checkpoint resumes in double all the same."""
+    a = a / a.max() * (2 - 1e-9)
+    path = os.path.join(d, "near-two.h5")
+    with h5py.File(path, "w") as f:
+        f["A"] = a
+    common = ["factorize", "--input", path, "--rank", "4", "--algorithm", "hals", "--tol", "0",
+              "--seed", "3", "--force", "--quiet"]
+    single = os.path.join(d, "single.h5")
+    run_ok(dnmf, ranks, common + ["--precision", "single", "--max-iter", "3", "--output", single])
+    resumed = os.path.join(d, "resumed-double.h5")
+    result = run(dnmf, ranks, common + ["--max-iter", "6", "--resume", single, "--output", resumed])
+    with h5py.File(single, "r") as f:
+        exponent_single = int(f.attrs["input_scale_exponent"])
+    ok = result.returncode == 0
+    if ok:
+        with h5py.File(resumed, "r") as f:
+            ok = (int(f.attrs["input_scale_exponent"]) != exponent_single
+                  and len(f["history/objective"]) == 6 and np.isfinite(f["W"][()]).all())
+    check(ok, "a single-precision checkpoint scaled by another power of two resumes in double "
+          + ("" if result.returncode == 0 else result.stderr.strip()))
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--dnmf", required=True)
@@ -189,6 +214,7 @@ def main():
             check_scale(args.dnmf, args.ranks, d, a, np.float64, s, f"sparse double 2^{s}", True)
         check_transform(args.dnmf, args.ranks, d, a, 1000)
         check_resume(args.dnmf, args.ranks, d, a, 1000)
+        check_resume_across_precisions(args.dnmf, args.ranks, d, a)
         # A value beyond float's range read for --precision single is Inf there: refused, named.
         path = os.path.join(d, "beyond-float.h5")
         with h5py.File(path, "w") as f:
