@@ -77,11 +77,15 @@ class LossSteps {
 template <class Scalar>
 class FrobeniusSteps final : public LossSteps<Scalar> {
  public:
-  FrobeniusSteps(const LocalBlockT<Scalar>& A, const MatrixT<Scalar>& H,
-                 const SolverOptions& options, const InputStatistics& statistics,
-                 mpi::Communicator& comm, UpdateRuleT<Scalar>& w_rule, UpdateRuleT<Scalar>& h_rule)
+  /// [column_begin, column_begin + column_count) is this rank's column block C_r of H.
+  FrobeniusSteps(const LocalBlockT<Scalar>& A, const MatrixT<Scalar>& H, Index column_begin,
+                 Index column_count, const SolverOptions& options,
+                 const InputStatistics& statistics, mpi::Communicator& comm,
+                 UpdateRuleT<Scalar>& w_rule, UpdateRuleT<Scalar>& h_rule)
       : A_(A),
         H_(H),
+        column_begin_(column_begin),
+        column_count_(column_count),
         options_(options),
         statistics_(statistics),
         comm_(comm),
@@ -94,10 +98,7 @@ class FrobeniusSteps final : public LossSteps<Scalar> {
 
   Index gram_size() const override { return k_ * k_; }
   void write_gram(Eigen::Map<Matrix>& gram) const override {
-    const mpi::BlockPartition column_blocks(H_.cols(), comm_.size());
-    const auto H_C =
-        H_.middleCols(column_blocks.begin(comm_.rank()), column_blocks.size(comm_.rank()))
-            .template cast<double>();
+    const auto H_C = H_.middleCols(column_begin_, column_count_).template cast<double>();
     gram.noalias() = H_C * H_C.transpose();  // in double
   }
   void take_gram(const Eigen::Map<Matrix>& gram) override { HHt_ = gram; }
@@ -146,6 +147,8 @@ class FrobeniusSteps final : public LossSteps<Scalar> {
 
   const LocalBlockT<Scalar>& A_;
   const MatrixT<Scalar>& H_;
+  const Index column_begin_;
+  const Index column_count_;
   const SolverOptions& options_;
   const InputStatistics& statistics_;
   mpi::Communicator& comm_;
@@ -324,8 +327,8 @@ class Iteration {
     if (options.loss == Loss::KullbackLeibler) {
       return std::make_unique<KlSteps<Scalar>>(A, factors.Wt, factors.H, options, statistics, comm);
     }
-    return std::make_unique<FrobeniusSteps<Scalar>>(A, factors.H, options, statistics, comm,
-                                                    *w_rule_, *h_rule_);
+    return std::make_unique<FrobeniusSteps<Scalar>>(A, factors.H, column_begin_, column_count_,
+                                                    options, statistics, comm, *w_rule_, *h_rule_);
   }
 
   /// The one allreduce of an iteration: [the loss's Gram (Frobenius: H_C H_Cᵀ, k*k) | loss

@@ -1,11 +1,11 @@
 #!/usr/bin/python3
 """The internal scaling of A (nmf/input_scaling.hpp) through the program at a given rank count.
 dnmf factorizes 2^e A with its largest entry in [0.5, 2) (e even), so a matrix scaled by an even
-power 2^s is the same problem bit for bit: for every algorithm and loss, with penalties scaled as the objective's
-homogeneity says, 2^s A must give W and H that are exactly powers of two times those of A
-(2^(s/2) each), the same relative error bitwise and the objective times 2^(p s),
-for dense and sparse data near the largest double, near 1e-300, subnormal-only data and
-float32 data near its limits; transform's codes of 2^s A are 2^s times A's; a run on data near 1e300 resumed from its
+power 2^s is the same problem bit for bit: for every algorithm and loss, with penalties scaled
+as the objective's homogeneity says, 2^s A must give W and H that are exactly 2^(s/2) times
+those of A, the same relative error bitwise and the objective times 2^(p s), for dense and
+sparse data near the largest double, near 1e-300, subnormal-only data and float32 data near its
+limits; transform's codes of 2^s A are 2^s times A's; a run on data near 1e300 resumed from its
 checkpoint is bitwise an uninterrupted one, and a checkpoint resumes at the other precision
 when the two precisions scale A by different powers of two."""
 
@@ -71,10 +71,6 @@ def read(path):
                 f["history/objective"][()], f["history/relative_error"][()])
 
 
-def objective_in_input_units_exponent(attributes):
-    return int(attributes["objective_exponent"])
-
-
 def write_matrix(path, a, dtype, sparse):
     """A as a dense dataset /A, or as a CSR group /A (data, indices, indptr, shape)."""
     with h5py.File(path, "w") as f:
@@ -87,18 +83,23 @@ def write_matrix(path, a, dtype, sparse):
         g.attrs["shape"] = np.array(a.shape)
 
 
+def factorize_arguments(path, out, algorithm, loss, penalties, precision="double", iterations=8):
+    """The factorize command line of every run here: rank 4, seed 3, a fixed iteration count."""
+    arguments = ["factorize", "--input", path, "--dataset", "/A", "--rank", "4",
+                 "--algorithm", algorithm, "--loss", loss, "--max-iter", str(iterations),
+                 "--tol", "0", "--seed", "3", "--precision", precision, "--output", out,
+                 "--force", "--quiet"]
+    for option, value in penalties.items():
+        arguments += ["--" + option, repr(value)]
+    return arguments
+
+
 def factorize(dnmf, ranks, d, name, a, dtype, algorithm, loss, penalties, sparse=False):
     path = os.path.join(d, name + ".h5")
     write_matrix(path, a, dtype, sparse)
     out = os.path.join(d, name + "-out.h5")
     precision = "single" if dtype == np.float32 else "double"
-    arguments = ["factorize", "--input", path, "--rank", "4", "--algorithm", algorithm,
-                 "--loss", loss, "--max-iter", "8", "--tol", "0", "--seed", "3",
-                 "--precision", precision, "--output", out, "--force", "--quiet",
-                 "--dataset", "/A"]
-    for option, value in penalties.items():
-        arguments += ["--" + option, repr(value)]
-    run_ok(dnmf, ranks, arguments)
+    run_ok(dnmf, ranks, factorize_arguments(path, out, algorithm, loss, penalties, precision))
     return path, out
 
 
@@ -126,8 +127,8 @@ def check_scale(dnmf, ranks, d, a, dtype, s, label, sparse=False):
         check(np.array_equal(err1, err0) and attrs1["relative_error"] == attrs0["relative_error"],
               f"{what}: the same relative error bitwise ({attrs1['relative_error']:.6g})")
         # objective(2^s A) = 2^(p s) objective(A); each file stores it times 2^-objective_exponent.
-        shift = (loss_degree(loss) * s + objective_in_input_units_exponent(attrs0)
-                 - objective_in_input_units_exponent(attrs1))
+        shift = (loss_degree(loss) * s + int(attrs0["objective_exponent"])
+                 - int(attrs1["objective_exponent"]))
         check(np.array_equal(obj1, np.ldexp(obj0, shift)),
               f"{what}: the objective is 2^{loss_degree(loss) * s} times A's "
               f"(stored with objective_exponent {attrs1['objective_exponent']})")
@@ -136,7 +137,7 @@ def check_scale(dnmf, ranks, d, a, dtype, s, label, sparse=False):
 def check_transform(dnmf, ranks, d, a, s):
     for loss in ("frobenius", "kl"):
         algorithm = "bpp" if loss == "frobenius" else "mu"
-        path, fit = factorize(dnmf, ranks, d, "fit", a, np.float64, algorithm, loss, {})
+        _, fit = factorize(dnmf, ranks, d, "fit", a, np.float64, algorithm, loss, {})
         outs = []
         for name, rows in (("rows", a), ("scaled-rows", np.ldexp(a, s))):
             rows_path = os.path.join(d, name + ".h5")
@@ -157,15 +158,11 @@ def check_resume(dnmf, ranks, d, a, s):
         path, whole = factorize(dnmf, ranks, d, "whole", np.ldexp(a, s), np.float64, algorithm,
                                 loss, PENALTIES)
         first = os.path.join(d, "first.h5")
-        run_ok(dnmf, ranks, ["factorize", "--input", path, "--rank", "4", "--algorithm", algorithm,
-                             "--loss", loss, "--max-iter", "3", "--tol", "0", "--seed", "3",
-                             "--output", first, "--force", "--quiet"]
-               + sum((["--" + k, repr(v)] for k, v in PENALTIES.items()), []))
+        run_ok(dnmf, ranks, factorize_arguments(path, first, algorithm, loss, PENALTIES,
+                                                iterations=3))
         resumed = os.path.join(d, "resumed.h5")
-        run_ok(dnmf, ranks, ["factorize", "--input", path, "--rank", "4", "--algorithm", algorithm,
-                             "--loss", loss, "--max-iter", "8", "--tol", "0", "--resume", first,
-                             "--output", resumed, "--force", "--quiet"]
-               + sum((["--" + k, repr(v)] for k, v in PENALTIES.items()), []))
+        run_ok(dnmf, ranks, factorize_arguments(path, resumed, algorithm, loss, PENALTIES)
+               + ["--resume", first])
         W0, H0, _, obj0, err0 = read(whole)
         W1, H1, _, obj1, err1 = read(resumed)
         check(np.array_equal(W0, W1) and np.array_equal(H0, H1) and np.array_equal(obj0, obj1)
@@ -179,12 +176,11 @@ def check_resume_across_precisions(dnmf, ranks, d, a):
     path = os.path.join(d, "near-two.h5")
     with h5py.File(path, "w") as f:
         f["A"] = a
-    common = ["factorize", "--input", path, "--rank", "4", "--algorithm", "hals", "--tol", "0",
-              "--seed", "3", "--force", "--quiet"]
     single = os.path.join(d, "single.h5")
-    run_ok(dnmf, ranks, common + ["--precision", "single", "--max-iter", "3", "--output", single])
+    run_ok(dnmf, ranks, factorize_arguments(path, single, "hals", "frobenius", {}, "single", 3))
     resumed = os.path.join(d, "resumed-double.h5")
-    result = run(dnmf, ranks, common + ["--max-iter", "6", "--resume", single, "--output", resumed])
+    result = run(dnmf, ranks, factorize_arguments(path, resumed, "hals", "frobenius", {},
+                                                  iterations=6) + ["--resume", single])
     with h5py.File(single, "r") as f:
         exponent_single = int(f.attrs["input_scale_exponent"])
     ok = result.returncode == 0
