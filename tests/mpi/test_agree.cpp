@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <stdexcept>
 #include <string>
 
@@ -72,6 +73,33 @@ TEST(Agree, LaterCollectivesStillMatchAfterAFailure) {
     if (world.rank() == 0) throw dnmf::InputError("x");
   });
   EXPECT_EQ(world.sum(1.0), static_cast<double>(world.size()));
+}
+
+TEST(Agreed, ReturnsEachRanksOwnValueEvenWithoutADefaultConstructor) {
+  Communicator world = Communicator::world();
+  struct Rank {
+    explicit Rank(int rank) : value(rank) {}
+    int value;
+  };
+  const Rank mine = dnmf::mpi::agreed(world, [&] { return Rank(world.rank()); });
+  EXPECT_EQ(mine.value, world.rank());
+  // Move-only results are moved out, not copied.
+  const auto owned = dnmf::mpi::agreed(world, [] { return std::make_unique<int>(7); });
+  EXPECT_EQ(*owned, 7);
+}
+
+TEST(Agreed, AFailureOnOneRankThrowsOnEveryRankAndReturnsNothing) {
+  Communicator world = Communicator::world();
+  const int last = world.size() - 1;
+  try {
+    dnmf::mpi::agreed(world, [&] {
+      if (world.rank() == last) throw dnmf::InputError("f.h5:/A: bad");
+      return 1;
+    });
+    ADD_FAILURE() << "agreed returned on rank " << world.rank();
+  } catch (const dnmf::InputError& error) {
+    EXPECT_STREQ(error.what(), "f.h5:/A: bad");
+  }
 }
 
 }  // namespace
