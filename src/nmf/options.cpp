@@ -4,41 +4,21 @@
 #include <cmath>
 
 #include "dnmf/core/error.hpp"
+#include "dnmf/core/named_values.hpp"
 
 namespace dnmf::nmf {
 
-std::string to_string(Algorithm algorithm) {
-  switch (algorithm) {
-    case Algorithm::Mu: return "mu";
-    case Algorithm::Hals: return "hals";
-    case Algorithm::Bpp: return "bpp";
-  }
-  return "unknown";
-}
-
+std::string to_string(Algorithm algorithm) { return name_of(algorithm, kAlgorithmNames); }
 Algorithm parse_algorithm(const std::string& name) {
-  if (name == "mu") return Algorithm::Mu;
-  if (name == "hals") return Algorithm::Hals;
-  if (name == "bpp") return Algorithm::Bpp;
-  throw UsageError("--algorithm: '" + name + "' is not one of mu, hals, bpp");
+  return parse_named("--algorithm", name, kAlgorithmNames);
 }
 
-std::string to_string(Loss loss) { return loss == Loss::Frobenius ? "frobenius" : "kl"; }
+std::string to_string(Loss loss) { return name_of(loss, kLossNames); }
+Loss parse_loss(const std::string& name) { return parse_named("--loss", name, kLossNames); }
 
-Loss parse_loss(const std::string& name) {
-  if (name == "frobenius") return Loss::Frobenius;
-  if (name == "kl") return Loss::KullbackLeibler;
-  throw UsageError("--loss: '" + name + "' is not one of frobenius, kl");
-}
-
-std::string to_string(Precision precision) {
-  return precision == Precision::Single ? "single" : "double";
-}
-
+std::string to_string(Precision precision) { return name_of(precision, kPrecisionNames); }
 Precision parse_precision(const std::string& name) {
-  if (name == "single") return Precision::Single;
-  if (name == "double") return Precision::Double;
-  throw UsageError("--precision: '" + name + "' is not one of single, double");
+  return parse_named("--precision", name, kPrecisionNames);
 }
 
 void validate(const SolverOptions& options, std::int64_t rows, std::int64_t cols) {

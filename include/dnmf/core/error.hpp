@@ -48,6 +48,9 @@ class MpiError : public Error {
   explicit MpiError(const std::string& message) : Error(ErrorKind::Mpi, message) {}
 };
 
+/// Throws the error class of `kind` (UsageError, InputError, ...) with `message`.
+[[noreturn]] void throw_error(ErrorKind kind, const std::string& message);
+
 /// Rebuilds an error of the given kind after its text has been broadcast to all ranks.
 [[noreturn]] void throw_agreed_error(ErrorKind kind, const std::string& message);
 

@@ -5,10 +5,13 @@
 #include <string>
 
 #include "dnmf/core/matrix.hpp"
+#include "dnmf/core/named_values.hpp"
 
 namespace dnmf::nmf {
 
 enum class Algorithm { Mu, Hals, Bpp };
+inline constexpr NamedValue<Algorithm> kAlgorithmNames[] = {
+    {Algorithm::Mu, "mu"}, {Algorithm::Hals, "hals"}, {Algorithm::Bpp, "bpp"}};
 
 std::string to_string(Algorithm algorithm);
 /// "mu", "hals" or "bpp"; throws UsageError otherwise.
@@ -17,6 +20,8 @@ Algorithm parse_algorithm(const std::string& name);
 /// What the factorization minimises: ½||A - WH||_F^2, or the generalized Kullback-Leibler
 /// divergence D(A || WH) = Σ A log(A / WH) - A + WH (multiplicative updates only).
 enum class Loss { Frobenius, KullbackLeibler };
+inline constexpr NamedValue<Loss> kLossNames[] = {{Loss::Frobenius, "frobenius"},
+                                                  {Loss::KullbackLeibler, "kl"}};
 
 std::string to_string(Loss loss);
 /// "frobenius" or "kl"; throws UsageError otherwise.
@@ -26,6 +31,8 @@ Loss parse_loss(const std::string& name);
 /// about doubles the speed of the dense products; the objective and the stopping rule are
 /// computed in double either way (see "Precision" in solver.hpp).
 enum class Precision { Single, Double };
+inline constexpr NamedValue<Precision> kPrecisionNames[] = {{Precision::Single, "single"},
+                                                            {Precision::Double, "double"}};
 
 std::string to_string(Precision precision);
 /// "single" or "double"; throws UsageError otherwise.
