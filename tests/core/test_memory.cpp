@@ -1,0 +1,50 @@
+// core/memory: peak_resident_bytes is the VmHWM line of /proc/self/status in bytes, and it grows
+// past memory this process has touched.
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <vector>
+
+#include "dnmf/core/memory.hpp"
+
+namespace {
+
+/// VmHWM in bytes, parsed from the whole file line by line; -1 if absent.
+std::int64_t naive_peak() {
+  std::FILE* status = std::fopen("/proc/self/status", "r");
+  if (status == nullptr) return -1;
+  char line[256];
+  std::int64_t bytes = -1;
+  while (std::fgets(line, sizeof line, status) != nullptr) {
+    long long kib = 0;
+    if (std::sscanf(line, "VmHWM: %lld kB", &kib) == 1) bytes = kib * 1024;
+  }
+  std::fclose(status);
+  return bytes;
+}
+
+TEST(Memory, PeakIsVmHwmInBytes) {
+  const std::int64_t expected = naive_peak();
+  ASSERT_GT(expected, 0) << "this test needs Linux's /proc/self/status";
+  const std::int64_t peak = dnmf::peak_resident_bytes();
+  // A peak cannot fall; nothing is allocated between the two reads but a line buffer.
+  EXPECT_GE(peak, expected);
+  EXPECT_LE(peak, naive_peak());
+  EXPECT_EQ(peak % 1024, 0);
+}
+
+TEST(Memory, PeakCoversMemoryTouched) {
+  constexpr std::size_t kBytes = std::size_t{64} << 20;
+  const std::int64_t before = dnmf::peak_resident_bytes();
+  std::vector<char> block(kBytes);
+  std::memset(block.data(), 1, block.size());
+  const std::int64_t after = dnmf::peak_resident_bytes();
+  EXPECT_GE(after, before);
+  EXPECT_GE(after, static_cast<std::int64_t>(kBytes));
+  EXPECT_EQ(block[kBytes / 2], 1);
+}
+
+}  // namespace
