@@ -52,7 +52,19 @@ std::string read_attribute_text(hid_t attribute, const std::string& what, int ra
       H5Aread(attribute, type.get(), value.data());
       text << value.c_str();
     }
-  } else if (type_class == H5T_INTEGER || type_class == H5T_FLOAT) {
+  } else if (type_class == H5T_INTEGER) {
+    // As 64-bit integers: through a double, a seed of 11 digits showed as 1.23456789e+10, and
+    // one beyond 2^53 lost its last digits.
+    if (H5Tget_sign(type.get()) == H5T_SGN_NONE) {
+      std::vector<std::uint64_t> values(static_cast<std::size_t>(count));
+      H5Aread(attribute, H5T_NATIVE_UINT64, values.data());
+      for (std::size_t i = 0; i < values.size(); ++i) text << (i ? ", " : "") << values[i];
+    } else {
+      std::vector<std::int64_t> values(static_cast<std::size_t>(count));
+      H5Aread(attribute, H5T_NATIVE_INT64, values.data());
+      for (std::size_t i = 0; i < values.size(); ++i) text << (i ? ", " : "") << values[i];
+    }
+  } else if (type_class == H5T_FLOAT) {
     std::vector<double> values(static_cast<std::size_t>(count));
     H5Aread(attribute, H5T_NATIVE_DOUBLE, values.data());
     text.precision(10);
