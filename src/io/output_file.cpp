@@ -158,7 +158,8 @@ template <class T>
 void OutputFile::write_array(const std::string& name, const std::vector<std::int64_t>& shape,
                              const T* values) {
   const std::vector<hsize_t> dims(shape.begin(), shape.end());
-  const std::int64_t rows = shape.empty() ? 0 : shape.front();
+  // A scalar (no dimensions) is one row of one value.
+  const std::int64_t rows = shape.empty() ? 1 : shape.front();
   write_block(name, dims, values, 0, comm_.is_root() ? rows : 0);
 }
 
