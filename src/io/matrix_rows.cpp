@@ -91,8 +91,8 @@ MatrixRowsT<Scalar> read_matrix_rows(const std::string& file, const std::string&
   matrix.row_begin = rows.begin(comm.rank());
   matrix.row_count = rows.size(comm.rank());
   const std::string at = where(file, matrix.dataset);
-  // Each alternative read, then checked, in a step of its own: a read that fails on one rank
-  // stops every rank before any of them checks values.
+  // The check communicates (the first bad entry over all ranks): it runs only once every
+  // rank's read has succeeded.
   const auto read_and_check = [&](auto read) {
     auto values = mpi::agreed(comm, read);
     mpi::agree(comm, [&] { check_nonnegative_finite(values, matrix.row_begin, at, comm); });
