@@ -52,18 +52,19 @@ int run_convert(const Invocation& invocation, mpi::Communicator& comm) {
   // clang-format on
   po::positional_options_description positional;
   positional.add("format", 1);
-  std::optional<po::variables_map> values;
-  mpi::agree(comm, [&] {
-    values = parse_options(kUsage, options, positional, invocation, comm);
-    if (!values) return;
-    if ((*values)["format"].as<std::string>() != "mnist") {
-      throw UsageError("convert: unknown format '" + (*values)["format"].as<std::string>() +
+  const std::optional<po::variables_map> values = mpi::agreed(comm, [&] {
+    std::optional<po::variables_map> parsed =
+        parse_options(kUsage, options, positional, invocation, comm);
+    if (!parsed) return parsed;
+    if ((*parsed)["format"].as<std::string>() != "mnist") {
+      throw UsageError("convert: unknown format '" + (*parsed)["format"].as<std::string>() +
                        "' (known: mnist)");
     }
-    if ((*values)["test-images"].as<std::string>().empty() !=
-        (*values)["test-labels"].as<std::string>().empty()) {
+    if ((*parsed)["test-images"].as<std::string>().empty() !=
+        (*parsed)["test-labels"].as<std::string>().empty()) {
       throw UsageError("--test-images and --test-labels go together");
     }
+    return parsed;
   });
   if (!values) return 0;
   const po::variables_map& v = *values;
@@ -79,15 +80,16 @@ int run_convert(const Invocation& invocation, mpi::Communicator& comm) {
     std::string group;
     io::IdxArray images, labels;
   };
-  std::vector<Split> splits;
-  mpi::agree(comm, [&] {
-    splits.push_back({"/train", {}, {}});
-    read_pair(v["images"].as<std::string>(), v["labels"].as<std::string>(), splits.back().images,
-              splits.back().labels);
-    if (v["test-images"].as<std::string>().empty()) return;
-    splits.push_back({"/test", {}, {}});
+  const std::vector<Split> splits = mpi::agreed(comm, [&] {
+    std::vector<Split> read;
+    read.push_back({"/train", {}, {}});
+    read_pair(v["images"].as<std::string>(), v["labels"].as<std::string>(), read.back().images,
+              read.back().labels);
+    if (v["test-images"].as<std::string>().empty()) return read;
+    read.push_back({"/test", {}, {}});
     read_pair(v["test-images"].as<std::string>(), v["test-labels"].as<std::string>(),
-              splits.back().images, splits.back().labels);
+              read.back().images, read.back().labels);
+    return read;
   });
   io::OutputFile out(output, comm, files.if_exists("--output"));
   mpi::agree(comm, [&] {

@@ -67,8 +67,8 @@ std::optional<GenerateOptions> parse(const Invocation& invocation, mpi::Communic
 }  // namespace
 
 int run_generate(const Invocation& invocation, mpi::Communicator& comm) {
-  std::optional<GenerateOptions> options;
-  mpi::agree(comm, [&] { options = parse(invocation, comm); });
+  const std::optional<GenerateOptions> options =
+      mpi::agreed(comm, [&] { return parse(invocation, comm); });
   if (!options) return 0;
   io::RunFiles files;
   files.output("--output", options->output).check(options->force, comm);

@@ -15,21 +15,17 @@ int run_info(const Invocation& invocation, mpi::Communicator& comm) {
   options.add_options()("file", po::value<std::string>()->required(), "HDF5 file to describe");
   po::positional_options_description positional;
   positional.add("file", 1);
-  std::optional<po::variables_map> values;
-  mpi::agree(comm, [&] {
-    values = parse_options("usage: dnmf info FILE", options, positional, invocation, comm);
+  const std::optional<po::variables_map> values = mpi::agreed(comm, [&] {
+    return parse_options("usage: dnmf info FILE", options, positional, invocation, comm);
   });
   if (!values) return 0;
   const std::string path = (*values)["file"].as<std::string>();
   const io::InputFile file(path, comm);
-  std::vector<io::DatasetInfo> datasets;
-  std::vector<io::AttributeText> attributes;
-  std::vector<io::SparseLayout> sparse;
-  mpi::agree(comm, [&] {
-    datasets = file.datasets();
-    sparse = io::find_sparse_groups(file);
-    attributes = file.attributes();
-  });
+  const std::vector<io::DatasetInfo> datasets = mpi::agreed(comm, [&] { return file.datasets(); });
+  const std::vector<io::SparseLayout> sparse =
+      mpi::agreed(comm, [&] { return io::find_sparse_groups(file); });
+  const std::vector<io::AttributeText> attributes =
+      mpi::agreed(comm, [&] { return file.attributes(); });
   if (!comm.is_root()) return 0;
   std::cout << path << "\n";
   for (const io::DatasetInfo& dataset : datasets) {

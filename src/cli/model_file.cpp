@@ -4,8 +4,8 @@
 #include <cmath>
 #include <type_traits>
 
-#include "cli/history.hpp"
 #include "dnmf/core/error.hpp"
+#include "dnmf/io/history_check.hpp"
 #include "dnmf/io/output_file.hpp"
 #include "dnmf/mpi/agree.hpp"
 #include "dnmf/nn/adam.hpp"
@@ -195,8 +195,8 @@ LoadedModel read_model(const io::InputFile& file) {
     lengths.emplace_back(name, values.size());
   });
   const TrainingProgress& progress = model.progress;
-  require_consistent_history(file.path(), "/history/epoch", progress.history_epoch,
-                             static_cast<double>(progress.epoch), "epochs", lengths);
+  io::require_consistent_history(file.path(), "/history/epoch", progress.history_epoch,
+                                 static_cast<double>(progress.epoch), "epochs", lengths);
   nn::Network<float> network = nn::make_network<float>(model.architecture, model.training.seed);
   for (const nn::NamedArray<float>& array : network.named_parameters()) {
     read_named_array(file, "/" + array.name, array.shape, array.values);

@@ -42,6 +42,11 @@ void add_input_matrix_options(po::options_description& options, const std::strin
   // clang-format on
 }
 
+InputMatrixOptions input_matrix_options(const po::variables_map& values) {
+  return {values["input"].as<std::string>(), values["dataset"].as<std::string>(),
+          values["transpose"].as<bool>()};
+}
+
 void add_progress_options(po::options_description& options) {
   // clang-format off
   options.add_options()

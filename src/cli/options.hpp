@@ -33,9 +33,15 @@ struct CheckpointOptions {
 void add_checkpoint_options(po::options_description& options, const std::string& unit);
 CheckpointOptions checkpoint_options(const po::variables_map& values);
 
-/// --input FILE, --dataset PATH and --transpose: the matrix whose rows load_input_matrix reads
-/// (cli/input_matrix.hpp). `verb` completes the --transpose help: "factorize", "transform".
+/// --input FILE, --dataset PATH and --transpose: the matrix whose rows nmf::load_input_matrix
+/// reads (nmf/input_matrix.hpp). `verb` completes the --transpose help: "factorize", "transform".
+struct InputMatrixOptions {
+  std::string file;
+  std::string dataset;  ///< empty: the default one
+  bool transpose = false;
+};
 void add_input_matrix_options(po::options_description& options, const std::string& verb);
+InputMatrixOptions input_matrix_options(const po::variables_map& values);
 
 /// A value that must be >= 0, given as a signed integer so "-1" is an error, not 2^64 - 1.
 std::uint64_t non_negative(const po::variables_map& values, const std::string& name);

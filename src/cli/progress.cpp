@@ -50,6 +50,12 @@ void ProgressPrinter::update(int step, double seconds, const std::string& status
   bar_open_ = true;
 }
 
+void ProgressPrinter::update(int step, double seconds, const char* label, double value) {
+  char status[64];
+  std::snprintf(status, sizeof status, "%s %.6f", label, value);
+  update(step, seconds, status);
+}
+
 void ProgressPrinter::finish() {
   if (bar_open_) std::fprintf(stderr, "\n");
   bar_open_ = false;

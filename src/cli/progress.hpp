@@ -18,6 +18,8 @@ class ProgressPrinter {
   ProgressPrinter(ProgressMode mode, bool is_root, int total_steps, std::string unit);
   /// Called after each step with a short status (e.g. "rel.err 0.5123").
   void update(int step, double seconds, const std::string& status);
+  /// update() with the status "LABEL VALUE" (six decimals), e.g. "rel.err 0.512345".
+  void update(int step, double seconds, const char* label, double value);
   /// Ends the bar's line.
   void finish();
 

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "dnmf/core/error.hpp"
+#include "dnmf/core/memory.hpp"
 #include "dnmf/mpi/agree.hpp"
 
 namespace dnmf::cli {
@@ -84,6 +85,53 @@ std::string JsonObject::text(int indent) const {
     out += (i ? separator : "") + quoted(members_[i].first) + ": " + members_[i].second;
   }
   return out + (indent < 0 ? "}" : "\n}\n");
+}
+
+JsonObject factorize_report(const nmf::FactorRun& run, const io::MatrixSource& input,
+                            const nmf::SolveResult& result, const PhaseSeconds& phases,
+                            double wall_seconds, mpi::Communicator& comm) {
+  const OverRanks loop = over_ranks(result.loop_seconds, comm);
+  JsonObject seconds;
+  seconds.add("read", over_ranks(phases.read, comm))
+      .add("init", over_ranks(phases.init, comm))
+      .add("compute", over_ranks(phases.compute, comm))
+      .add("communicate", over_ranks(phases.communicate, comm))
+      .add("write", over_ranks(phases.write, comm))
+      .add("iteration_loop", loop);
+  std::vector<double> errors;
+  for (const nmf::IterationRecord& record : result.history) errors.push_back(record.relative_error);
+  const double iterations = result.iterations;
+  JsonObject report;
+  report.add("dnmf_version", DNMF_VERSION)
+      .add("command_line", run.command_line)
+      .add("algorithm", nmf::to_string(run.solver.algorithm))
+      .add("loss", nmf::to_string(run.solver.loss))
+      .add("precision", nmf::to_string(run.precision))
+      .add("input_kind", input.kind)
+      .add("rank", static_cast<double>(run.solver.rank))
+      .add("seed", static_cast<double>(run.seed))
+      .add("rows", static_cast<double>(input.rows))
+      .add("cols", static_cast<double>(input.cols))
+      .add("iterations", iterations)
+      .add("converged", result.converged())
+      .add("stop_reason", nmf::to_string(result.reason))
+      .add("relative_error", result.relative_error)
+      .add("input_file", input.file)
+      .add("input_dataset", input.dataset)
+      .add("mpi_ranks", static_cast<double>(comm.size()))
+      .add("wall_seconds", wall_seconds)
+      .add("seconds", seconds)
+      .add("seconds_per_iteration",
+           result.iterations_this_run > 0 ? loop.max / result.iterations_this_run : 0.0)
+      .add("bytes_per_iteration_per_rank", over_ranks(result.bytes_per_iteration, comm))
+      .add("flops_per_iteration", result.flops_per_iteration)
+      .add("gflops_per_second",
+           loop.max > 0 ? result.flops_per_iteration * result.iterations_this_run / loop.max / 1e9
+                        : 0.0)
+      .add("peak_memory_bytes_per_rank",
+           over_ranks(static_cast<double>(peak_resident_bytes()), comm))
+      .add("history_relative_error", errors);
+  return report;
 }
 
 void write_text_atomically(const std::string& path, const std::string& text, io::IfExists if_exists,

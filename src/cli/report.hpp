@@ -6,8 +6,12 @@
 #include <utility>
 #include <vector>
 
+#include "dnmf/core/stopwatch.hpp"
+#include "dnmf/io/matrix_rows.hpp"
 #include "dnmf/io/run_files.hpp"
 #include "dnmf/mpi/communicator.hpp"
+#include "dnmf/nmf/factor_file.hpp"
+#include "dnmf/nmf/solver.hpp"
 
 namespace dnmf::cli {
 
@@ -35,6 +39,12 @@ class JsonObject {
  private:
   std::vector<std::pair<std::string, std::string>> members_;  // key, rendered value
 };
+
+/// Collective: the report of a factorization: the run, its result, the seconds of each phase
+/// and the loop's speed over ranks, the bytes sent, the peak memory.
+JsonObject factorize_report(const nmf::FactorRun& run, const io::MatrixSource& input,
+                            const nmf::SolveResult& result, const PhaseSeconds& phases,
+                            double wall_seconds, mpi::Communicator& comm);
 
 /// Rank 0 writes `text` to a temporary file beside `path` and renames it (replacing a file of
 /// that name only with IfExists::Replace); collective verdict.

@@ -8,12 +8,12 @@
 
 #include "cli/command.hpp"
 #include "cli/image_data.hpp"
-#include "cli/input_matrix.hpp"
 #include "cli/model_file.hpp"
 #include "cli/options.hpp"
 #include "dnmf/core/error.hpp"
 #include "dnmf/core/stop_request.hpp"
 #include "dnmf/core/stopwatch.hpp"
+#include "dnmf/io/matrix_checks.hpp"
 #include "dnmf/io/output_file.hpp"
 #include "dnmf/io/run_files.hpp"
 #include "dnmf/mpi/agree.hpp"
@@ -182,7 +182,7 @@ RowMatrix read_basis(const std::string& path, const TrainOptions& options, Index
     basis = file.read_rows(info, 0, k);
   });
   // Named here: the encoder that checks it again knows no file.
-  mpi::agree(comm, [&] { check_nonnegative_finite(basis, 0, io::where(path, "/H"), comm); });
+  mpi::agree(comm, [&] { io::check_nonnegative_finite(basis, 0, io::where(path, "/H"), comm); });
   return basis;
 }
 

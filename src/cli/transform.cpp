@@ -7,16 +7,14 @@
 #include <optional>
 
 #include "cli/command.hpp"
-#include "cli/history.hpp"
-#include "cli/input_matrix.hpp"
 #include "cli/options.hpp"
 #include "dnmf/core/error.hpp"
 #include "dnmf/core/stopwatch.hpp"
-#include "dnmf/io/output_file.hpp"
 #include "dnmf/io/run_files.hpp"
 #include "dnmf/mpi/agree.hpp"
-#include "dnmf/nmf/input_scaling.hpp"
+#include "dnmf/nmf/input_matrix.hpp"
 #include "dnmf/nmf/transform.hpp"
+#include "dnmf/nmf/transform_files.hpp"
 
 namespace dnmf::cli {
 namespace {
@@ -33,9 +31,7 @@ constexpr const char* kUsage =
 
 struct TransformCommandOptions {
   std::string basis;
-  std::string input;
-  std::string dataset;
-  bool transpose = false;
+  InputMatrixOptions input;
   std::string output;
   bool force = false;
   int max_iterations = 0;
@@ -69,9 +65,7 @@ std::optional<TransformCommandOptions> parse(const Invocation& invocation,
   const po::variables_map& v = *values;
   TransformCommandOptions parsed;
   parsed.basis = v["basis"].as<std::string>();
-  parsed.input = v["input"].as<std::string>();
-  parsed.dataset = v["dataset"].as<std::string>();
-  parsed.transpose = v["transpose"].as<bool>();
+  parsed.input = input_matrix_options(v);
   parsed.output = v["output"].as<std::string>();
   parsed.force = v["force"].as<bool>();
   parsed.max_iterations = v["max-iter"].as<int>();
@@ -85,157 +79,47 @@ std::optional<TransformCommandOptions> parse(const Invocation& invocation,
   return parsed;
 }
 
-/// What transform takes from the fit: its basis, loss and W penalties.
-struct Basis {
-  Matrix H;  ///< k x n
-  nmf::Loss loss = nmf::Loss::Frobenius;
-  nmf::Penalty penalty;
-  std::optional<bool> transposed;  ///< whether the fit factorized its input's transpose
-};
-
-/// Collective: /H (nonnegative, finite) and the attributes of a factorize output.
-Basis read_basis(const std::string& path, mpi::Communicator& comm) {
-  const io::InputFile file(path, comm);
-  Basis basis;
-  io::DatasetInfo info;
-  mpi::agree(comm, [&] {
-    try {
-      info = file.dataset("/H");
-      require_2d_numeric(info, path);
-      const std::string loss = file.string_attribute("loss");
-      try {
-        basis.loss = nmf::parse_loss(loss);
-      } catch (const UsageError&) {
-        throw InputError(path + ": attribute loss is '" + loss + "', not frobenius or kl");
-      }
-      basis.penalty = {file.number_attribute("l1_w"), file.number_attribute("l2_w")};
-    } catch (const InputError& error) {
-      throw InputError(std::string(error.what()) + " (--basis takes a dnmf factorize output)");
-    }
-    if (!(basis.penalty.l1 >= 0) || !(basis.penalty.l2 >= 0) || !std::isfinite(basis.penalty.l1) ||
-        !std::isfinite(basis.penalty.l2)) {
-      throw InputError(path + ": the penalties l1_w, l2_w must be finite numbers >= 0");
-    }
-    if (const auto transpose = file.object_number_attribute("/", "transpose");
-        transpose && transpose->size() == 1) {
-      basis.transposed = transpose->front() != 0;
-    }
-  });
-  RowMatrix h;
-  mpi::agree(comm, [&] { h = file.read_all(info); });
-  mpi::agree(comm, [&] {
-    check_nonnegative_finite(h, 0, io::where(path, "/H"), comm);
-    if (h.size() == 0 || h.maxCoeff() == 0) {
-      throw InputError(io::where(path, "/H") + ": every entry is zero; no codes fit a zero basis");
-    }
-  });
-  basis.H = h;
-  return basis;
-}
-
-/// InputError naming both files unless A's rows have the basis's n columns.
-void require_matching_columns(const InputMatrix& input, const TransformCommandOptions& options,
-                              const Basis& basis) {
-  if (input.cols == basis.H.cols()) return;
-  std::string message =
-      io::where(input.file, input.dataset) + ": has " + std::to_string(input.cols) + " columns" +
-      (input.transposed ? " (with --transpose)" : "") + ", but the basis " +
-      io::where(options.basis, "/H") + " is " + std::to_string(basis.H.rows()) + "x" +
-      std::to_string(basis.H.cols()) + " and needs " + std::to_string(basis.H.cols()) + " columns";
-  if (basis.transposed && *basis.transposed != input.transposed) {
-    message += *basis.transposed ? "; the fit was made with --transpose: give it here too?"
-                                 : "; the fit was made without --transpose";
-  }
-  throw InputError(message);
-}
-
-/// `result` is the solver's, for the scaled rows: W is written in A's units.
-void write_codes(const TransformCommandOptions& options, io::IfExists if_exists,
-                 const Invocation& invocation, const InputMatrix& input,
-                 const nmf::InputScaling& scaling, const Basis& basis,
-                 const nmf::TransformResult& result, double wall_seconds, mpi::Communicator& comm) {
-  Matrix Wt = result.Wt;
-  nmf::scale_by_power_of_two(Wt, -scaling.w_exponent);
-  require_finite_result(io::where(input.file, input.dataset), options.output, Wt.allFinite(),
-                        result.relative_error, result.history, comm);
-  io::OutputFile out(options.output, comm, if_exists);
-  mpi::agree(comm, [&] {
-    const Index k = basis.H.rows();
-    out.write_rows("/W", input.rows, k, Wt.data(), input.row_begin, Wt.cols());
-    const bool kl = basis.loss == nmf::Loss::KullbackLeibler;
-    out.set_attribute("dnmf_version", std::string(DNMF_VERSION));
-    out.set_attribute("command_line", invocation.command_line);
-    out.set_attribute("basis_file", options.basis);
-    out.set_attribute("input_file", input.file);
-    out.set_attribute("input_dataset", input.dataset);
-    out.set_attribute("input_kind", input.kind);
-    out.set_attribute("transpose", static_cast<std::int64_t>(input.transposed ? 1 : 0));
-    out.set_attribute("loss", nmf::to_string(basis.loss));
-    out.set_attribute("algorithm", nmf::to_string(kl ? nmf::Algorithm::Mu : nmf::Algorithm::Bpp));
-    out.set_attribute("l1_w", basis.penalty.l1);
-    out.set_attribute("l2_w", basis.penalty.l2);
-    out.set_attribute("rank", static_cast<std::int64_t>(k));
-    out.set_attribute("relative_error", result.relative_error);
-    out.set_attribute("mpi_ranks", static_cast<std::int64_t>(comm.size()));
-    out.set_attribute("wall_seconds", wall_seconds);
-    if (!kl) return;  // the Frobenius codes are exact: no iterations to record
-    out.set_attribute("max_iter", static_cast<std::int64_t>(options.max_iterations));
-    out.set_attribute("tol", options.tolerance);
-    out.set_attribute("iterations", static_cast<std::int64_t>(result.iterations));
-    out.set_attribute("stop_reason", nmf::to_string(result.reason));
-    write_history(out, result.history, scaling.objective_exponent(basis.loss));
-  });
-  out.commit();
-}
-
 }  // namespace
 
 int run_transform(const Invocation& invocation, mpi::Communicator& comm) {
   const Stopwatch wall;
-  std::optional<TransformCommandOptions> options;
-  mpi::agree(comm, [&] { options = parse(invocation, comm); });
+  std::optional<TransformCommandOptions> options =
+      mpi::agreed(comm, [&] { return parse(invocation, comm); });
   if (!options) return 0;
   io::RunFiles files;
   files.input("--basis", options->basis)
-      .input("--input", options->input)
+      .input("--input", options->input.file)
       .output("--output", options->output);
   files.check(options->force, comm);
 
-  const Basis basis = read_basis(options->basis, comm);
-  const InputMatrix input =
-      load_input_matrix(options->input, options->dataset, options->transpose, comm);
-  mpi::agree(comm, [&] { require_matching_columns(input, *options, basis); });
-  const nmf::InputScaling scaling =
-      nmf::normalize_input(*input.block, nmf::ScaledFactors::CodesOnly, comm);
-  if (scaling.largest_entry == 0) {
-    mpi::agree(comm, [&] {
-      throw InputError(
-          io::where(input.file, input.dataset) +
-          ": every entry is zero; its codes are zero and its relative error undefined");
-    });
-  }
-  const nmf::InputStatistics statistics = nmf::input_statistics(*input.block, comm);
+  const nmf::Basis basis = nmf::read_basis(options->basis, comm);
+  const nmf::InputMatrix input = nmf::load_input_matrix(options->input.file, options->input.dataset,
+                                                        options->input.transpose, comm);
+  mpi::agree(comm, [&] { nmf::require_matching_columns(input, options->basis, basis); });
+  const nmf::ScaledInput scaled =
+      nmf::scale_input(input, nmf::ScaledFactors::CodesOnly,
+                       "its codes are zero and its relative error undefined", comm);
 
   nmf::TransformOptions transform_options;
   transform_options.loss = basis.loss;
-  transform_options.penalty = scaling.w_penalty(basis.penalty, basis.loss);
+  transform_options.penalty = scaled.scaling.w_penalty(basis.penalty, basis.loss);
   transform_options.max_iterations = options->max_iterations;
   transform_options.tolerance = options->tolerance;
   const bool kl = basis.loss == nmf::Loss::KullbackLeibler;
   ProgressPrinter printer(kl ? options->progress : ProgressMode::None, comm.is_root(),
                           options->max_iterations, "it");
   const auto progress = [&](const nmf::IterationRecord& record) {
-    char status[64];
-    std::snprintf(status, sizeof status, "D/sum(A) %.6f", record.relative_error);
-    printer.update(record.iteration, record.seconds, status);
+    printer.update(record.iteration, record.seconds, "D/sum(A)", record.relative_error);
   };
   const nmf::TransformResult result =
-      nmf::transform(*input.block, basis.H, transform_options, statistics, comm, progress);
+      nmf::transform(*input.block, basis.H, transform_options, scaled.statistics, comm, progress);
   printer.finish();
 
   const double wall_seconds = comm.max(wall.seconds());
-  write_codes(*options, files.if_exists("--output"), invocation, input, scaling, basis, result,
-              wall_seconds, comm);
+  const nmf::CodesRun run{invocation.command_line, options->basis, options->max_iterations,
+                          options->tolerance};
+  nmf::write_codes(options->output, files.if_exists("--output"), run, input, scaled.scaling, basis,
+                   result, wall_seconds, comm);
   if (comm.is_root() && !options->quiet) {
     std::string how = "exact NNLS";
     if (kl) {

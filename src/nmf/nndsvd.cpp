@@ -30,13 +30,6 @@ void truncate_and_fill(Matrix& factor, NndsvdFill fill, double mean, const Draw&
 
 }  // namespace
 
-std::optional<NndsvdFill> parse_nndsvd(const std::string& name) {
-  if (name == "nndsvd") return NndsvdFill::Zeros;
-  if (name == "nndsvda") return NndsvdFill::Mean;
-  if (name == "nndsvdar") return NndsvdFill::SmallRandom;
-  return std::nullopt;
-}
-
 template <class Scalar>
 FactorsT<Scalar> nndsvd_factors(const LocalBlockT<Scalar>& A, std::int64_t row_begin,
                                 const InputStatistics& statistics, Index k, NndsvdFill fill,

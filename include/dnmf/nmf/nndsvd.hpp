@@ -5,8 +5,6 @@
 // sparse A stays sparse, and every rank count gives the same factors to rounding.
 
 #include <cstdint>
-#include <optional>
-#include <string>
 
 #include "dnmf/mpi/communicator.hpp"
 #include "dnmf/nmf/factors.hpp"
@@ -20,9 +18,6 @@ enum class NndsvdFill {
   Mean,         ///< nndsvda: mean(A)
   SmallRandom,  ///< nndsvdar: mean(A) / 100 |N(0,1)|, a function of (seed, factor, global index)
 };
-
-/// "nndsvd", "nndsvda" or "nndsvdar"; std::nullopt for any other name.
-std::optional<NndsvdFill> parse_nndsvd(const std::string& name);
 
 /// Collective. For each of the k leading singular triplets (s_j, u_j, v_j) of A: the first gives
 /// W[:, 0] = sqrt(s_0) |u_0|, H[0, :] = sqrt(s_0) |v_0|; each other one its positive or negative

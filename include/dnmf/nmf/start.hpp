@@ -1,0 +1,57 @@
+#pragma once
+// Where a factorization starts (dnmf_nmf_files): what --init names, parsed once, and the
+// factors it gives; or the factors and the history of the run a --resume file continues.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "dnmf/core/named_values.hpp"
+#include "dnmf/core/stopwatch.hpp"
+#include "dnmf/mpi/communicator.hpp"
+#include "dnmf/nmf/factor_file.hpp"
+#include "dnmf/nmf/factors.hpp"
+#include "dnmf/nmf/input_matrix.hpp"
+#include "dnmf/nmf/solver.hpp"
+
+namespace dnmf::nmf {
+
+/// random (nmf/factors.hpp); NNDSVD with its zeros kept, filled with mean(A) or with small
+/// random values (nmf/nndsvd.hpp); or /W and /H of a factor file (nmf/factor_file.hpp).
+enum class InitMethod { Random, Nndsvd, Nndsvda, Nndsvdar, File };
+inline constexpr NamedValue<InitMethod> kInitMethodNames[] = {{InitMethod::Random, "random"},
+                                                              {InitMethod::Nndsvd, "nndsvd"},
+                                                              {InitMethod::Nndsvda, "nndsvda"},
+                                                              {InitMethod::Nndsvdar, "nndsvdar"}};
+
+struct Init {
+  InitMethod method = InitMethod::Random;
+  std::string file;  ///< InitMethod::File: the factor file
+  /// The name, or the file: what --init says, and the output's `init` attribute records.
+  std::string text() const;
+};
+
+/// A name of kInitMethodNames; any other text names a file.
+Init parse_init(const std::string& text);
+
+template <class Scalar>
+struct StartT {
+  ScaledInput scaled;  ///< the scale the solver works at
+  FactorsT<Scalar> factors;
+  SolveResult so_far;  ///< of the resumed run; empty otherwise
+};
+
+/// Collective: checks `run.solver` against the input's shape (a UsageError naming the input),
+/// scales the input (nmf/input_matrix.hpp: scale_input), and computes the first factors from
+/// `init` (`run.seed` draws the random start, NNDSVD's sketch and nndsvdar's fill), in
+/// `phases.init` seconds; `run.init` and `run.init_seconds` (the slowest rank's) record them.
+/// With a `resume` file (`init` is not used then) the factors, the history and the seed of
+/// the run it records are taken (nmf/resume.hpp: `seed_given` must be that seed), the seed
+/// into `run`.
+template <class Scalar>
+StartT<Scalar> start_factorization(const Init& init, const std::string& resume,
+                                   std::optional<std::uint64_t> seed_given,
+                                   const InputMatrixT<Scalar>& input, FactorRun& run,
+                                   PhaseSeconds& phases, mpi::Communicator& comm);
+
+}  // namespace dnmf::nmf

@@ -1,0 +1,96 @@
+#include "dnmf/nmf/resume.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+#include <utility>
+
+#include "dnmf/core/error.hpp"
+#include "dnmf/core/named_values.hpp"
+#include "dnmf/io/input_file.hpp"
+#include "dnmf/mpi/agree.hpp"
+#include "dnmf/nmf/history_file.hpp"
+
+namespace dnmf::nmf {
+namespace {
+
+/// UsageError unless `file` was made with the same algorithm, loss and penalties as `solver`.
+void require_same_steps(const io::InputFile& file, const SolverOptions& solver) {
+  const std::string& path = file.path();
+  const Algorithm algorithm =
+      parse_named(path + ": attribute algorithm", file.string_attribute("algorithm"),
+                  kAlgorithmNames, ErrorKind::Input);
+  if (algorithm != solver.algorithm) {
+    throw UsageError(path + ": was made with --algorithm " + to_string(algorithm) +
+                     "; resume it with the same algorithm");
+  }
+  const Loss loss = parse_named(path + ": attribute loss", file.string_attribute("loss"),
+                                kLossNames, ErrorKind::Input);
+  if (loss != solver.loss) {
+    throw UsageError(path + ": was made with --loss " + to_string(loss) +
+                     "; resume it with the same loss");
+  }
+  const Penalty& w = solver.w_penalty;
+  const Penalty& h = solver.h_penalty;
+  for (const auto& [name, value] :
+       {std::pair{"l1_w", w.l1}, {"l2_w", w.l2}, {"l1_h", h.l1}, {"l2_h", h.l2}}) {
+    const double made_with = file.number_attribute(name);
+    if (made_with != value) {
+      std::ostringstream message;
+      message << path << ": was made with --" << name[0] << name[1] << '-' << name[3] << ' '
+              << made_with << "; resume it with the same penalties";
+      throw UsageError(message.str());
+    }
+  }
+}
+
+/// UsageError or InputError unless `file` was made from `input`, read the same way.
+void require_same_matrix(const io::InputFile& file, const io::MatrixSource& input,
+                         const ScaledInput& scaled) {
+  const std::string& path = file.path();
+  if ((file.number_attribute("transpose") != 0) != input.transposed) {
+    throw UsageError(path + ": was made " + (input.transposed ? "without" : "with") +
+                     " --transpose; resume it the same way");
+  }
+  // Summed in another order at another rank count (or read at another precision): equal to
+  // well within 1e-6, while another matrix of the same shape differs far more.
+  const auto differs = [](double stored, double now) {
+    return std::abs(stored - now) > 1e-6 * std::max(std::abs(stored), std::abs(now));
+  };
+  // The file's statistics are of A scaled by its own exponent, which read at the other
+  // precision can differ by 2 from this run's (a largest entry that rounds up to a power of
+  // two): brought to this run's scale first.
+  const int rescale =
+      scaled.scaling.exponent - static_cast<int>(file.number_attribute("input_scale_exponent"));
+  if (differs(std::ldexp(file.number_attribute("input_sum"), rescale), scaled.statistics.sum) ||
+      differs(std::ldexp(file.number_attribute("input_squared_norm"), 2 * rescale),
+              scaled.statistics.squared_norm)) {
+    throw InputError(path + ": was made from another matrix than " +
+                     io::where(input.file, input.dataset) + " (its sum and norm differ)");
+  }
+}
+
+}  // namespace
+
+ResumedRun read_resumed_run(const std::string& path, const SolverOptions& solver,
+                            std::optional<std::uint64_t> seed_given, const io::MatrixSource& input,
+                            const ScaledInput& scaled, mpi::Communicator& comm) {
+  const io::InputFile file(path, comm);
+  return mpi::agreed(comm, [&] {
+    ResumedRun resumed;
+    const std::int64_t seed = file.integer_attribute("seed");
+    if (seed_given && static_cast<std::uint64_t>(seed) != *seed_given) {
+      throw UsageError(path + ": was made with --seed " + std::to_string(seed) +
+                       "; resume it with the same seed (or leave --seed out)");
+    }
+    resumed.seed = static_cast<std::uint64_t>(seed);
+    require_same_steps(file, solver);
+    require_same_matrix(file, input, scaled);
+    resumed.so_far.history = read_history(file, scaled.scaling.objective_exponent(solver.loss));
+    resumed.so_far.iterations =
+        resumed.so_far.history.empty() ? 0 : resumed.so_far.history.back().iteration;
+    return resumed;
+  });
+}
+
+}  // namespace dnmf::nmf

@@ -1,0 +1,86 @@
+#include "dnmf/nmf/start.hpp"
+
+#include <utility>
+
+#include "dnmf/core/error.hpp"
+#include "dnmf/io/input_file.hpp"
+#include "dnmf/mpi/agree.hpp"
+#include "dnmf/nmf/factor_file.hpp"
+#include "dnmf/nmf/nndsvd.hpp"
+#include "dnmf/nmf/resume.hpp"
+
+namespace dnmf::nmf {
+
+std::string Init::text() const {
+  return method == InitMethod::File ? file : name_of(method, kInitMethodNames);
+}
+
+Init parse_init(const std::string& text) {
+  for (const NamedValue<InitMethod>& named : kInitMethodNames) {
+    if (text == named.name) return {named.value, ""};
+  }
+  return {InitMethod::File, text};
+}
+
+namespace {
+
+template <class Scalar>
+FactorsT<Scalar> initial_factors(const Init& init, const InputMatrixT<Scalar>& input,
+                                 const ScaledInput& scaled, Index k, std::uint64_t seed,
+                                 mpi::Communicator& comm) {
+  const auto nndsvd = [&](NndsvdFill fill) {
+    return nndsvd_factors(*input.block, input.row_begin, scaled.statistics, k, fill, seed, comm);
+  };
+  switch (init.method) {
+    case InitMethod::Random:
+      return random_factors<Scalar>(k, input.block->rows(), input.row_begin, input.cols,
+                                    scaled.statistics.mean(), seed);
+    case InitMethod::Nndsvd: return nndsvd(NndsvdFill::Zeros);
+    case InitMethod::Nndsvda: return nndsvd(NndsvdFill::Mean);
+    case InitMethod::Nndsvdar: return nndsvd(NndsvdFill::SmallRandom);
+    case InitMethod::File: break;
+  }
+  return read_factor_file<Scalar>(init.file, input, k, scaled.scaling, comm);
+}
+
+}  // namespace
+
+template <class Scalar>
+StartT<Scalar> start_factorization(const Init& init, const std::string& resume,
+                                   std::optional<std::uint64_t> seed_given,
+                                   const InputMatrixT<Scalar>& input, FactorRun& run,
+                                   PhaseSeconds& phases, mpi::Communicator& comm) {
+  mpi::agree(comm, [&] {
+    try {
+      validate(run.solver, input.rows, input.cols);
+    } catch (const UsageError& error) {
+      throw UsageError(io::where(input.file, input.dataset) + ": " + error.what());
+    }
+  });
+  StartT<Scalar> start;
+  start.scaled = scale_input(input, ScaledFactors::Both, "nothing to factorize", comm);
+  const Stopwatch init_time;
+  // A resumed run starts from the factors of the file it continues.
+  const Init from = resume.empty() ? init : Init{InitMethod::File, resume};
+  run.init = from.text();
+  start.factors = initial_factors(from, input, start.scaled, run.solver.rank, run.seed, comm);
+  phases.init = init_time.seconds();
+  run.init_seconds = comm.max(phases.init);
+  if (!resume.empty()) {
+    ResumedRun resumed =
+        read_resumed_run(resume, run.solver, seed_given, input, start.scaled, comm);
+    start.so_far = std::move(resumed.so_far);
+    run.seed = resumed.seed;
+  }
+  return start;
+}
+
+#define DNMF_INSTANTIATE_START(Scalar)                                                            \
+  template StartT<Scalar> start_factorization<Scalar>(                                            \
+      const Init&, const std::string&, std::optional<std::uint64_t>, const InputMatrixT<Scalar>&, \
+      FactorRun&, PhaseSeconds&, mpi::Communicator&);
+DNMF_INSTANTIATE_START(float)
+DNMF_INSTANTIATE_START(double)
+#undef DNMF_INSTANTIATE_START
+
+}  // namespace dnmf::nmf
