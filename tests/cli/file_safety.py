@@ -36,17 +36,22 @@ def created_meanwhile(dnmf, ranks, d, data, target_name, force):
     out, ckpt = os.path.join(d, "race.h5"), os.path.join(d, "race-ckpt.h5")
     target = os.path.join(d, target_name)
     extra = ["--max-iter", "100000000", "--time-limit", "3", "--checkpoint", ckpt,
-             "--checkpoint-every", "50", "--report", os.path.join(d, "race.json")]
+             "--checkpoint-every", "10", "--report", os.path.join(d, "race.json")]
     process = subprocess.Popen(command(dnmf, ranks, factorize(data, out, extra + (["--force"] if force else []))),
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                env=dict(os.environ, OMPI_MCA_rmaps_base_oversubscribe="1"))
     deadline = time.monotonic() + 60
     while not os.path.exists(ckpt) and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)
+    # Under heavy load the run could reach its time limit before the loop saw the checkpoint;
+    # then the file below appears after the run, and the test would say nothing useful.
+    still_running = process.poll() is None
     with open(target, "w") as f:
         f.write("written by another run meanwhile")
     before = {target: snapshot(d)[target]}
     _, err = process.communicate(timeout=120)
+    check(still_running, f"{target_name}: the run was still working when the file appeared "
+                         f"(exit {process.returncode}: {err.strip()[:300]})")
     for name in (out, ckpt, os.path.join(d, "race.json")):
         if os.path.exists(name) and name != target:
             os.remove(name)
