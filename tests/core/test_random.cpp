@@ -1,13 +1,16 @@
 // core/random: the counter-based generator against an independent SplitMix64 (the reference
 // generator's first output of a state is the mixer dnmf chains over seed, stream, row and
-// column), its range and resolution, the independence of streams, seeds and indices, and the
-// moments of the uniform, normal and half-normal values over a fixed large sample.
+// column), its range and resolution, the independence of streams, seeds and indices, the
+// moments of the uniform, normal and half-normal values over a fixed large sample, and the
+// Poisson counts against the Poisson distribution.
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <set>
+#include <vector>
 
 #include "dnmf/core/random.hpp"
 
@@ -147,6 +150,50 @@ TEST(Random, HalfNormalIsTheAbsoluteValueOfTheNormal) {
   });
   EXPECT_NEAR(m.mean, std::sqrt(2 / M_PI), 0.01);
   EXPECT_NEAR(m.variance, 1 - 2 / M_PI, 0.01);
+}
+
+/// P(X = k) for X ~ Poisson(mean), from logarithms (no overflow at large means).
+double poisson_probability(double mean, int k) {
+  return std::exp(-mean + k * std::log(mean) - std::lgamma(k + 1.0));
+}
+
+TEST(Random, PoissonOfMeanZeroIsZero) {
+  for (std::uint64_t i = 0; i < 100; ++i) {
+    EXPECT_EQ(dnmf::counter_poisson(1, RandomStream::Noise, i, 0, 0.0), 0.0);
+  }
+}
+
+// Both methods (inversion below a mean of 10, transformed rejection from 10) against the Poisson
+// distribution: the mean and variance of 200000 fixed draws within 5 standard errors (that of
+// the sample variance is sqrt((mean + 2 mean²) / n)), and the frequency of every count within
+// three standard deviations of the mean within 5 binomial standard errors of its probability.
+TEST(Random, PoissonHasTheDistributionOfItsMean) {
+  for (const double mean : {0.3, 3.0, 9.9, 10.0, 47.5, 1000.0}) {
+    std::vector<int> frequency(static_cast<std::size_t>(mean + 12 * std::sqrt(mean) + 20), 0);
+    const Moments m = moments(kDraws, [&](std::uint64_t i) {
+      const double x = dnmf::counter_poisson(21, RandomStream::Noise, i / 400, i % 400, mean);
+      EXPECT_EQ(x, std::floor(x));
+      EXPECT_GE(x, 0);
+      if (x < static_cast<double>(frequency.size())) ++frequency[static_cast<std::size_t>(x)];
+      return x;
+    });
+    EXPECT_NEAR(m.mean, mean, 5 * std::sqrt(mean / kDraws)) << mean;
+    EXPECT_NEAR(m.variance, mean, 5 * std::sqrt((mean + 2 * mean * mean) / kDraws)) << mean;
+    const int low = std::max(0, static_cast<int>(mean - 3 * std::sqrt(mean)));
+    const int high = static_cast<int>(mean + 3 * std::sqrt(mean));
+    for (int k = low; k <= high; ++k) {
+      const double p = poisson_probability(mean, k);
+      EXPECT_NEAR(static_cast<double>(frequency[static_cast<std::size_t>(k)]) / kDraws, p,
+                  5 * std::sqrt(p * (1 - p) / kDraws) + 1.0 / kDraws)
+          << "mean " << mean << ", count " << k;
+    }
+  }
+}
+
+TEST(Random, PoissonIsAPureFunctionOfItsCounterAndMean) {
+  const double first = dnmf::counter_poisson(4, RandomStream::Noise, 3, 5, 25.0);
+  for (int i = 0; i < 50; ++i) (void)dnmf::counter_poisson(4, RandomStream::Noise, 3, i, 25.0);
+  EXPECT_EQ(dnmf::counter_poisson(4, RandomStream::Noise, 3, 5, 25.0), first);
 }
 
 }  // namespace

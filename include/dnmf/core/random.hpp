@@ -28,4 +28,10 @@ double counter_normal(std::uint64_t seed, RandomStream stream, std::uint64_t row
 double counter_half_normal(std::uint64_t seed, RandomStream stream, std::uint64_t row,
                            std::uint64_t col);
 
+/// A Poisson count of mean `mean` (>= 0, finite): inversion of the distribution function below
+/// a mean of 10, Hörmann's transformed rejection (PTRS) above it; the further uniforms a value
+/// needs are the counter's bits mixed again, so it is still a pure function of the counter.
+double counter_poisson(std::uint64_t seed, RandomStream stream, std::uint64_t row,
+                       std::uint64_t col, double mean);
+
 }  // namespace dnmf
