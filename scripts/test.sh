@@ -18,6 +18,10 @@ else
   echo "not root: skipping the tests that start a Slurm cluster or mount a file system (labels slurm, root)"
   ctest_options+=(-LE 'slurm|root')
 fi
+# ctest runs tests side by side, one per core: each gets one kernel thread, as the tests of
+# threads ask for theirs (--threads, or their own OMP_NUM_THREADS). Unset, every process alone
+# would take every core (core/threads.hpp) and the tests would oversubscribe the machine.
+export OMP_NUM_THREADS=1
 ctest --test-dir build "${ctest_options[@]}" "$@"
 
 echo "the numerical tests again, built with DNMF_NATIVE=$other (build-native-$other/)"

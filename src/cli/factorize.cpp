@@ -77,9 +77,11 @@ std::optional<FactorizeOptions> parse(const Invocation& invocation, mpi::Communi
   // clang-format on
   add_checkpoint_options(options, "iterations");
   add_progress_options(options);
+  add_threads_option(options);
   const auto values = parse_options(kUsage, options, {}, invocation, comm);
   if (!values) return std::nullopt;
   const po::variables_map& v = *values;
+  apply_threads_option(v);
   FactorizeOptions parsed;
   parsed.input = input_matrix_options(v);
   parsed.output = v["output"].as<std::string>();
@@ -123,7 +125,8 @@ int factorize(FactorizeOptions& options, const io::RunFiles& files, const Stopwa
   nmf::StartT<Scalar> start = nmf::start_factorization(
       options.init, options.resume, options.seed_given, input, run, phases, comm);
 
-  ProgressPrinter printer(options.progress, comm.is_root(), run.solver.stop.max_iterations, "it");
+  ProgressPrinter printer(options.progress, comm.is_root(), run.solver.stop.max_iterations, "it",
+                          layout_line("factorize", comm));
   nmf::SolverHooksT<Scalar> hooks;
   hooks.progress = [&](const nmf::IterationRecord& record) {
     printer.update(record.iteration, record.seconds, "rel.err", record.relative_error);
@@ -160,16 +163,9 @@ int factorize(FactorizeOptions& options, const io::RunFiles& files, const Stopwa
         factorize_report(run, input, result, phases, comm.max(wall.seconds()), comm);
     write_text_atomically(options.report, report.text(), files.if_exists("--report"), comm);
   }
-  if (comm.is_root() && !options.quiet) {
-    const long long k = run.solver.rank;
-    std::printf(
-        "wrote %s: W %lldx%lld, H %lldx%lld; %d iterations (%s), relative error %.6g, "
-        "%.2f s on %d rank%s\n",
-        options.output.c_str(), static_cast<long long>(input.rows), k, k,
-        static_cast<long long>(input.cols), result.iterations,
-        nmf::to_string(result.reason).c_str(), result.relative_error, wall_seconds, comm.size(),
-        comm.size() == 1 ? "" : "s");
-  }
+  const std::string summary =
+      factorize_summary(options.output, run, input, result, wall_seconds, comm);
+  if (comm.is_root() && !options.quiet) std::printf("%s\n", summary.c_str());
   return result.reason == nmf::StopReason::Signal ? kExitStoppedBySignal : 0;
 }
 

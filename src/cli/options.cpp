@@ -3,6 +3,8 @@
 #include <iostream>
 
 #include "dnmf/core/error.hpp"
+#include "dnmf/core/threads.hpp"
+#include "dnmf/mpi/thread_layout.hpp"
 
 namespace dnmf::cli {
 
@@ -60,6 +62,24 @@ ProgressMode progress_mode(const po::variables_map& values) {
   // Parsed whatever --quiet says: a bad value is a usage error either way.
   const ProgressMode mode = parse_progress_mode(values["progress"].as<std::string>());
   return values["quiet"].as<bool>() ? ProgressMode::None : mode;
+}
+
+void add_threads_option(po::options_description& options) {
+  options.add_options()(
+      "threads", po::value<int>(),
+      "kernel threads per rank (default: OMP_NUM_THREADS if set, else the CPUs of the rank's "
+      "affinity mask, shared among the ranks of a node whose masks overlap)");
+}
+
+void apply_threads_option(const po::variables_map& values) {
+  if (values.count("threads") == 0) return;
+  const int threads = values["threads"].as<int>();
+  if (threads < 1) throw UsageError("--threads must be >= 1, got " + std::to_string(threads));
+  set_kernel_threads(threads);
+}
+
+std::string layout_line(const std::string& command, mpi::Communicator& comm) {
+  return "dnmf " + command + ": " + mpi::describe_layout(comm) + ", " + blas_description();
 }
 
 void add_checkpoint_options(po::options_description& options, const std::string& unit) {

@@ -25,6 +25,15 @@ std::optional<po::variables_map> parse_options(const std::string& usage,
 void add_progress_options(po::options_description& options);
 ProgressMode progress_mode(const po::variables_map& values);
 
+/// --threads N: the kernel threads of each rank (default: from the layout, mpi/thread_layout.hpp).
+void add_threads_option(po::options_description& options);
+/// Sets the kernel thread count when --threads was given.
+void apply_threads_option(const po::variables_map& values);
+
+/// "dnmf COMMAND: P ranks × T threads, BLAS", the first line a long-running command prints.
+/// Collective.
+std::string layout_line(const std::string& command, mpi::Communicator& comm);
+
 /// --checkpoint FILE and --checkpoint-every N (`unit`: "iterations", "steps").
 struct CheckpointOptions {
   std::string path;  ///< empty: no checkpoints

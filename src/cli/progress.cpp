@@ -21,11 +21,13 @@ ProgressMode parse_progress_mode(const std::string& name) {
   throw UsageError("--progress: '" + name + "' is not one of auto, bar, lines, none");
 }
 
-ProgressPrinter::ProgressPrinter(ProgressMode mode, bool is_root, int total_steps, std::string unit)
+ProgressPrinter::ProgressPrinter(ProgressMode mode, bool is_root, int total_steps, std::string unit,
+                                 const std::string& header)
     : mode_(mode), total_(total_steps), unit_(std::move(unit)) {
   if (!is_root) mode_ = ProgressMode::None;
   if (mode_ == ProgressMode::Auto)
     mode_ = isatty(STDERR_FILENO) ? ProgressMode::Bar : ProgressMode::Lines;
+  if (mode_ != ProgressMode::None && !header.empty()) std::fprintf(stderr, "%s\n", header.c_str());
 }
 
 void ProgressPrinter::update(int step, double seconds, const std::string& status) {

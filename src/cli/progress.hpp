@@ -14,8 +14,9 @@ ProgressMode parse_progress_mode(const std::string& name);
 class ProgressPrinter {
  public:
   /// Auto becomes Bar when standard error is a terminal, Lines otherwise; other ranks print
-  /// nothing.
-  ProgressPrinter(ProgressMode mode, bool is_root, int total_steps, std::string unit);
+  /// nothing. A `header` line (e.g. layout_line's) is printed first unless the mode is None.
+  ProgressPrinter(ProgressMode mode, bool is_root, int total_steps, std::string unit,
+                  const std::string& header = "");
   /// Called after each step with a short status (e.g. "rel.err 0.5123").
   void update(int step, double seconds, const std::string& status);
   /// update() with the status "LABEL VALUE" (six decimals), e.g. "rel.err 0.512345".

@@ -9,7 +9,9 @@
 
 #include "dnmf/core/error.hpp"
 #include "dnmf/core/memory.hpp"
+#include "dnmf/core/threads.hpp"
 #include "dnmf/mpi/agree.hpp"
+#include "dnmf/mpi/thread_layout.hpp"
 
 namespace dnmf::cli {
 namespace {
@@ -119,6 +121,9 @@ JsonObject factorize_report(const nmf::FactorRun& run, const io::MatrixSource& i
       .add("input_file", input.file)
       .add("input_dataset", input.dataset)
       .add("mpi_ranks", static_cast<double>(comm.size()))
+      .add("threads_per_rank", over_ranks(kernel_threads(), comm))
+      .add("blas_threads_per_rank", over_ranks(blas_threads(), comm))
+      .add("blas", blas_description())
       .add("wall_seconds", wall_seconds)
       .add("seconds", seconds)
       .add("seconds_per_iteration",
@@ -132,6 +137,20 @@ JsonObject factorize_report(const nmf::FactorRun& run, const io::MatrixSource& i
            over_ranks(static_cast<double>(peak_resident_bytes()), comm))
       .add("history_relative_error", errors);
   return report;
+}
+
+std::string factorize_summary(const std::string& output, const nmf::FactorRun& run,
+                              const io::MatrixSource& input, const nmf::SolveResult& result,
+                              double wall_seconds, mpi::Communicator& comm) {
+  const std::string layout = mpi::describe_layout(comm);
+  const long long k = run.solver.rank;
+  char line[512];
+  std::snprintf(line, sizeof line,
+                "W %lldx%lld, H %lldx%lld; %d iterations (%s), relative error %.6g, %.2f s on %s",
+                static_cast<long long>(input.rows), k, k, static_cast<long long>(input.cols),
+                result.iterations, nmf::to_string(result.reason).c_str(), result.relative_error,
+                wall_seconds, layout.c_str());
+  return "wrote " + output + ": " + line;
 }
 
 void write_text_atomically(const std::string& path, const std::string& text, io::IfExists if_exists,

@@ -46,6 +46,12 @@ JsonObject factorize_report(const nmf::FactorRun& run, const io::MatrixSource& i
                             const nmf::SolveResult& result, const PhaseSeconds& phases,
                             double wall_seconds, mpi::Communicator& comm);
 
+/// Collective: the line factorize prints at the end: "wrote FILE: W m x k, H k x n; N iterations
+/// (reason), relative error E, S s on P ranks × T threads".
+std::string factorize_summary(const std::string& output, const nmf::FactorRun& run,
+                              const io::MatrixSource& input, const nmf::SolveResult& result,
+                              double wall_seconds, mpi::Communicator& comm);
+
 /// Rank 0 writes `text` to a temporary file beside `path` and renames it (replacing a file of
 /// that name only with IfExists::Replace); collective verdict.
 void write_text_atomically(const std::string& path, const std::string& text, io::IfExists if_exists,

@@ -60,9 +60,11 @@ std::optional<TransformCommandOptions> parse(const Invocation& invocation,
        "KL only: stop when the objective improves by less than this, relatively, in one iteration");
   // clang-format on
   add_progress_options(options);
+  add_threads_option(options);
   const auto values = parse_options(kUsage, options, {}, invocation, comm);
   if (!values) return std::nullopt;
   const po::variables_map& v = *values;
+  apply_threads_option(v);
   TransformCommandOptions parsed;
   parsed.basis = v["basis"].as<std::string>();
   parsed.input = input_matrix_options(v);

@@ -6,6 +6,8 @@
 
 #include "dnmf/core/error.hpp"
 #include "dnmf/core/threads.hpp"
+#include "dnmf/mpi/communicator.hpp"
+#include "dnmf/mpi/thread_layout.hpp"
 
 namespace dnmf::mpi {
 
@@ -15,7 +17,9 @@ Environment::Environment(int& argc, char**& argv) {
     throw MpiError("MPI_Init_thread failed");
   }
   MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
-  configure_kernel_threads();
+  // Before any kernel runs: the BLAS would otherwise start one thread per core on every rank.
+  Communicator world(MPI_COMM_WORLD);
+  set_kernel_threads(default_threads(world));
 }
 
 Environment::~Environment() {

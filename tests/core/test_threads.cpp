@@ -1,22 +1,22 @@
-// core/threads: configure_kernel_threads reads OMP_NUM_THREADS (1 when unset, unparsable or
-// below 1) and, with OpenBLAS, sets its thread count to that.
+// core/threads: OMP_NUM_THREADS read as a count (0 when unset, unparsable or below 1), the CPUs
+// of the affinity mask against sched_getaffinity in a child bound by the test, and the count set
+// reaching OpenBLAS.
 
 #include <gtest/gtest.h>
+#include <sched.h>
 #include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <optional>
 #include <string>
 
 #include "dnmf/core/threads.hpp"
 
-#ifdef DNMF_OPENBLAS
-extern "C" int openblas_get_num_threads();
-#endif
-
 namespace {
 
-/// Runs configure_kernel_threads with OMP_NUM_THREADS set to `value` (unset for nullopt), and
-/// puts the variable back as it was.
+/// threads_from_environment() with OMP_NUM_THREADS set to `value` (unset for nullopt); the
+/// variable is put back as it was.
 int threads_with(const std::optional<std::string>& value) {
   const char* old = getenv("OMP_NUM_THREADS");
   const std::optional<std::string> saved = old ? std::optional<std::string>(old) : std::nullopt;
@@ -25,10 +25,7 @@ int threads_with(const std::optional<std::string>& value) {
   } else {
     unsetenv("OMP_NUM_THREADS");
   }
-  const int threads = dnmf::configure_kernel_threads();
-#ifdef DNMF_OPENBLAS
-  EXPECT_EQ(openblas_get_num_threads(), threads) << "OpenBLAS runs what was configured";
-#endif
+  const int threads = dnmf::threads_from_environment();
   if (saved) {
     setenv("OMP_NUM_THREADS", saved->c_str(), 1);
   } else {
@@ -37,23 +34,20 @@ int threads_with(const std::optional<std::string>& value) {
   return threads;
 }
 
-TEST(Threads, UnsetMeansOne) { EXPECT_EQ(threads_with(std::nullopt), 1); }
+TEST(Threads, UnsetIsZero) { EXPECT_EQ(threads_with(std::nullopt), 0); }
 
 TEST(Threads, APositiveCountIsTaken) {
   EXPECT_EQ(threads_with("1"), 1);
   EXPECT_EQ(threads_with("2"), 2);
-  EXPECT_EQ(threads_with("3"), 3);
+  EXPECT_EQ(threads_with("17"), 17);
 }
 
-TEST(Threads, ZeroOrNegativeMeansOne) {
-  EXPECT_EQ(threads_with("0"), 1);
-  EXPECT_EQ(threads_with("-4"), 1);
-}
-
-TEST(Threads, UnparsableTextMeansOne) {
-  EXPECT_EQ(threads_with(""), 1);
-  EXPECT_EQ(threads_with("many"), 1);
-  EXPECT_EQ(threads_with("99999999999999999999"), 1);
+TEST(Threads, ZeroNegativeOrUnparsableIsZero) {
+  EXPECT_EQ(threads_with("0"), 0);
+  EXPECT_EQ(threads_with("-4"), 0);
+  EXPECT_EQ(threads_with(""), 0);
+  EXPECT_EQ(threads_with("many"), 0);
+  EXPECT_EQ(threads_with("99999999999999999999"), 0);
 }
 
 TEST(Threads, ALeadingNumberIsTaken) {
@@ -61,9 +55,51 @@ TEST(Threads, ALeadingNumberIsTaken) {
   EXPECT_EQ(threads_with("2,1"), 2);
 }
 
-TEST(Threads, TheCountIsKeptAfterTheCall) {
-  EXPECT_EQ(threads_with("2"), 2);
-  EXPECT_EQ(threads_with(std::nullopt), 1);
+TEST(Threads, TheAffinityMaskIsCounted) {
+  cpu_set_t mask;
+  ASSERT_EQ(sched_getaffinity(0, sizeof mask, &mask), 0);
+  EXPECT_EQ(dnmf::cpus_in_affinity_mask(), CPU_COUNT(&mask));
+  // A child bound to the first CPU of the mask counts one.
+  int first = 0;
+  while (!CPU_ISSET(first, &mask)) ++first;
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(first, &one);
+    if (sched_setaffinity(0, sizeof one, &one) != 0) _exit(2);
+    _exit(dnmf::cpus_in_affinity_mask() == 1 ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+}
+
+TEST(Threads, TheCountSetIsKeptAndReachesTheBlas) {
+  for (const int threads : {3, 1, 2}) {
+    dnmf::set_kernel_threads(threads);
+    EXPECT_EQ(dnmf::kernel_threads(), threads);
+#ifdef DNMF_OPENBLAS
+    EXPECT_EQ(dnmf::blas_threads(), threads) << "OpenBLAS runs what was set";
+#endif
+  }
+  dnmf::set_kernel_threads(0);
+  EXPECT_EQ(dnmf::kernel_threads(), 1) << "at least one";
+  dnmf::set_kernel_threads(1);
+}
+
+TEST(Threads, TheBlasIsNamed) {
+  const std::string blas = dnmf::blas_description();
+#ifdef DNMF_OPENBLAS
+  EXPECT_EQ(blas.rfind("OpenBLAS ", 0), 0u) << blas;
+  EXPECT_TRUE(blas.find("(pthreads)") != std::string::npos ||
+              blas.find("(OpenMP)") != std::string::npos ||
+              blas.find("(sequential)") != std::string::npos)
+      << blas;
+#else
+  EXPECT_EQ(blas, "Eigen's own kernels");
+#endif
 }
 
 }  // namespace
