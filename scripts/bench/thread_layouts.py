@@ -1,0 +1,121 @@
+#!/usr/bin/python3
+"""The same workloads in several ranks x threads layouts of one build, in one run: what the
+threads of a rank buy against ranks, and what the default layout gives a user who runs dnmf
+without mpirun.
+
+    scripts/bench/thread_layouts.py --dnmf build/src/dnmf [--rounds 3] [--iterations 20]
+
+Layouts: 2x1 (mpirun -np 2 --bind-to core, one thread a rank), 1x2 (one process,
+OMP_NUM_THREADS=2), 1x1 (one process, OMP_NUM_THREADS=1), default (one process, no mpirun and
+no OMP_NUM_THREADS: the threads follow the affinity mask). Workloads as compare_builds.py's:
+P1 (dense 20000 x 2000, k = 50) MU / HALS / BPP, the sparse 100000 x 10000 at 0.5 % (k = 20)
+MU and HALS, and train nmf-cnn on the digits. Each round runs every layout on every workload,
+in a rotated order. Prints the medians and the ratios the threads-and-speed goals name:
+1x2 / 2x1 (target >= 0.95) and default / 1x1 (target >= 1.8 on 2 cores); speed, above 1 faster.
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+import h5py
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from compare_builds import prepare  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BASE_ENV = {key: value for key, value in os.environ.items()
+            if key not in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
+BASE_ENV["OMPI_MCA_rmaps_base_oversubscribe"] = "1"
+LAYOUTS = {
+    "2x1": (["mpirun", "--allow-run-as-root", "--bind-to", "core", "-np", "2"], {"OMP_NUM_THREADS": "1"}),
+    "1x2": ([], {"OMP_NUM_THREADS": "2"}),
+    "1x1": ([], {"OMP_NUM_THREADS": "1"}),
+    "default": ([], {}),
+}
+
+
+def run(layout, dnmf, arguments):
+    prefix, env = LAYOUTS[layout]
+    subprocess.run(prefix + [dnmf] + arguments, check=True, env=dict(BASE_ENV, **env),
+                   stdout=subprocess.DEVNULL)
+
+
+def factorize_speed(layout, dnmf, d, arguments):
+    """Iterations per second of `dnmf factorize arguments`, from its run report."""
+    report = os.path.join(d, "report.json")
+    run(layout, dnmf, ["factorize"] + arguments + ["--output", os.path.join(d, "out.h5"),
+                                                   "--report", report, "--force", "--quiet",
+                                                   "--tol", "0"])
+    with open(report) as f:
+        return 1 / json.load(f)["seconds_per_iteration"]
+
+
+def train_speed(layout, dnmf, d, data, basis):
+    out = os.path.join(d, "model.h5")
+    run(layout, dnmf, ["train", "--data", data, "--model", "nmf-cnn", "--epochs", "2",
+                       "--batch-size", "64", "--seed", "0", "--nmf-basis", basis, "--output", out,
+                       "--force", "--quiet"])
+    with h5py.File(out, "r") as f:
+        return float(np.mean(f["history/images_per_second"][1:]))
+
+
+def workloads(d, digits, iterations):
+    dense, init, sparse, basis = (os.path.join(d, name) for name in
+                                  ("p1.h5", "p1-init.h5", "sparse.h5ad", "basis.h5"))
+    items = []
+    for algorithm in ("mu", "hals", "bpp"):
+        arguments = ["--input", dense, "--dataset", "/A", "--rank", "50", "--algorithm", algorithm,
+                     "--init", init, "--max-iter", str(iterations)]
+        items.append((f"P1 {algorithm}", "it/s",
+                      lambda layout, dnmf, a=arguments: factorize_speed(layout, dnmf, d, a)))
+    for algorithm in ("mu", "hals"):
+        arguments = ["--input", sparse, "--rank", "20", "--max-iter", "30", "--algorithm", algorithm]
+        items.append((f"sparse {algorithm}", "it/s",
+                      lambda layout, dnmf, a=arguments: factorize_speed(layout, dnmf, d, a)))
+    items.append(("train nmf-cnn", "images/s",
+                  lambda layout, dnmf: train_speed(layout, dnmf, d, digits, basis)))
+    return items
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--dnmf", default=os.path.join(ROOT, "build", "src", "dnmf"))
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--iterations", type=int, default=20, help="P1 iterations per run")
+    parser.add_argument("--data", default=os.path.join(ROOT, "examples", "data", "digits.h5"))
+    options = parser.parse_args()
+    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
+                if line.startswith("model name")), "unknown CPU")
+    print(f"CPU: {cpu}, {len(os.sched_getaffinity(0))} CPUs; "
+          f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}; "
+          f"load average before: {os.getloadavg()[0]:.2f}")
+    names = list(LAYOUTS)
+    with tempfile.TemporaryDirectory() as d:
+        prepare(options.dnmf, d, options.data)
+        items = workloads(d, options.data, options.iterations)
+        results = {}
+        for r in range(options.rounds):
+            order = names[r % len(names):] + names[:r % len(names)]
+            for name, _, measure in items:
+                for layout in order:
+                    results.setdefault((name, layout), []).append(measure(layout, options.dnmf))
+            print(f"round {r + 1} of {options.rounds} done", file=sys.stderr, flush=True)
+    print(f"\nmedian of {options.rounds} rounds (higher is faster)\n")
+    print("| workload | unit | " + " | ".join(names) + " | 1x2 / 2x1 | default / 1x1 |")
+    print("| --- | --- | " + " | ".join("---" for _ in names) + " | --- | --- |")
+    for name, unit, _ in items:
+        median = {layout: float(np.median(results[(name, layout)])) for layout in names}
+        cells = [f"{median[layout]:.3g}" for layout in names]
+        print(f"| {name} | {unit} | " + " | ".join(cells)
+              + f" | {median['1x2'] / median['2x1']:.2f} | {median['default'] / median['1x1']:.2f} |")
+    print(f"\nload average after: {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
