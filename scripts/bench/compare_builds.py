@@ -60,24 +60,34 @@ def train_images_per_second(dnmf, d, data, model, basis):
         return float(np.mean(f["history/images_per_second"][1:]))
 
 
-def workloads(d, digits, iterations):
-    """(name, unit, function of a dnmf binary giving that unit: higher is better)."""
-    dense, init, sparse, basis = (os.path.join(d, name) for name in
-                                  ("p1.h5", "p1-init.h5", "sparse.h5ad", "basis.h5"))
+def workload_arguments(d, iterations):
+    """(name, unit, command, arguments): the workloads of the runs here and of thread_layouts.py;
+    command is "factorize" (measured in iterations/s) or "train" (images/s, the model named)."""
+    dense, init, sparse = (os.path.join(d, name) for name in ("p1.h5", "p1-init.h5", "sparse.h5ad"))
     items = []
     for algorithm in ("mu", "hals", "bpp"):
-        arguments = ["--input", dense, "--dataset", "/A", "--rank", "50", "--algorithm", algorithm,
-                     "--init", init, "--max-iter", str(iterations)]
-        items.append((f"P1 {algorithm}", "it/s",
-                      lambda dnmf, a=arguments: 1 / factorize_seconds(dnmf, d, a)))
+        items.append((f"P1 {algorithm}", "it/s", "factorize",
+                      ["--input", dense, "--dataset", "/A", "--rank", "50", "--algorithm",
+                       algorithm, "--init", init, "--max-iter", str(iterations)]))
     for name, extra in (("MU", ["--algorithm", "mu"]), ("KL MU", ["--algorithm", "mu", "--loss", "kl"]),
                         ("HALS", ["--algorithm", "hals"])):
-        arguments = ["--input", sparse, "--rank", "20", "--max-iter", "30"] + extra
-        items.append((f"sparse {name}", "it/s",
-                      lambda dnmf, a=arguments: 1 / factorize_seconds(dnmf, d, a)))
+        items.append((f"sparse {name}", "it/s", "factorize",
+                      ["--input", sparse, "--rank", "20", "--max-iter", "30"] + extra))
     for model in ("cnn", "nmf-cnn"):
-        items.append((f"train {model}", "images/s",
-                      lambda dnmf, m=model: train_images_per_second(dnmf, d, digits, m, basis)))
+        items.append((f"train {model}", "images/s", "train", model))
+    return items
+
+
+def workloads(d, digits, iterations):
+    """(name, unit, function of a dnmf binary giving that unit: higher is better)."""
+    basis = os.path.join(d, "basis.h5")
+    items = []
+    for name, unit, command, arguments in workload_arguments(d, iterations):
+        if command == "factorize":
+            measure = lambda dnmf, a=arguments: 1 / factorize_seconds(dnmf, d, a)  # noqa: E731
+        else:
+            measure = lambda dnmf, m=arguments: train_images_per_second(dnmf, d, digits, m, basis)  # noqa: E731
+        items.append((name, unit, measure))
     return items
 
 

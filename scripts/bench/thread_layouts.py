@@ -7,9 +7,9 @@ without mpirun.
 
 Layouts: 2x1 (mpirun -np 2 --bind-to core, one thread a rank), 1x2 (one process,
 OMP_NUM_THREADS=2), 1x1 (one process, OMP_NUM_THREADS=1), default (one process, no mpirun and
-no OMP_NUM_THREADS: the threads follow the affinity mask). Workloads as compare_builds.py's:
+no OMP_NUM_THREADS: the threads follow the affinity mask). Workloads those of compare_builds.py:
 P1 (dense 20000 x 2000, k = 50) MU / HALS / BPP, the sparse 100000 x 10000 at 0.5 % (k = 20)
-MU and HALS, and train nmf-cnn on the digits. Each round runs every layout on every workload,
+MU, KL MU and HALS, and train cnn and nmf-cnn on the digits. Each round runs every layout on every workload,
 in a rotated order. Prints the medians and the ratios the threads-and-speed goals name:
 1x2 / 2x1 (target >= 0.95) and default / 1x1 (target >= 1.8 on 2 cores); speed, above 1 faster.
 """
@@ -25,7 +25,7 @@ import h5py
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from compare_builds import prepare  # noqa: E402
+from compare_builds import prepare, workload_arguments  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BASE_ENV = {key: value for key, value in os.environ.items()
@@ -55,30 +55,27 @@ def factorize_speed(layout, dnmf, d, arguments):
         return 1 / json.load(f)["seconds_per_iteration"]
 
 
-def train_speed(layout, dnmf, d, data, basis):
+def train_speed(layout, dnmf, d, data, model, basis):
     out = os.path.join(d, "model.h5")
-    run(layout, dnmf, ["train", "--data", data, "--model", "nmf-cnn", "--epochs", "2",
-                       "--batch-size", "64", "--seed", "0", "--nmf-basis", basis, "--output", out,
-                       "--force", "--quiet"])
+    arguments = ["train", "--data", data, "--model", model, "--epochs", "2", "--batch-size", "64",
+                 "--seed", "0", "--output", out, "--force", "--quiet"]
+    if model != "cnn":
+        arguments += ["--nmf-basis", basis]
+    run(layout, dnmf, arguments)
     with h5py.File(out, "r") as f:
         return float(np.mean(f["history/images_per_second"][1:]))
 
 
 def workloads(d, digits, iterations):
-    dense, init, sparse, basis = (os.path.join(d, name) for name in
-                                  ("p1.h5", "p1-init.h5", "sparse.h5ad", "basis.h5"))
+    """(name, unit, function of (layout, dnmf) giving that unit: higher is better)."""
+    basis = os.path.join(d, "basis.h5")
     items = []
-    for algorithm in ("mu", "hals", "bpp"):
-        arguments = ["--input", dense, "--dataset", "/A", "--rank", "50", "--algorithm", algorithm,
-                     "--init", init, "--max-iter", str(iterations)]
-        items.append((f"P1 {algorithm}", "it/s",
-                      lambda layout, dnmf, a=arguments: factorize_speed(layout, dnmf, d, a)))
-    for algorithm in ("mu", "hals"):
-        arguments = ["--input", sparse, "--rank", "20", "--max-iter", "30", "--algorithm", algorithm]
-        items.append((f"sparse {algorithm}", "it/s",
-                      lambda layout, dnmf, a=arguments: factorize_speed(layout, dnmf, d, a)))
-    items.append(("train nmf-cnn", "images/s",
-                  lambda layout, dnmf: train_speed(layout, dnmf, d, digits, basis)))
+    for name, unit, command, arguments in workload_arguments(d, iterations):
+        if command == "factorize":
+            measure = lambda layout, dnmf, a=arguments: factorize_speed(layout, dnmf, d, a)  # noqa: E731
+        else:
+            measure = lambda layout, dnmf, m=arguments: train_speed(layout, dnmf, d, digits, m, basis)  # noqa: E731
+        items.append((name, unit, measure))
     return items
 
 
