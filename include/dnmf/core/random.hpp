@@ -14,6 +14,7 @@ enum class RandomStream : std::uint64_t {
   TrueW = 4,
   TrueH = 5,
   Sketch = 6,  ///< the test matrix of the randomized SVD (nmf/truncated_svd.hpp)
+  KMeans = 7,  ///< the k-means++ starts of the consensus (nmf/consensus.hpp)
 };
 
 /// Uniform in [0, 1), 53 random bits.
