@@ -1,7 +1,5 @@
 #include "dnmf/core/threads.hpp"
 
-#include <sched.h>
-
 #include <algorithm>
 #include <cstdlib>
 #include <string>
@@ -30,13 +28,6 @@ int threads_from_environment() {
   } catch (const std::exception&) {
     return 0;
   }
-}
-
-int cpus_in_affinity_mask() {
-  cpu_set_t mask;
-  CPU_ZERO(&mask);
-  if (sched_getaffinity(0, sizeof mask, &mask) != 0) return 1;
-  return std::max(1, CPU_COUNT(&mask));
 }
 
 void set_kernel_threads(int threads) {

@@ -1,12 +1,8 @@
-// core/threads: OMP_NUM_THREADS read as a count (0 when unset, unparsable or below 1), the CPUs
-// of the affinity mask against sched_getaffinity in a child bound by the test, and the count set
-// reaching OpenBLAS.
+// core/threads: OMP_NUM_THREADS read as a count (0 when unset, unparsable or below 1), the count
+// set reaching OpenBLAS, the BLAS named. (The affinity masks: tests/mpi/test_thread_layout.)
 
 #include <gtest/gtest.h>
-#include <sched.h>
 #include <stdlib.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <optional>
 #include <string>
@@ -53,27 +49,6 @@ TEST(Threads, ZeroNegativeOrUnparsableIsZero) {
 TEST(Threads, ALeadingNumberIsTaken) {
   // OpenMP's own list form "2,1" (threads per nesting level) starts with the outer count.
   EXPECT_EQ(threads_with("2,1"), 2);
-}
-
-TEST(Threads, TheAffinityMaskIsCounted) {
-  cpu_set_t mask;
-  ASSERT_EQ(sched_getaffinity(0, sizeof mask, &mask), 0);
-  EXPECT_EQ(dnmf::cpus_in_affinity_mask(), CPU_COUNT(&mask));
-  // A child bound to the first CPU of the mask counts one.
-  int first = 0;
-  while (!CPU_ISSET(first, &mask)) ++first;
-  const pid_t child = fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    cpu_set_t one;
-    CPU_ZERO(&one);
-    CPU_SET(first, &one);
-    if (sched_setaffinity(0, sizeof one, &one) != 0) _exit(2);
-    _exit(dnmf::cpus_in_affinity_mask() == 1 ? 0 : 1);
-  }
-  int status = 0;
-  ASSERT_EQ(waitpid(child, &status, 0), child);
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
 }
 
 TEST(Threads, TheCountSetIsKeptAndReachesTheBlas) {

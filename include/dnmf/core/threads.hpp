@@ -12,10 +12,6 @@ namespace dnmf {
 /// first), or 0 when it is unset or does not start with a positive integer.
 int threads_from_environment();
 
-/// CPUs in this process's affinity mask (what mpirun --bind-to and --map-by ...:PE=N, srun
-/// --cpus-per-task and taskset give), at least 1.
-int cpus_in_affinity_mask();
-
 /// Sets the kernel thread count to `threads` (>= 1), OpenBLAS's pool included.
 void set_kernel_threads(int threads);
 
