@@ -8,7 +8,9 @@
 
 #include <Eigen/Cholesky>
 
+#include "dnmf/core/threads.hpp"
 #include "dnmf/nmf/bpp.hpp"
+#include "dnmf/nmf/update_rule.hpp"
 #include "error_bounds.hpp"
 #include "naive_nmf.hpp"
 #include "solver_fixture.hpp"
@@ -74,6 +76,27 @@ TYPED_TEST(UpdateRules, MultiplicativeMatchesNaive) {
 TYPED_TEST(UpdateRules, HalsMatchesNaive) {
   expect_matches_naive<TypeParam>(Algorithm::Hals, naive::hals_iteration, 1);
   expect_matches_naive<TypeParam>(Algorithm::Hals, naive::hals_iteration, 25);
+}
+
+TYPED_TEST(UpdateRules, HalsGivesTheSameBitsOnAnyNumberOfThreads) {
+  // Every column's sweep runs alone on one thread (core/parallel_for), whatever the count.
+  using Scalar = TypeParam;
+  const dnmf::Index k = 7, columns = 301;
+  const Matrix F = naive::random_matrix(40, k, 21);
+  const Matrix G = F.transpose() * F;
+  const dnmf::MatrixT<Scalar> B =
+      (F.transpose() * naive::random_matrix(40, columns, 22)).cast<Scalar>();
+  const dnmf::MatrixT<Scalar> X0 = naive::random_matrix(k, columns, 23).cast<Scalar>();
+  dnmf::MatrixT<Scalar> one = X0;
+  dnmf::nmf::HalsUpdateT<Scalar> rule;
+  rule.update(one, G, B, 0.01);
+  for (const int threads : {2, 3, 8}) {
+    dnmf::set_kernel_threads(threads);
+    dnmf::MatrixT<Scalar> many = X0;
+    rule.update(many, G, B, 0.01);
+    EXPECT_TRUE(many == one) << threads << " threads";
+  }
+  dnmf::set_kernel_threads(1);
 }
 
 TYPED_TEST(UpdateRules, BppMatchesBruteForceAnls) {
