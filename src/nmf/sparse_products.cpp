@@ -5,6 +5,8 @@
 #include <stdexcept>
 #include <type_traits>
 
+#include "dnmf/core/parallel_for.hpp"
+
 namespace dnmf::nmf {
 namespace {
 
@@ -18,6 +20,10 @@ constexpr int kMaxSliceWidth = 24;
 // Nonzeros ahead whose H (or accumulator) slice is prefetched: the columns are random, so the
 // hardware prefetcher cannot guess them, and H (k x n) is larger than L2 at realistic n.
 constexpr int kPrefetchDistance = 8;
+
+// Rows a thread takes at the least (core/parallel_for): a few microseconds of work at 0.1 %
+// density, more than waking a thread costs.
+constexpr Index kRowsPerChunk = 32;
 
 template <class Scalar, int Width>
 using Slice = Eigen::Matrix<Scalar, Width, 1>;
@@ -146,10 +152,14 @@ template <class Scalar>
 void sparse_rows_times_transposed(const CsrRows<Scalar>& A, Index row_begin, Index row_count,
                                   Eigen::Ref<const FactorColumns<Scalar>> H,
                                   Eigen::Ref<FactorColumns<Scalar>> out) {
-  const CsrArrays<Scalar> arrays(A, row_begin, row_count);
-  for_each_slice(H.rows(), [&](auto width, Index k0) {
-    gather_slice<Scalar, decltype(width)::value>(arrays, row_count, H.data(), H.outerStride(), k0,
-                                                 out.data(), out.outerStride());
+  // Each row's product alone: rows split among the kernel threads give the same bits.
+  parallel_for(row_count, kRowsPerChunk, [&](Index begin, Index end) {
+    const CsrArrays<Scalar> arrays(A, row_begin + begin, end - begin);
+    for_each_slice(H.rows(), [&](auto width, Index k0) {
+      gather_slice<Scalar, decltype(width)::value>(arrays, end - begin, H.data(), H.outerStride(),
+                                                   k0, out.data() + out.outerStride() * begin,
+                                                   out.outerStride());
+    });
   });
 }
 
@@ -176,9 +186,13 @@ double divide_sparse_rows_by_product(const CsrRows<Scalar>& A, Index row_begin, 
   }
   // (W H)_ij at every nonzero of the block, written where the ratio goes.
   Scalar* const products = ratio.valuePtr();
-  for_each_slice(H.rows(), [&](auto width, Index k0) {
-    dot_slice<Scalar, decltype(width)::value>(arrays, row_count, Wt_b.data(), Wt_b.outerStride(),
-                                              H.data(), H.outerStride(), k0, products);
+  parallel_for(row_count, kRowsPerChunk, [&](Index begin, Index end) {
+    const CsrArrays<Scalar> rows(A, row_begin + begin, end - begin);
+    for_each_slice(H.rows(), [&](auto width, Index k0) {
+      dot_slice<Scalar, decltype(width)::value>(
+          rows, end - begin, Wt_b.data() + Wt_b.outerStride() * begin, Wt_b.outerStride(), H.data(),
+          H.outerStride(), k0, products);
+    });
   });
   // Then, vectorised over the block's nonzeros (A >= 0): Σ A (log A - log max(WH, guard)), as
   // the difference of the logs because A / WH underflows to 0 for a tiny A (1e-323) and an
