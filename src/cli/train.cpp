@@ -7,8 +7,6 @@
 #include <optional>
 
 #include "cli/command.hpp"
-#include "cli/image_data.hpp"
-#include "cli/model_file.hpp"
 #include "cli/options.hpp"
 #include "dnmf/core/error.hpp"
 #include "dnmf/core/stop_request.hpp"
@@ -18,6 +16,8 @@
 #include "dnmf/io/run_files.hpp"
 #include "dnmf/mpi/agree.hpp"
 #include "dnmf/nn/data_parallel.hpp"
+#include "dnmf/nn/image_data.hpp"
+#include "dnmf/nn/model_file.hpp"
 #include "dnmf/nn/nmf_encoder.hpp"
 
 namespace dnmf::cli {
@@ -43,7 +43,7 @@ struct TrainOptions {
   bool force = false;
   std::int64_t epochs = 5;
   bool nmf_rank_given = false;
-  ModelDescription model;
+  nn::ModelDescription model;
   ProgressMode progress = ProgressMode::Auto;
   bool quiet = false;
 };
@@ -108,7 +108,7 @@ std::optional<TrainOptions> parse(const Invocation& invocation, mpi::Communicato
     return parsed;
   }
   nn::ArchitectureOptions& a = parsed.model.architecture;
-  TrainingSettings& t = parsed.model.training;
+  nn::TrainingSettings& t = parsed.model.training;
   try {
     a.architecture = nn::architecture_from_name(v["model"].as<std::string>());
     t.shuffle = nn::shuffle_from_name(v["shuffle"].as<std::string>());
@@ -143,16 +143,16 @@ std::optional<TrainOptions> parse(const Invocation& invocation, mpi::Communicato
 }
 
 struct TrainingData {
-  ImageDataset train_images, test_images;
+  nn::ImageDataset train_images, test_images;
   io::DatasetInfo train_labels, test_labels;
 };
 
 TrainingData describe_data(const io::InputFile& file) {
   TrainingData data;
-  data.train_images = describe_images(file, "/train/images");
-  data.train_labels = describe_labels(file, "/train/labels", data.train_images);
-  data.test_images = describe_images(file, "/test/images");
-  data.test_labels = describe_labels(file, "/test/labels", data.test_images);
+  data.train_images = nn::describe_images(file, "/train/images");
+  data.train_labels = nn::describe_labels(file, "/train/labels", data.train_images);
+  data.test_images = nn::describe_images(file, "/test/images");
+  data.test_labels = nn::describe_labels(file, "/test/labels", data.test_images);
   if (data.test_images.sample.size() != data.train_images.sample.size()) {
     throw InputError(io::where(file.path(), "/test/images") + ": images of " +
                      data.test_images.sample.to_string() + ", but /train/images has " +
@@ -191,22 +191,23 @@ bool uses_nmf(const nn::ArchitectureOptions& options) {
 }
 
 /// The network to train and its description: read from --resume, or built from the options.
-LoadedModel initial_model(const TrainOptions& options, const TrainingData& data,
-                          const io::InputFile& file, mpi::Communicator& comm) {
+nn::LoadedModel initial_model(const TrainOptions& options, const TrainingData& data,
+                              const io::InputFile& file, mpi::Communicator& comm) {
   if (!options.resume.empty()) {
     const io::InputFile resumed(options.resume, comm);
-    std::optional<LoadedModel> model;
+    std::optional<nn::LoadedModel> model;
     mpi::agree(comm, [&] {
-      model.emplace(read_model(resumed));
-      require_fitting_images(model->description.architecture, options.resume, data.train_images,
-                             file.path());
+      model.emplace(nn::read_model(resumed));
+      nn::require_fitting_images(model->description.architecture, options.resume, data.train_images,
+                                 file.path());
     });
     return std::move(*model);
   }
-  ModelDescription description = options.model;
+  nn::ModelDescription description = options.model;
   nn::ArchitectureOptions& architecture = description.architecture;
   architecture.input = data.train_images.sample;
-  mpi::agree(comm, [&] { architecture.classes = count_classes(file, data.train_labels, comm); });
+  mpi::agree(comm,
+             [&] { architecture.classes = nn::count_classes(file, data.train_labels, comm); });
   RowMatrix basis;
   if (uses_nmf(architecture) && description.training.nmf_basis != "random") {
     basis = read_basis(description.training.nmf_basis, options, architecture.input.size(), comm);
@@ -247,33 +248,33 @@ int run_train(const Invocation& invocation, mpi::Communicator& comm) {
   const io::InputFile file(options->data, comm);
   TrainingData data;
   mpi::agree(comm, [&] { data = describe_data(file); });
-  LoadedModel loaded = initial_model(*options, data, file, comm);
-  ModelDescription& model = loaded.description;
+  nn::LoadedModel loaded = initial_model(*options, data, file, comm);
+  nn::ModelDescription& model = loaded.description;
   nn::Network<float>& network = loaded.network;
-  const TrainingSettings& settings = model.training;
-  TrainingProgress& progress = model.progress;
+  const nn::TrainingSettings& settings = model.training;
+  nn::TrainingProgress& progress = model.progress;
   const bool nonnegative = uses_nmf(model.architecture);
   const std::int64_t classes = model.architecture.classes;
 
   std::unique_ptr<nn::Optimizer<float>> optimizer;
   std::optional<nn::EpochSchedule> schedule;
   mpi::agree(comm, [&] {
-    optimizer = make_optimizer(settings, network.parameter_count());
+    optimizer = nn::make_optimizer(settings, network.parameter_count());
     schedule.emplace(data.train_images.count, settings.batch_size, comm.size(), comm.rank(),
                      settings.shuffle, settings.seed);
   });
   if (!options->resume.empty()) {
     const io::InputFile resumed(options->resume, comm);
-    mpi::agree(comm, [&] { read_optimizer_state(resumed, *optimizer, progress.step); });
+    mpi::agree(comm, [&] { nn::read_optimizer_state(resumed, *optimizer, progress.step); });
   }
   nn::DataParallelTrainer<float> trainer(network, *optimizer, comm, schedule->max_local_batch());
   if (settings.freeze_basis) trainer.freeze("nmf/H");
   // Every buffer is sized here, before the first step (agreed: a rank may lack the memory).
-  std::optional<SampleBuffer> train_buffer, test_buffer;
+  std::optional<nn::SampleBuffer> train_buffer, test_buffer;
   mpi::agree(comm, [&] {
     train_buffer.emplace(file, data.train_images, &data.train_labels, schedule->local_samples());
   });
-  SampleBuffer& train = *train_buffer;
+  nn::SampleBuffer& train = *train_buffer;
   // Every epoch reads the same dataset again: keep its decompressed chunks (up to 256 MiB of them;
   // HDF5 keeps 1 MiB by default), and each rank inflates the digits' gzip chunks once a run,
   // not once an epoch.
@@ -282,12 +283,12 @@ int run_train(const Invocation& invocation, mpi::Communicator& comm) {
     file.keep_open(data.train_images.info, kTrainingChunkCache);
     file.keep_open(data.train_labels, kTrainingChunkCache);
   });
-  const std::vector<std::int64_t> test_rows = block_rows(data.test_images.count, comm);
+  const std::vector<std::int64_t> test_rows = nn::block_rows(data.test_images.count, comm);
   mpi::agree(comm, [&] {
     test_buffer.emplace(file, data.test_images, &data.test_labels,
                         static_cast<std::int64_t>(test_rows.size()));
   });
-  SampleBuffer& test = *test_buffer;
+  nn::SampleBuffer& test = *test_buffer;
   mpi::agree(comm, [&] { test.read(test_rows, nonnegative, classes); });
   const Index features = data.train_images.sample.size();
   if (comm.is_root() && !options->quiet) {
@@ -345,8 +346,8 @@ int run_train(const Invocation& invocation, mpi::Communicator& comm) {
         const std::string& target =
             options->checkpoint.path.empty() ? options->output : options->checkpoint.path;
         trainer.gather_optimizer_state();
-        write_model(target, checkpoint_if_exists, model, network, *optimizer, invocation,
-                    options->data, comm);
+        nn::write_model(target, checkpoint_if_exists, model, network, *optimizer,
+                        invocation.command_line, options->data, comm);
         checkpoint_if_exists = io::IfExists::Replace;
         if (stop) {
           bar.finish();
@@ -389,8 +390,8 @@ int run_train(const Invocation& invocation, mpi::Communicator& comm) {
     }
   }
   trainer.gather_optimizer_state();
-  write_model(options->output, files.if_exists("--output"), model, network, *optimizer, invocation,
-              options->data, comm);
+  nn::write_model(options->output, files.if_exists("--output"), model, network, *optimizer,
+                  invocation.command_line, options->data, comm);
   if (comm.is_root() && !options->quiet) {
     std::printf(
         "wrote %s (%ld epochs, %ld steps; rank 0 spent %.2f s in collectives, %.1f MB "

@@ -13,11 +13,11 @@
 #include "dnmf/io/input_file.hpp"
 #include "dnmf/nn/tensor.hpp"
 
-namespace dnmf::cli {
+namespace dnmf::nn {
 
 struct ImageDataset {
   io::DatasetInfo info;
-  nn::ImageShape sample;  ///< one image, HWC
+  ImageShape sample;  ///< one image, HWC
   std::int64_t count = 0;
   float scale = 1;  ///< 1/255 for uint8, else 1
 };
@@ -47,8 +47,8 @@ class SampleBuffer {
   void read(const std::vector<std::int64_t>& rows, bool nonnegative, std::int64_t classes);
 
   std::int64_t size() const { return size_; }
-  nn::BatchView<float> images() const {
-    return nn::BatchView<float>(images_.data(), images_.rows(), size_);
+  BatchView<float> images() const {
+    return BatchView<float>(images_.data(), images_.rows(), size_);
   }
   const Eigen::VectorXi& labels() const { return labels_; }
 
@@ -57,8 +57,8 @@ class SampleBuffer {
   ImageDataset dataset_;
   const io::DatasetInfo* label_info_;
   std::int64_t size_ = 0;
-  nn::Matrix<float> images_;  // features x capacity, in the order asked for
-  nn::Matrix<float> sorted_;  // features x capacity, in file order
+  Matrix<float> images_;  // features x capacity, in the order asked for
+  Matrix<float> sorted_;  // features x capacity, in file order
   std::vector<double> sorted_labels_;
   Eigen::VectorXi labels_;
   std::vector<std::int64_t> sorted_rows_;
@@ -75,4 +75,4 @@ std::int64_t count_classes(const io::InputFile& file, const io::DatasetInfo& lab
                            mpi::Communicator& comm);
 constexpr std::int64_t kMaxLabel = 9999;
 
-}  // namespace dnmf::cli
+}  // namespace dnmf::nn

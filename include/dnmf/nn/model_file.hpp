@@ -21,66 +21,26 @@
 // the parameters and optimizer state continue a run bitwise exactly.
 
 #include <cstdint>
-#include <memory>
 #include <string>
-#include <vector>
 
-#include "cli/command.hpp"
-#include "cli/image_data.hpp"
 #include "dnmf/io/input_file.hpp"
 #include "dnmf/io/run_files.hpp"
-#include "dnmf/nn/architectures.hpp"
-#include "dnmf/nn/epoch_schedule.hpp"
-#include "dnmf/nn/optimizer.hpp"
+#include "dnmf/nn/image_data.hpp"
+#include "dnmf/nn/model_description.hpp"
 
-namespace dnmf::cli {
-
-struct TrainingSettings {
-  std::string optimizer = "adam";  ///< adam | sgd
-  double learning_rate = 1e-3;
-  double momentum = 0.9;  ///< SGD
-  double beta1 = 0.9;     ///< Adam
-  double beta2 = 0.999;
-  double adam_epsilon = 1e-8;
-  std::int64_t batch_size = 64;
-  std::uint64_t seed = 0;
-  nn::Shuffle shuffle = nn::Shuffle::Global;
-  bool freeze_basis = false;
-  std::string nmf_basis = "random";  ///< where H started: a file, or random
-};
-
-/// Where a run stands, and what each completed epoch measured.
-struct TrainingProgress {
-  std::int64_t epoch = 0;
-  std::int64_t step = 0;
-  std::int64_t batch_in_epoch = 0;
-  double epoch_loss_sum = 0;
-  double epoch_correct = 0;
-  std::vector<double> history_epoch, history_loss, history_train_accuracy,
-      history_validation_accuracy, history_images_per_second, history_seconds;
-};
-
-struct ModelDescription {
-  nn::ArchitectureOptions architecture;
-  TrainingSettings training;
-  TrainingProgress progress;
-};
-
-/// The optimizer `settings` name, for `parameter_count` parameters.
-std::unique_ptr<nn::Optimizer<float>> make_optimizer(const TrainingSettings& settings,
-                                                     nn::Index parameter_count);
+namespace dnmf::nn {
 
 /// Collective: writes the model atomically to `path` (replacing a file of that name only with
 /// IfExists::Replace).
 void write_model(const std::string& path, io::IfExists if_exists, const ModelDescription& model,
-                 nn::Network<float>& network, nn::Optimizer<float>& optimizer,
-                 const Invocation& invocation, const std::string& data_file,
+                 Network<float>& network, Optimizer<float>& optimizer,
+                 const std::string& command_line, const std::string& data_file,
                  mpi::Communicator& comm);
 
 /// A model read back: its description, and the network with the saved parameters.
 struct LoadedModel {
   ModelDescription description;
-  nn::Network<float> network;
+  Network<float> network;
 };
 
 /// Collective; InputError naming the file and what is missing or of the wrong shape.
@@ -88,12 +48,11 @@ LoadedModel read_model(const io::InputFile& file);
 
 /// InputError unless one image of `images` (in `data_path`) has as many values as the model's
 /// input.
-void require_fitting_images(const nn::ArchitectureOptions& architecture,
-                            const std::string& model_path, const ImageDataset& images,
-                            const std::string& data_path);
+void require_fitting_images(const ArchitectureOptions& architecture, const std::string& model_path,
+                            const ImageDataset& images, const std::string& data_path);
 
 /// Collective: restores the optimizer's state from the model file, and its step count.
-void read_optimizer_state(const io::InputFile& file, nn::Optimizer<float>& optimizer,
+void read_optimizer_state(const io::InputFile& file, Optimizer<float>& optimizer,
                           std::int64_t step);
 
-}  // namespace dnmf::cli
+}  // namespace dnmf::nn
