@@ -109,19 +109,15 @@ std::optional<TrainOptions> parse(const Invocation& invocation, mpi::Communicato
   }
   nn::ArchitectureOptions& a = parsed.model.architecture;
   nn::TrainingSettings& t = parsed.model.training;
-  try {
-    a.architecture = nn::architecture_from_name(v["model"].as<std::string>());
-    t.shuffle = nn::shuffle_from_name(v["shuffle"].as<std::string>());
-  } catch (const InputError& error) {
-    throw UsageError(error.what());
-  }
+  a.architecture = parse_named("--model", v["model"].as<std::string>(), nn::kArchitectureNames);
+  t.shuffle = parse_named("--shuffle", v["shuffle"].as<std::string>(), nn::kShuffleNames);
+  t.optimizer = parse_named("--optimizer", v["optimizer"].as<std::string>(), nn::kOptimizerNames);
   a.nmf_rank = positive(v, "nmf-rank");
   a.nmf_iterations = positive(v, "nmf-steps");
   a.filters = positive(v, "conv-filters");
   a.hidden = positive(v, "hidden");
   parsed.nmf_rank_given = !v["nmf-rank"].defaulted();
   t.batch_size = positive(v, "batch-size");
-  t.optimizer = v["optimizer"].as<std::string>();
   t.learning_rate = v["lr"].as<double>();
   t.momentum = v["momentum"].as<double>();
   t.seed = non_negative(v, "seed");
@@ -130,9 +126,6 @@ std::optional<TrainOptions> parse(const Invocation& invocation, mpi::Communicato
   if (!basis.empty()) t.nmf_basis = basis;
   if (a.architecture == nn::Architecture::Cnn && (!basis.empty() || t.freeze_basis)) {
     throw UsageError("--nmf-basis and --freeze-basis need --model nmf or nmf-cnn");
-  }
-  if (t.optimizer != "adam" && t.optimizer != "sgd") {
-    throw UsageError("--optimizer: expected adam or sgd, got '" + t.optimizer + "'");
   }
   if (!(t.learning_rate > 0)) throw UsageError("--lr must be > 0");
   if (t.batch_size < comm.size()) {
@@ -209,8 +202,8 @@ nn::LoadedModel initial_model(const TrainOptions& options, const TrainingData& d
   mpi::agree(comm,
              [&] { architecture.classes = nn::count_classes(file, data.train_labels, comm); });
   RowMatrix basis;
-  if (uses_nmf(architecture) && description.training.nmf_basis != "random") {
-    basis = read_basis(description.training.nmf_basis, options, architecture.input.size(), comm);
+  if (uses_nmf(architecture) && description.training.nmf_basis) {
+    basis = read_basis(*description.training.nmf_basis, options, architecture.input.size(), comm);
     architecture.nmf_rank = basis.rows();
   }
   std::optional<nn::Network<float>> network;
@@ -239,8 +232,7 @@ int run_train(const Invocation& invocation, mpi::Communicator& comm) {
   io::RunFiles files;
   files.input("--data", options->data)
       .input("--resume", options->resume)
-      .input("--nmf-basis",
-             options->model.training.nmf_basis != "random" ? options->model.training.nmf_basis : "")
+      .input("--nmf-basis", options->model.training.nmf_basis.value_or(""))
       .output("--output", options->output)
       // The checkpoint of a resumed run may be the file it resumed from: it replaces that state.
       .output("--checkpoint", options->checkpoint.path, "--resume");
@@ -298,12 +290,12 @@ int run_train(const Invocation& invocation, mpi::Communicator& comm) {
     std::printf(
         "%s: %ld parameters, %ld classes, %ld training images of %s, batch %ld over %d "
         "rank%s%s, NMF basis %s%s\n",
-        nn::architecture_name(model.architecture.architecture).c_str(),
+        name_of(model.architecture.architecture, nn::kArchitectureNames).c_str(),
         static_cast<long>(network.parameter_count()), static_cast<long>(classes),
         static_cast<long>(data.train_images.count), data.train_images.sample.to_string().c_str(),
         static_cast<long>(settings.batch_size), comm.size(), comm.size() == 1 ? "" : "s", exchange,
-        nonnegative ? settings.nmf_basis.c_str() : "(none)",
-        nonnegative && settings.nmf_basis == "random" ? " (no --nmf-basis: random start)" : "");
+        nonnegative ? settings.nmf_basis.value_or("random").c_str() : "(none)",
+        nonnegative && !settings.nmf_basis ? " (no --nmf-basis: random start)" : "");
   }
 
   // Without --checkpoint a signal saves the model to --output. After the first checkpoint the

@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <type_traits>
 
 #include "dnmf/core/error.hpp"
+#include "dnmf/core/named_values.hpp"
 #include "dnmf/io/history_check.hpp"
 #include "dnmf/io/output_file.hpp"
 #include "dnmf/mpi/agree.hpp"
@@ -60,28 +62,33 @@ void visit_history(TrainingProgress& p, Visit&& visit) {
   visit("/history/seconds", p.history_seconds);
 }
 
+/// The text attributes: the enums by their tables' names, and the basis's origin as the file's
+/// path or "random" (what model files have always stored for a random start).
 template <class T>
-constexpr bool kIsText =
-    std::is_same_v<T, std::string> || std::is_same_v<T, Architecture> || std::is_same_v<T, Shuffle>;
+constexpr bool kIsText = std::is_enum_v<T> || std::is_same_v<T, std::optional<std::string>>;
 
-template <class T>
-std::string as_text(const T& value) {
-  if constexpr (std::is_same_v<T, Architecture>)
-    return architecture_name(value);
-  else if constexpr (std::is_same_v<T, Shuffle>)
-    return shuffle_name(value);
-  else
-    return value;
+constexpr const char* kRandomBasis = "random";
+
+// The table of names of each enum stored as text.
+constexpr const auto& names(Architecture) { return kArchitectureNames; }
+constexpr const auto& names(OptimizerKind) { return kOptimizerNames; }
+constexpr const auto& names(Shuffle) { return kShuffleNames; }
+
+template <class Enum>
+std::string as_text(Enum value) {
+  return name_of(value, names(value));
+}
+std::string as_text(const std::optional<std::string>& basis) {
+  return basis.value_or(kRandomBasis);
 }
 
-template <class T>
-T from_text(const std::string& text) {
-  if constexpr (std::is_same_v<T, Architecture>)
-    return architecture_from_name(text);
-  else if constexpr (std::is_same_v<T, Shuffle>)
-    return shuffle_from_name(text);
-  else
-    return text;
+/// `what` names the attribute for the error ("FILE: attribute NAME").
+template <class Enum>
+void from_text(const std::string& what, const std::string& text, Enum& value) {
+  value = parse_named(what, text, names(value), ErrorKind::Input);
+}
+void from_text(const std::string&, const std::string& text, std::optional<std::string>& basis) {
+  basis = text == kRandomBasis ? std::nullopt : std::optional<std::string>(text);
 }
 
 std::vector<std::int64_t> shape_of(const std::vector<Index>& shape) {
@@ -162,7 +169,7 @@ LoadedModel read_model(const io::InputFile& file) {
   visit_attributes(model, [&](const char* name, auto& value) {
     using T = std::decay_t<decltype(value)>;
     if constexpr (kIsText<T>) {
-      value = from_text<T>(file.string_attribute(name));
+      from_text(file.path() + ": attribute " + name, file.string_attribute(name), value);
     } else {
       const double number = file.number_attribute(name);
       if (!std::isfinite(number)) {

@@ -16,16 +16,14 @@
 #include <cstdint>
 #include <string>
 
+#include "dnmf/core/named_values.hpp"
 #include "dnmf/nn/network.hpp"
 
 namespace dnmf::nn {
 
 enum class Architecture { Cnn, Nmf, NmfCnn };
-
-/// "cnn", "nmf", "nmf-cnn".
-std::string architecture_name(Architecture architecture);
-/// The inverse of architecture_name; throws InputError naming the valid names.
-Architecture architecture_from_name(const std::string& name);
+inline constexpr NamedValue<Architecture> kArchitectureNames[] = {
+    {Architecture::Cnn, "cnn"}, {Architecture::Nmf, "nmf"}, {Architecture::NmfCnn, "nmf-cnn"}};
 
 struct ArchitectureOptions {
   Architecture architecture = Architecture::Cnn;

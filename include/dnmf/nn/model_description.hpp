@@ -4,17 +4,23 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "dnmf/core/named_values.hpp"
 #include "dnmf/nn/architectures.hpp"
 #include "dnmf/nn/epoch_schedule.hpp"
 #include "dnmf/nn/optimizer.hpp"
 
 namespace dnmf::nn {
 
+enum class OptimizerKind { Adam, Sgd };
+inline constexpr NamedValue<OptimizerKind> kOptimizerNames[] = {{OptimizerKind::Adam, "adam"},
+                                                                {OptimizerKind::Sgd, "sgd"}};
+
 struct TrainingSettings {
-  std::string optimizer = "adam";  ///< adam | sgd
+  OptimizerKind optimizer = OptimizerKind::Adam;
   double learning_rate = 1e-3;
   double momentum = 0.9;  ///< SGD
   double beta1 = 0.9;     ///< Adam
@@ -24,7 +30,8 @@ struct TrainingSettings {
   std::uint64_t seed = 0;
   Shuffle shuffle = Shuffle::Global;
   bool freeze_basis = false;
-  std::string nmf_basis = "random";  ///< where H started: a file, or random
+  /// The file whose /H the NMF basis started from; nullopt: a random start.
+  std::optional<std::string> nmf_basis;
 };
 
 /// Where a run stands, and what each completed epoch measured.
@@ -44,7 +51,7 @@ struct ModelDescription {
   TrainingProgress progress;
 };
 
-/// The optimizer `settings` name, for `parameter_count` parameters.
+/// The optimizer `settings` choose, for `parameter_count` parameters.
 std::unique_ptr<Optimizer<float>> make_optimizer(const TrainingSettings& settings,
                                                  Index parameter_count);
 
