@@ -75,6 +75,20 @@ io::DatasetInfo describe_labels(const io::InputFile& file, const std::string& na
   return labels;
 }
 
+TrainingData describe_training_data(const io::InputFile& file) {
+  TrainingData data;
+  data.train_images = describe_images(file, "/train/images");
+  data.train_labels = describe_labels(file, "/train/labels", data.train_images);
+  data.test_images = describe_images(file, "/test/images");
+  data.test_labels = describe_labels(file, "/test/labels", data.test_images);
+  if (data.test_images.sample.size() != data.train_images.sample.size()) {
+    throw InputError(io::where(file.path(), "/test/images") + ": images of " +
+                     data.test_images.sample.to_string() + ", but /train/images has " +
+                     data.train_images.sample.to_string());
+  }
+  return data;
+}
+
 SampleBuffer::SampleBuffer(const io::InputFile& file, const ImageDataset& images,
                            const io::DatasetInfo* labels, std::int64_t capacity)
     : file_(file), dataset_(images), label_info_(labels) {

@@ -24,7 +24,7 @@ InferenceInput load_inference_input(const std::string& model_path, const std::st
                                                    labels_name.empty() ? nullptr : &input.labels,
                                                    static_cast<std::int64_t>(input.rows.size()));
   });
-  const bool nonnegative = architecture.architecture != Architecture::Cnn;
+  const bool nonnegative = uses_nmf(architecture.architecture);
   mpi::agree(comm, [&] { input.samples->read(input.rows, nonnegative, architecture.classes); });
   return input;
 }

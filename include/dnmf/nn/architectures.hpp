@@ -25,6 +25,9 @@ enum class Architecture { Cnn, Nmf, NmfCnn };
 inline constexpr NamedValue<Architecture> kArchitectureNames[] = {
     {Architecture::Cnn, "cnn"}, {Architecture::Nmf, "nmf"}, {Architecture::NmfCnn, "nmf-cnn"}};
 
+/// Whether the network has an NMF encoder (which needs images >= 0 and may start from a basis).
+inline bool uses_nmf(Architecture architecture) { return architecture != Architecture::Cnn; }
+
 struct ArchitectureOptions {
   Architecture architecture = Architecture::Cnn;
   /// One input sample; the nmf architecture reads it as input.size() features (d).

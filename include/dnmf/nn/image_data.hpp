@@ -33,6 +33,17 @@ ImageDataset describe_images(const io::InputFile& file, const std::string& name)
 io::DatasetInfo describe_labels(const io::InputFile& file, const std::string& name,
                                 const ImageDataset& images);
 
+/// The images and labels a model is trained on (/train) and validated on (/test).
+struct TrainingData {
+  ImageDataset train_images, test_images;
+  io::DatasetInfo train_labels, test_labels;
+};
+
+/// Describes /train/images, /train/labels, /test/images and /test/labels of `file`; InputError
+/// as describe_images and describe_labels, or if a test image differs in size from a training
+/// one.
+TrainingData describe_training_data(const io::InputFile& file);
+
 /// Samples of one dataset read by index into buffers sized once: `images` holds sample
 /// rows[i] (scaled) in column i, `labels` its label. Reads are not collective.
 class SampleBuffer {
