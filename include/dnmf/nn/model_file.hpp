@@ -1,14 +1,15 @@
 #pragma once
 // The model file: everything needed to use a trained network (evaluate, predict) and to continue
-// training it exactly where it stopped (--resume; later --checkpoint).
+// training it exactly where it stopped (--resume, --checkpoint).
 //
 //   root attributes   format "dnmf model 1"; architecture, input_height, input_width,
 //                     input_channels, classes, conv_filters, conv_kernel, hidden, nmf_rank,
 //                     nmf_steps, nmf_epsilon, input_scaling; optimizer, learning_rate, momentum,
 //                     beta1, beta2, adam_epsilon, batch_size, seed, shuffle, freeze_basis,
-//                     nmf_basis; the position: epoch (completed), step (optimizer steps),
-//                     batch_in_epoch (next global batch of the epoch, 0 at an epoch boundary),
-//                     epoch_loss_sum and epoch_correct (this epoch's sums so far);
+//                     nmf_basis (its file, or "random"); the position: epoch (completed),
+//                     step (optimizer steps), batch_in_epoch (next global batch of the epoch,
+//                     0 at an epoch boundary), epoch_loss_sum and epoch_correct (this epoch's
+//                     sums so far);
 //                     dnmf_version, command_line, data_file, mpi_ranks
 //   /<layer>/<array>  each parameter as stored by the network (float32, row-major shapes:
 //                     /conv1/W, /conv1/b, /nmf/H (k x d, so scripts can draw it), /dense1/W, ...)
