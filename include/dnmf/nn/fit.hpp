@@ -26,8 +26,9 @@ struct FitOptions {
   std::int64_t checkpoint_every = 0;
 };
 
-/// Called on every rank; an empty hook is skipped. Only on_checkpoint may communicate (it runs
-/// on all ranks at the same step).
+/// Each hook runs on every rank at the same point of the loop (an empty one is skipped), so
+/// on_checkpoint may be collective (it writes the model); on_step runs between the steps and
+/// should neither communicate nor allocate.
 struct FitHooks {
   /// Once, before the first step, every buffer sized.
   std::function<void(const DataParallelTrainer<float>& trainer)> on_start;
