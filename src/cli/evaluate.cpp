@@ -4,9 +4,9 @@
 #include <cstdio>
 
 #include "cli/command.hpp"
-#include "cli/inference.hpp"
 #include "cli/options.hpp"
 #include "dnmf/mpi/agree.hpp"
+#include "dnmf/nn/inference.hpp"
 
 namespace dnmf::cli {
 namespace {
@@ -33,25 +33,27 @@ int run_evaluate(const Invocation& invocation, mpi::Communicator& comm) {
   const std::string data_path = (*values)["data"].as<std::string>();
   const std::string split = "/" + (*values)["split"].as<std::string>();
 
-  InferenceInput input =
-      load_inference_input(model_path, data_path, split + "/images", split + "/labels", comm);
+  nn::InferenceInput input =
+      nn::load_inference_input(model_path, data_path, split + "/images", split + "/labels", comm);
   const nn::ArchitectureOptions& architecture = input.model->description.architecture;
-  const SampleBuffer& samples = *input.samples;
+  const nn::SampleBuffer& samples = *input.samples;
 
   const nn::Index classes = architecture.classes;
   std::vector<std::int64_t> confusion(static_cast<std::size_t>(classes * classes), 0);
   double loss_sum = 0;
-  for_each_chunk(input.model->network, samples.images(), [&](nn::Index first, const auto& logits) {
-    for (nn::Index j = 0; j < logits.cols(); ++j) {
-      nn::Index predicted = 0;
-      const float largest = logits.col(j).maxCoeff(&predicted);
-      const int truth = samples.labels()[first + j];
-      const double log_sum =
-          largest + std::log((logits.col(j).array() - largest).exp().template cast<double>().sum());
-      loss_sum += log_sum - logits(truth, j);
-      ++confusion[static_cast<std::size_t>(truth * classes + predicted)];
-    }
-  });
+  nn::for_each_chunk(
+      input.model->network, samples.images(), [&](nn::Index first, const auto& logits) {
+        for (nn::Index j = 0; j < logits.cols(); ++j) {
+          nn::Index predicted = 0;
+          const float largest = logits.col(j).maxCoeff(&predicted);
+          const int truth = samples.labels()[first + j];
+          const double log_sum =
+              largest +
+              std::log((logits.col(j).array() - largest).exp().template cast<double>().sum());
+          loss_sum += log_sum - logits(truth, j);
+          ++confusion[static_cast<std::size_t>(truth * classes + predicted)];
+        }
+      });
   comm.allreduce_sum(confusion.data(), static_cast<std::int64_t>(confusion.size()));
   loss_sum = comm.sum(loss_sum);
   if (!comm.is_root()) return 0;

@@ -3,11 +3,11 @@
 #include <cstdio>
 
 #include "cli/command.hpp"
-#include "cli/inference.hpp"
 #include "cli/options.hpp"
 #include "dnmf/io/output_file.hpp"
 #include "dnmf/io/run_files.hpp"
 #include "dnmf/mpi/agree.hpp"
+#include "dnmf/nn/inference.hpp"
 
 namespace dnmf::cli {
 namespace {
@@ -41,15 +41,15 @@ int run_predict(const Invocation& invocation, mpi::Communicator& comm) {
   files.input("--model", model_path).input("--input", input_path).output("--output", output_path);
   files.check(v["force"].as<bool>(), comm);
 
-  InferenceInput input =
-      load_inference_input(model_path, input_path, v["dataset"].as<std::string>(), "", comm);
+  nn::InferenceInput input =
+      nn::load_inference_input(model_path, input_path, v["dataset"].as<std::string>(), "", comm);
   const nn::ArchitectureOptions& architecture = input.model->description.architecture;
   const std::vector<std::int64_t>& rows = input.rows;
-  const ImageDataset& images = input.images;
+  const nn::ImageDataset& images = input.images;
 
   // Row-major N_local x classes: the rows this rank writes.
   RowMatrix probabilities(static_cast<Index>(rows.size()), architecture.classes);
-  for_each_chunk(
+  nn::for_each_chunk(
       input.model->network, input.samples->images(), [&](nn::Index first, const auto& logits) {
         for (nn::Index j = 0; j < logits.cols(); ++j) {
           const Eigen::ArrayXd shifted =
@@ -66,7 +66,7 @@ int run_predict(const Invocation& invocation, mpi::Communicator& comm) {
     out.set_attribute("model_file", model_path);
     out.set_attribute("input_file", input_path);
     out.set_attribute("input_dataset", images.info.path);
-    out.set_attribute("input_scaling", std::string(kInputScaling));
+    out.set_attribute("input_scaling", std::string(nn::kInputScaling));
   });
   out.commit();
   if (comm.is_root() && !v["quiet"].as<bool>()) {

@@ -14,9 +14,6 @@
 namespace dnmf::nn {
 namespace {
 
-constexpr std::pair<Architecture, const char*> kArchitectureNames[] = {
-    {Architecture::Cnn, "cnn"}, {Architecture::Nmf, "nmf"}, {Architecture::NmfCnn, "nmf-cnn"}};
-
 /// Conv -> MaxPool -> ReLU -> Flatten: the function of Conv -> ReLU -> MaxPool, since ReLU is
 /// monotone (max of ReLUs = ReLU of the max, gradients included), on a quarter of the values.
 template <typename Scalar>
@@ -79,22 +76,6 @@ LayerList<Scalar> feature_layers(const ArchitectureOptions& options) {
 }
 
 }  // namespace
-
-std::string architecture_name(Architecture architecture) {
-  for (const auto& [value, name] : kArchitectureNames) {
-    if (value == architecture) return name;
-  }
-  throw InputError("network: unknown architecture");
-}
-
-Architecture architecture_from_name(const std::string& name) {
-  std::string valid;
-  for (const auto& [value, known] : kArchitectureNames) {
-    if (name == known) return value;
-    valid += valid.empty() ? known : std::string(", ") + known;
-  }
-  throw InputError("network: expected an architecture among " + valid + ", got '" + name + "'");
-}
 
 template <typename Scalar>
 Network<Scalar> make_network(const ArchitectureOptions& options, std::uint64_t seed) {

@@ -9,27 +9,6 @@
 #include "dnmf/mpi/partition.hpp"
 
 namespace dnmf::nn {
-namespace {
-
-constexpr std::pair<Shuffle, const char*> kShuffleNames[] = {{Shuffle::Global, "global"},
-                                                             {Shuffle::Local, "local"}};
-
-}  // namespace
-
-std::string shuffle_name(Shuffle shuffle) {
-  for (const auto& [value, name] : kShuffleNames) {
-    if (value == shuffle) return name;
-  }
-  throw InputError("unknown shuffle");
-}
-
-Shuffle shuffle_from_name(const std::string& name) {
-  for (const auto& [value, known] : kShuffleNames) {
-    if (name == known) return value;
-  }
-  throw InputError("expected a shuffle among global, local, got '" + name + "'");
-}
-
 EpochSchedule::EpochSchedule(Index samples, Index batch_size, int ranks, int rank, Shuffle shuffle,
                              std::uint64_t seed)
     : samples_(samples),

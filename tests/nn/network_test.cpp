@@ -52,11 +52,11 @@ TEST_P(WholeModelGradient, MatchesFiniteDifferencesOfTheLoss) {
   const VectorD analytic = network.gradients();
   const VectorD numeric =
       numeric_gradient(network.parameters().data(), network.parameter_count(), objective);
-  expect_same_gradient(analytic, numeric, architecture_name(options.architecture));
+  expect_same_gradient(analytic, numeric, name_of(options.architecture, kArchitectureNames));
 }
 
 std::string architecture_test_name(const ::testing::TestParamInfo<Architecture>& param_info) {
-  std::string name = architecture_name(param_info.param);
+  std::string name = name_of(param_info.param, kArchitectureNames);
   std::replace(name.begin(), name.end(), '-', '_');  // test names allow [A-Za-z0-9_]
   return name;
 }
@@ -231,10 +231,16 @@ TEST(Network, RejectsInputOfTheWrongSize) {
 
 TEST(Architectures, NamesRoundTrip) {
   for (Architecture architecture : {Architecture::Cnn, Architecture::Nmf, Architecture::NmfCnn}) {
-    EXPECT_EQ(architecture_from_name(architecture_name(architecture)), architecture);
+    EXPECT_EQ(parse_named("--model", name_of(architecture, kArchitectureNames), kArchitectureNames),
+              architecture);
   }
-  EXPECT_EQ(architecture_name(Architecture::NmfCnn), "nmf-cnn");
-  EXPECT_THROW(architecture_from_name("resnet"), InputError);
+  EXPECT_EQ(name_of(Architecture::NmfCnn, kArchitectureNames), "nmf-cnn");
+  try {
+    parse_named("--model", "resnet", kArchitectureNames);
+    ADD_FAILURE() << "resnet parsed";
+  } catch (const UsageError& error) {
+    EXPECT_STREQ(error.what(), "--model: 'resnet' is not one of cnn, nmf, nmf-cnn");
+  }
 }
 
 }  // namespace

@@ -48,7 +48,8 @@ void print_rate(const char* what, Rate rate, double images_per_step) {
 int main(int argc, char** argv) {
   namespace nn = dnmf::nn;
   nn::ArchitectureOptions options;
-  options.architecture = nn::architecture_from_name(argc > 1 ? argv[1] : "cnn");
+  options.architecture =
+      parse_named("architecture", argc > 1 ? argv[1] : "cnn", nn::kArchitectureNames);
   const Index batch = argc > 2 ? std::stol(argv[2]) : 64;
 
   nn::Network<float> network = nn::make_network<float>(options, 1);
@@ -81,9 +82,9 @@ int main(int argc, char** argv) {
   const char* gemm = "Eigen's own kernels";
 #endif
   std::printf("%s, batch %ld, %ld parameters, float, Eigen %d.%d.%d, GEMM by %s\n",
-              nn::architecture_name(options.architecture).c_str(), static_cast<long>(batch),
-              static_cast<long>(network.parameter_count()), EIGEN_WORLD_VERSION,
-              EIGEN_MAJOR_VERSION, EIGEN_MINOR_VERSION, gemm);
+              name_of(options.architecture, nn::kArchitectureNames).c_str(),
+              static_cast<long>(batch), static_cast<long>(network.parameter_count()),
+              EIGEN_WORLD_VERSION, EIGEN_MAJOR_VERSION, EIGEN_MINOR_VERSION, gemm);
   print_rate("forward only:", steps_per_second(forward_only, 3.0), per_batch);
   print_rate("forward + backward:", steps_per_second(forward_backward, 3.0), per_batch);
   print_rate("forward + backward + Adam:", steps_per_second(training_step, 3.0), per_batch);

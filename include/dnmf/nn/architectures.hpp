@@ -16,16 +16,17 @@
 #include <cstdint>
 #include <string>
 
+#include "dnmf/core/named_values.hpp"
 #include "dnmf/nn/network.hpp"
 
 namespace dnmf::nn {
 
 enum class Architecture { Cnn, Nmf, NmfCnn };
+inline constexpr NamedValue<Architecture> kArchitectureNames[] = {
+    {Architecture::Cnn, "cnn"}, {Architecture::Nmf, "nmf"}, {Architecture::NmfCnn, "nmf-cnn"}};
 
-/// "cnn", "nmf", "nmf-cnn".
-std::string architecture_name(Architecture architecture);
-/// The inverse of architecture_name; throws InputError naming the valid names.
-Architecture architecture_from_name(const std::string& name);
+/// Whether the network has an NMF encoder (which needs images >= 0 and may start from a basis).
+inline bool uses_nmf(Architecture architecture) { return architecture != Architecture::Cnn; }
 
 struct ArchitectureOptions {
   Architecture architecture = Architecture::Cnn;

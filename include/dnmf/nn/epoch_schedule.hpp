@@ -18,15 +18,14 @@
 #include <string>
 #include <vector>
 
+#include "dnmf/core/named_values.hpp"
 #include "dnmf/nn/tensor.hpp"
 
 namespace dnmf::nn {
 
 enum class Shuffle { Global, Local };
-
-/// "global", "local"; the inverse throws InputError naming the valid names.
-std::string shuffle_name(Shuffle shuffle);
-Shuffle shuffle_from_name(const std::string& name);
+inline constexpr NamedValue<Shuffle> kShuffleNames[] = {{Shuffle::Global, "global"},
+                                                        {Shuffle::Local, "local"}};
 
 class EpochSchedule {
  public:

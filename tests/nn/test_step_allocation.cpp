@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "../nn/allocation_counter.hpp"
+#include "allocation_counter.hpp"
 #include "dnmf/nn/adam.hpp"
 #include "dnmf/nn/architectures.hpp"
 #include "dnmf/nn/data_parallel.hpp"

@@ -8,10 +8,10 @@
 #include <string>
 #include <vector>
 
-#include "cli/image_data.hpp"
-#include "cli/model_file.hpp"
+#include "dnmf/nn/image_data.hpp"
+#include "dnmf/nn/model_file.hpp"
 
-namespace dnmf::cli {
+namespace dnmf::nn {
 
 struct InferenceInput {
   std::unique_ptr<LoadedModel> model;
@@ -31,13 +31,13 @@ InferenceInput load_inference_input(const std::string& model_path, const std::st
 /// Calls visit(first sample, logits) for the network's logits (classes x chunk) over chunks of
 /// at most 256 columns of `images`.
 template <class Visit>
-void for_each_chunk(nn::Network<float>& network, nn::BatchView<float> images, Visit&& visit) {
-  constexpr nn::Index kChunk = 256;
-  for (nn::Index first = 0; first < images.cols(); first += kChunk) {
-    const nn::Index count = std::min(kChunk, images.cols() - first);
-    visit(first, network.forward(nn::BatchView<float>(images.data() + first * images.rows(),
-                                                      images.rows(), count)));
+void for_each_chunk(Network<float>& network, BatchView<float> images, Visit&& visit) {
+  constexpr Index kChunk = 256;
+  for (Index first = 0; first < images.cols(); first += kChunk) {
+    const Index count = std::min(kChunk, images.cols() - first);
+    visit(first, network.forward(BatchView<float>(images.data() + first * images.rows(),
+                                                  images.rows(), count)));
   }
 }
 
-}  // namespace dnmf::cli
+}  // namespace dnmf::nn

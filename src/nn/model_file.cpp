@@ -1,17 +1,17 @@
-#include "cli/model_file.hpp"
+#include "dnmf/nn/model_file.hpp"
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <type_traits>
 
 #include "dnmf/core/error.hpp"
+#include "dnmf/core/named_values.hpp"
 #include "dnmf/io/history_check.hpp"
 #include "dnmf/io/output_file.hpp"
 #include "dnmf/mpi/agree.hpp"
-#include "dnmf/nn/adam.hpp"
-#include "dnmf/nn/sgd.hpp"
 
-namespace dnmf::cli {
+namespace dnmf::nn {
 namespace {
 
 constexpr const char* kFormat = "dnmf model 1";
@@ -20,7 +20,7 @@ constexpr const char* kFormat = "dnmf model 1";
 /// the reader share this one list.
 template <class Visit>
 void visit_attributes(ModelDescription& model, Visit&& visit) {
-  nn::ArchitectureOptions& a = model.architecture;
+  ArchitectureOptions& a = model.architecture;
   TrainingSettings& t = model.training;
   TrainingProgress& p = model.progress;
   visit("architecture", a.architecture);
@@ -62,37 +62,42 @@ void visit_history(TrainingProgress& p, Visit&& visit) {
   visit("/history/seconds", p.history_seconds);
 }
 
+/// The text attributes: the enums by their tables' names, and the basis's origin as the file's
+/// path or "random" (what model files have always stored for a random start).
 template <class T>
-constexpr bool kIsText = std::is_same_v<T, std::string> || std::is_same_v<T, nn::Architecture> ||
-                         std::is_same_v<T, nn::Shuffle>;
+constexpr bool kIsText = std::is_enum_v<T> || std::is_same_v<T, std::optional<std::string>>;
 
-template <class T>
-std::string as_text(const T& value) {
-  if constexpr (std::is_same_v<T, nn::Architecture>)
-    return nn::architecture_name(value);
-  else if constexpr (std::is_same_v<T, nn::Shuffle>)
-    return nn::shuffle_name(value);
-  else
-    return value;
+constexpr const char* kRandomBasis = "random";
+
+// The table of names of each enum stored as text.
+constexpr const auto& names(Architecture) { return kArchitectureNames; }
+constexpr const auto& names(OptimizerKind) { return kOptimizerNames; }
+constexpr const auto& names(Shuffle) { return kShuffleNames; }
+
+template <class Enum>
+std::string as_text(Enum value) {
+  return name_of(value, names(value));
+}
+std::string as_text(const std::optional<std::string>& basis) {
+  return basis.value_or(kRandomBasis);
 }
 
-template <class T>
-T from_text(const std::string& text) {
-  if constexpr (std::is_same_v<T, nn::Architecture>)
-    return nn::architecture_from_name(text);
-  else if constexpr (std::is_same_v<T, nn::Shuffle>)
-    return nn::shuffle_from_name(text);
-  else
-    return text;
+/// `what` names the attribute for the error ("FILE: attribute NAME").
+template <class Enum>
+void from_text(const std::string& what, const std::string& text, Enum& value) {
+  value = parse_named(what, text, names(value), ErrorKind::Input);
+}
+void from_text(const std::string&, const std::string& text, std::optional<std::string>& basis) {
+  basis = text == kRandomBasis ? std::nullopt : std::optional<std::string>(text);
 }
 
-std::vector<std::int64_t> shape_of(const std::vector<nn::Index>& shape) {
+std::vector<std::int64_t> shape_of(const std::vector<Index>& shape) {
   return {shape.begin(), shape.end()};
 }
 
 /// Reads the float32 array `name` of the given shape into `values`.
 void read_named_array(const io::InputFile& file, const std::string& name,
-                      const std::vector<nn::Index>& shape, nn::FlatMap<float> values) {
+                      const std::vector<Index>& shape, FlatMap<float> values) {
   const io::DatasetInfo info = file.dataset(name);
   const std::vector<std::uint64_t> expected(shape.begin(), shape.end());
   if (info.shape != expected || !info.numeric) {
@@ -109,30 +114,14 @@ void read_named_array(const io::InputFile& file, const std::string& name,
                      std::to_string(bad - stored.begin()) +
                      " (counting from 0, row-major); the model cannot be used");
   }
-  values = Eigen::Map<const nn::Vector<float>>(stored.data(), values.size());
+  values = Eigen::Map<const Vector<float>>(stored.data(), values.size());
 }
 
 }  // namespace
 
-std::unique_ptr<nn::Optimizer<float>> make_optimizer(const TrainingSettings& settings,
-                                                     nn::Index parameter_count) {
-  const auto rate = static_cast<float>(settings.learning_rate);
-  if (settings.optimizer == "adam") {
-    return std::make_unique<nn::Adam<float>>(
-        parameter_count, nn::AdamOptions<float>{rate, static_cast<float>(settings.beta1),
-                                                static_cast<float>(settings.beta2),
-                                                static_cast<float>(settings.adam_epsilon)});
-  }
-  if (settings.optimizer == "sgd") {
-    return std::make_unique<nn::Sgd<float>>(
-        parameter_count, nn::SgdOptions<float>{rate, static_cast<float>(settings.momentum)});
-  }
-  throw UsageError("--optimizer: expected adam or sgd, got '" + settings.optimizer + "'");
-}
-
 void write_model(const std::string& path, io::IfExists if_exists, const ModelDescription& model,
-                 nn::Network<float>& network, nn::Optimizer<float>& optimizer,
-                 const Invocation& invocation, const std::string& data_file,
+                 Network<float>& network, Optimizer<float>& optimizer,
+                 const std::string& command_line, const std::string& data_file,
                  mpi::Communicator& comm) {
   ModelDescription fields = model;
   io::OutputFile out(path, comm, if_exists);
@@ -149,13 +138,13 @@ void write_model(const std::string& path, io::IfExists if_exists, const ModelDes
     });
     out.set_attribute("input_scaling", std::string(kInputScaling));
     out.set_attribute("dnmf_version", std::string(DNMF_VERSION));
-    out.set_attribute("command_line", invocation.command_line);
+    out.set_attribute("command_line", command_line);
     out.set_attribute("data_file", data_file);
     out.set_attribute("mpi_ranks", static_cast<std::int64_t>(comm.size()));
-    for (const nn::NamedArray<float>& array : network.named_parameters()) {
+    for (const NamedArray<float>& array : network.named_parameters()) {
       out.write_array("/" + array.name, shape_of(array.shape), array.values.data());
     }
-    for (const nn::NamedArray<float>& array : optimizer.named_state()) {
+    for (const NamedArray<float>& array : optimizer.named_state()) {
       out.write_array("/optimizer/" + array.name, shape_of(array.shape), array.values.data());
     }
     visit_history(fields.progress, [&](const char* name, const std::vector<double>& values) {
@@ -180,7 +169,7 @@ LoadedModel read_model(const io::InputFile& file) {
   visit_attributes(model, [&](const char* name, auto& value) {
     using T = std::decay_t<decltype(value)>;
     if constexpr (kIsText<T>) {
-      value = from_text<T>(file.string_attribute(name));
+      from_text(file.path() + ": attribute " + name, file.string_attribute(name), value);
     } else {
       const double number = file.number_attribute(name);
       if (!std::isfinite(number)) {
@@ -197,28 +186,27 @@ LoadedModel read_model(const io::InputFile& file) {
   const TrainingProgress& progress = model.progress;
   io::require_consistent_history(file.path(), "/history/epoch", progress.history_epoch,
                                  static_cast<double>(progress.epoch), "epochs", lengths);
-  nn::Network<float> network = nn::make_network<float>(model.architecture, model.training.seed);
-  for (const nn::NamedArray<float>& array : network.named_parameters()) {
+  Network<float> network = make_network<float>(model.architecture, model.training.seed);
+  for (const NamedArray<float>& array : network.named_parameters()) {
     read_named_array(file, "/" + array.name, array.shape, array.values);
   }
   return {model, std::move(network)};
 }
 
-void require_fitting_images(const nn::ArchitectureOptions& architecture,
-                            const std::string& model_path, const ImageDataset& images,
-                            const std::string& data_path) {
+void require_fitting_images(const ArchitectureOptions& architecture, const std::string& model_path,
+                            const ImageDataset& images, const std::string& data_path) {
   if (images.sample.size() == architecture.input.size()) return;
   throw InputError(io::where(data_path, images.info.path) + ": images of " +
                    images.sample.to_string() + " do not fit the model " + model_path + " (" +
                    architecture.input.to_string() + ")");
 }
 
-void read_optimizer_state(const io::InputFile& file, nn::Optimizer<float>& optimizer,
+void read_optimizer_state(const io::InputFile& file, Optimizer<float>& optimizer,
                           std::int64_t step) {
-  for (const nn::NamedArray<float>& array : optimizer.named_state()) {
+  for (const NamedArray<float>& array : optimizer.named_state()) {
     read_named_array(file, "/optimizer/" + array.name, array.shape, array.values);
   }
   optimizer.set_step_count(step);
 }
 
-}  // namespace dnmf::cli
+}  // namespace dnmf::nn

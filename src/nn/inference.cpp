@@ -1,8 +1,8 @@
-#include "cli/inference.hpp"
+#include "dnmf/nn/inference.hpp"
 
 #include "dnmf/mpi/agree.hpp"
 
-namespace dnmf::cli {
+namespace dnmf::nn {
 
 InferenceInput load_inference_input(const std::string& model_path, const std::string& data_path,
                                     const std::string& images_name, const std::string& labels_name,
@@ -10,7 +10,7 @@ InferenceInput load_inference_input(const std::string& model_path, const std::st
   InferenceInput input;
   const io::InputFile model_file(model_path, comm);
   mpi::agree(comm, [&] { input.model = std::make_unique<LoadedModel>(read_model(model_file)); });
-  const nn::ArchitectureOptions& architecture = input.model->description.architecture;
+  const ArchitectureOptions& architecture = input.model->description.architecture;
   input.file = std::make_unique<io::InputFile>(data_path, comm);
   mpi::agree(comm, [&] {
     input.images = describe_images(*input.file, images_name);
@@ -24,9 +24,9 @@ InferenceInput load_inference_input(const std::string& model_path, const std::st
                                                    labels_name.empty() ? nullptr : &input.labels,
                                                    static_cast<std::int64_t>(input.rows.size()));
   });
-  const bool nonnegative = architecture.architecture != nn::Architecture::Cnn;
+  const bool nonnegative = uses_nmf(architecture.architecture);
   mpi::agree(comm, [&] { input.samples->read(input.rows, nonnegative, architecture.classes); });
   return input;
 }
 
-}  // namespace dnmf::cli
+}  // namespace dnmf::nn

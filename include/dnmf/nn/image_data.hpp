@@ -13,11 +13,11 @@
 #include "dnmf/io/input_file.hpp"
 #include "dnmf/nn/tensor.hpp"
 
-namespace dnmf::cli {
+namespace dnmf::nn {
 
 struct ImageDataset {
   io::DatasetInfo info;
-  nn::ImageShape sample;  ///< one image, HWC
+  ImageShape sample;  ///< one image, HWC
   std::int64_t count = 0;
   float scale = 1;  ///< 1/255 for uint8, else 1
 };
@@ -33,6 +33,17 @@ ImageDataset describe_images(const io::InputFile& file, const std::string& name)
 io::DatasetInfo describe_labels(const io::InputFile& file, const std::string& name,
                                 const ImageDataset& images);
 
+/// The images and labels a model is trained on (/train) and validated on (/test).
+struct TrainingData {
+  ImageDataset train_images, test_images;
+  io::DatasetInfo train_labels, test_labels;
+};
+
+/// Describes /train/images, /train/labels, /test/images and /test/labels of `file`; InputError
+/// as describe_images and describe_labels, or if a test image differs in size from a training
+/// one.
+TrainingData describe_training_data(const io::InputFile& file);
+
 /// Samples of one dataset read by index into buffers sized once: `images` holds sample
 /// rows[i] (scaled) in column i, `labels` its label. Reads are not collective.
 class SampleBuffer {
@@ -47,8 +58,8 @@ class SampleBuffer {
   void read(const std::vector<std::int64_t>& rows, bool nonnegative, std::int64_t classes);
 
   std::int64_t size() const { return size_; }
-  nn::BatchView<float> images() const {
-    return nn::BatchView<float>(images_.data(), images_.rows(), size_);
+  BatchView<float> images() const {
+    return BatchView<float>(images_.data(), images_.rows(), size_);
   }
   const Eigen::VectorXi& labels() const { return labels_; }
 
@@ -57,8 +68,8 @@ class SampleBuffer {
   ImageDataset dataset_;
   const io::DatasetInfo* label_info_;
   std::int64_t size_ = 0;
-  nn::Matrix<float> images_;  // features x capacity, in the order asked for
-  nn::Matrix<float> sorted_;  // features x capacity, in file order
+  Matrix<float> images_;  // features x capacity, in the order asked for
+  Matrix<float> sorted_;  // features x capacity, in file order
   std::vector<double> sorted_labels_;
   Eigen::VectorXi labels_;
   std::vector<std::int64_t> sorted_rows_;
@@ -75,4 +86,4 @@ std::int64_t count_classes(const io::InputFile& file, const io::DatasetInfo& lab
                            mpi::Communicator& comm);
 constexpr std::int64_t kMaxLabel = 9999;
 
-}  // namespace dnmf::cli
+}  // namespace dnmf::nn

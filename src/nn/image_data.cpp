@@ -1,4 +1,4 @@
-#include "cli/image_data.hpp"
+#include "dnmf/nn/image_data.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -9,7 +9,7 @@
 #include "dnmf/mpi/agree.hpp"
 #include "dnmf/mpi/partition.hpp"
 
-namespace dnmf::cli {
+namespace dnmf::nn {
 namespace {
 
 std::string number_text(double value) {
@@ -48,7 +48,7 @@ ImageDataset describe_images(const io::InputFile& file, const std::string& name)
   if (shape.size() == 2) {
     const auto side = static_cast<Index>(std::llround(std::sqrt(static_cast<double>(shape[1]))));
     images.sample =
-        side * side == extent(1) ? nn::ImageShape{side, side, 1} : nn::ImageShape{1, extent(1), 1};
+        side * side == extent(1) ? ImageShape{side, side, 1} : ImageShape{1, extent(1), 1};
   } else {
     images.sample = {extent(1), extent(2), shape.size() == 4 ? extent(3) : 1};
   }
@@ -73,6 +73,20 @@ io::DatasetInfo describe_labels(const io::InputFile& file, const std::string& na
                      std::to_string(images.count) + " images in " + images.info.path);
   }
   return labels;
+}
+
+TrainingData describe_training_data(const io::InputFile& file) {
+  TrainingData data;
+  data.train_images = describe_images(file, "/train/images");
+  data.train_labels = describe_labels(file, "/train/labels", data.train_images);
+  data.test_images = describe_images(file, "/test/images");
+  data.test_labels = describe_labels(file, "/test/labels", data.test_images);
+  if (data.test_images.sample.size() != data.train_images.sample.size()) {
+    throw InputError(io::where(file.path(), "/test/images") + ": images of " +
+                     data.test_images.sample.to_string() + ", but /train/images has " +
+                     data.train_images.sample.to_string());
+  }
+  return data;
 }
 
 SampleBuffer::SampleBuffer(const io::InputFile& file, const ImageDataset& images,
@@ -157,4 +171,4 @@ std::int64_t count_classes(const io::InputFile& file, const io::DatasetInfo& lab
   return static_cast<std::int64_t>(comm.max(largest)) + 1;
 }
 
-}  // namespace dnmf::cli
+}  // namespace dnmf::nn
