@@ -17,11 +17,14 @@
 
 namespace {
 
-/// The first instruction set the binary needs and this CPU lacks, or nullptr.
-__attribute__((target("arch=x86-64"))) const char* first_missing_instruction_set() {
-  __builtin_cpu_init();  // needed before libgcc's own constructor has run
+// Returns the feature's name from the enclosing function when the CPU lacks it. One line per
+// feature: __builtin_cpu_supports takes a string literal, not a variable.
 #define DNMF_REQUIRE(feature) \
   if (!__builtin_cpu_supports(feature)) return feature;
+
+/// The first instruction set of x86-64-v2 and v3 (SSE3 to MOVBE, and AMD's SSE4A) the binary
+/// needs and this CPU lacks, or nullptr. __builtin_cpu_init has run.
+__attribute__((target("arch=x86-64"))) const char* first_missing_up_to_v3() {
 #ifdef __SSE3__
   DNMF_REQUIRE("sse3")
 #endif
@@ -64,6 +67,12 @@ __attribute__((target("arch=x86-64"))) const char* first_missing_instruction_set
 #ifdef __MOVBE__
   DNMF_REQUIRE("movbe")
 #endif
+  return nullptr;
+}
+
+/// The first instruction set of x86-64-v4 and later (AVX-512, GFNI, VAES) the binary needs and
+/// this CPU lacks, or nullptr. __builtin_cpu_init has run.
+__attribute__((target("arch=x86-64"))) const char* first_missing_from_v4() {
 #ifdef __AVX512F__
   DNMF_REQUIRE("avx512f")
 #endif
@@ -112,8 +121,16 @@ __attribute__((target("arch=x86-64"))) const char* first_missing_instruction_set
 #ifdef __VPCLMULQDQ__
   DNMF_REQUIRE("vpclmulqdq")
 #endif
-#undef DNMF_REQUIRE
   return nullptr;
+}
+
+#undef DNMF_REQUIRE
+
+/// The first instruction set the binary needs and this CPU lacks, or nullptr.
+__attribute__((target("arch=x86-64"))) const char* first_missing_instruction_set() {
+  __builtin_cpu_init();  // needed before libgcc's own constructor has run
+  const char* missing = first_missing_up_to_v3();
+  return missing != nullptr ? missing : first_missing_from_v4();
 }
 
 /// One line per node: the launchers' local rank 0 speaks (or a process started alone).

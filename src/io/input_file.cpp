@@ -252,6 +252,46 @@ DNMF_INSTANTIATE_MATRIX_READS(float)
 DNMF_INSTANTIATE_MATRIX_READS(double)
 #undef DNMF_INSTANTIATE_MATRIX_READS
 
+namespace {
+
+// A span (the block of rows from a selected row to a later one) holds at most kSpanBytes, and
+// at least kDensity of its rows are selected: the read never exceeds 1 / kDensity of the
+// selected data by more than one span's worth.
+constexpr std::size_t kSpanBytes = std::size_t{8} << 20;
+constexpr std::int64_t kDensity = 4;
+
+/// The end of the span that starts at rows[first]: it covers rows[first] .. rows[end - 1],
+/// ascending, at most max_span rows of the file, at least 1 / kDensity of them selected.
+std::size_t span_end(const std::vector<std::int64_t>& rows, std::size_t first,
+                     std::int64_t max_span) {
+  std::size_t last = first + 1;
+  while (last < rows.size() && rows[last] > rows[last - 1] && rows[last] - rows[first] < max_span &&
+         rows[last] - rows[first] + 1 <= kDensity * static_cast<std::int64_t>(last - first + 1)) {
+    ++last;
+  }
+  return last;
+}
+
+/// Moves the selected rows rows[first] .. rows[last - 1] of a span read into `span` (rows of
+/// `row_bytes` bytes, rows[first] first) to its front, in order: each moves down or stays.
+void gather_selected_rows(unsigned char* span, const std::vector<std::int64_t>& rows,
+                          std::size_t first, std::size_t last, std::size_t row_bytes) {
+  for (std::size_t i = first; i < last; ++i) {
+    std::memmove(span + (i - first) * row_bytes,
+                 span + static_cast<std::size_t>(rows[i] - rows[first]) * row_bytes, row_bytes);
+  }
+}
+
+/// The dimensions of a dataset's file space; InputError naming `what` for a scalar.
+std::vector<hsize_t> array_dims(hid_t file_space, const std::string& what) {
+  std::vector<hsize_t> dims(static_cast<std::size_t>(H5Sget_simple_extent_ndims(file_space)));
+  H5Sget_simple_extent_dims(file_space, dims.data(), nullptr);
+  if (dims.empty()) throw InputError(what + ": expected an array, found a scalar");
+  return dims;
+}
+
+}  // namespace
+
 template <class T>
 void InputFile::read_row_set(const DatasetInfo& info, const std::vector<std::int64_t>& rows,
                              T* out) const {
@@ -263,17 +303,9 @@ void InputFile::read_row_set(const DatasetInfo& info, const std::vector<std::int
           : Handle();
   const Handle& dataset = kept == kept_open_.end() ? opened : kept->second;
   Handle file_space(H5Dget_space(dataset.get()), H5Sclose);
-  std::vector<hsize_t> dims(static_cast<std::size_t>(H5Sget_simple_extent_ndims(file_space.get())));
-  H5Sget_simple_extent_dims(file_space.get(), dims.data(), nullptr);
-  if (dims.empty())
-    throw InputError(where(path_, info.path) + ": expected an array, found a scalar");
+  const std::vector<hsize_t> dims = array_dims(file_space.get(), where(path_, info.path));
   std::size_t row_size = 1;
   for (std::size_t i = 1; i < dims.size(); ++i) row_size *= static_cast<std::size_t>(dims[i]);
-  // A span (the block of rows from a selected row to a later one) holds at most kSpanBytes, and
-  // at least kDensity of its rows are selected: the read never exceeds 1 / kDensity of the
-  // selected data by more than one span's worth.
-  constexpr std::size_t kSpanBytes = std::size_t{8} << 20;
-  constexpr std::int64_t kDensity = 4;
   // A span with unselected rows is read in the file's own type and only its selected rows are
   // converted: converting (uint8 images to float, say) costs more than reading the raw bytes,
   // and at half density the conversion of the whole span doubled the read of each rank.
@@ -292,12 +324,7 @@ void InputFile::read_row_set(const DatasetInfo& info, const std::vector<std::int
       throw InputError(where(path_, info.path) + ": row " + std::to_string(rows[first]) +
                        " is out of range or out of order");
     }
-    std::size_t last = first + 1;  // the span covers rows[first] .. rows[last - 1]
-    while (last < rows.size() && rows[last] > rows[last - 1] &&
-           rows[last] - rows[first] < max_span &&
-           rows[last] - rows[first] + 1 <= kDensity * static_cast<std::int64_t>(last - first + 1)) {
-      ++last;
-    }
+    const std::size_t last = span_end(rows, first, max_span);
     if (static_cast<hsize_t>(rows[last - 1]) >= dims[0]) {
       throw InputError(where(path_, info.path) + ": row " + std::to_string(rows[last - 1]) +
                        " is out of range");
@@ -325,13 +352,8 @@ void InputFile::read_row_set(const DatasetInfo& info, const std::vector<std::int
       throw failure();
     }
     if (!contiguous) {
-      // Selected rows to the front (each moves down or stays), then converted in place.
-      const std::size_t raw_row = row_size * raw_size;
-      for (std::size_t i = first; i < last; ++i) {
-        std::memmove(span_bytes.data() + (i - first) * raw_row,
-                     span_bytes.data() + static_cast<std::size_t>(rows[i] - rows[first]) * raw_row,
-                     raw_row);
-      }
+      // Selected rows to the front, then converted in place.
+      gather_selected_rows(span_bytes.data(), rows, first, last, row_size * raw_size);
       if (H5Tconvert(raw_type.get(), native_type<T>(), selected * row_size, span_bytes.data(),
                      nullptr, H5P_DEFAULT) < 0) {
         throw failure();

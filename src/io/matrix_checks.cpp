@@ -63,7 +63,7 @@ void require_2d_numeric(const DatasetInfo& info, const std::string& file) {
 
 DatasetInfo require_matrix(const InputFile& file, const std::string& name, std::int64_t rows,
                            std::int64_t cols) {
-  const DatasetInfo info = file.dataset(name);
+  DatasetInfo info = file.dataset(name);  // not const: returned, moved
   require_2d_numeric(info, file.path());
   if (static_cast<std::int64_t>(info.shape[0]) != rows ||
       static_cast<std::int64_t>(info.shape[1]) != cols) {

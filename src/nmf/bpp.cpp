@@ -17,8 +17,8 @@ constexpr double kGradientTolerance = 1e-12;
 }  // namespace
 
 template <class Scalar>
-bool BlockPrincipalPivotingT<Scalar>::is_infeasible(Eigen::Ref<const Matrix> X,
-                                                    Eigen::Ref<const Matrix> B, Index row,
+bool BlockPrincipalPivotingT<Scalar>::is_infeasible(const Eigen::Ref<const Matrix>& X,
+                                                    const Eigen::Ref<const Matrix>& B, Index row,
                                                     Index column) const {
   if (passive_(row, column)) return X(row, column) < 0;
   return gradient_(row, column) < -kGradientTolerance * std::abs(B(row, column));

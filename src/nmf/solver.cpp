@@ -112,8 +112,8 @@ class FrobeniusSteps final : public LossSteps<Scalar> {
     A_.times_transposed_rows(H_, row, rows, rhs);
     w_rule_.update(Wt_b, *w_gram_, rhs, options_.w_penalty.l1);
     A_.add_product_with_rows(Wt_b, row, rows, WtA);
-    const auto W_b = Wt_b.template cast<double>();
-    WtW_.noalias() += W_b * W_b.transpose();  // in double
+    const auto& W_b = Wt_b.template cast<double>();  // Wt_b itself when Scalar is double
+    WtW_.noalias() += W_b * W_b.transpose();         // in double
   }
   void update_h_block(Eigen::Ref<MatrixT<Scalar>> H_block,
                       const MatrixT<Scalar>& WtA_block) override {

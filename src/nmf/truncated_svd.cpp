@@ -16,7 +16,7 @@ namespace {
 /// (A_b Xᵀ)ᵀ = X A_bᵀ (l x m_local) for X (l x n) replicated.
 template <class Scalar>
 Matrix times_transposed_block(const LocalBlockT<Scalar>& A, const Matrix& X) {
-  const MatrixT<Scalar> X_scalar = X.cast<Scalar>();
+  const MatrixT<Scalar>& X_scalar = X.cast<Scalar>();  // X itself when Scalar is double
   MatrixT<Scalar> out(X.rows(), A.rows());
   for (Index begin = 0; begin < A.rows(); begin += kRowsPerBlock) {
     const Index count = std::min(kRowsPerBlock, A.rows() - begin);
@@ -29,7 +29,7 @@ Matrix times_transposed_block(const LocalBlockT<Scalar>& A, const Matrix& X) {
 template <class Scalar>
 Matrix transposed_times_matrix(const LocalBlockT<Scalar>& A, const Matrix& Xt,
                                mpi::Communicator& comm) {
-  const MatrixT<Scalar> Xt_scalar = Xt.cast<Scalar>();
+  const MatrixT<Scalar>& Xt_scalar = Xt.cast<Scalar>();  // Xt itself when Scalar is double
   MatrixT<Scalar> product = MatrixT<Scalar>::Zero(Xt.rows(), A.cols());
   for (Index begin = 0; begin < A.rows(); begin += kRowsPerBlock) {
     const Index count = std::min(kRowsPerBlock, A.rows() - begin);

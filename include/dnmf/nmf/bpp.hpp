@@ -37,8 +37,8 @@ class BlockPrincipalPivotingT final : public UpdateRuleT<Scalar> {
   /// For each listed column: x_P = G_PP^{-1} b_P, x_F = 0, and the gradient y = G x - b.
   /// Columns with equal passive sets share one Cholesky factorisation.
   void solve_on_passive_sets(Eigen::Ref<Matrix> X, const Matrix& G, Eigen::Ref<const Matrix> B);
-  bool is_infeasible(Eigen::Ref<const Matrix> X, Eigen::Ref<const Matrix> B, Index row,
-                     Index column) const;
+  bool is_infeasible(const Eigen::Ref<const Matrix>& X, const Eigen::Ref<const Matrix>& B,
+                     Index row, Index column) const;
 
   // Workspaces, grown on demand and reused across calls (no allocation in steady state).
   PassiveSets passive_;
