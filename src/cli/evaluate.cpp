@@ -26,9 +26,11 @@ int run_evaluate(const Invocation& invocation, mpi::Communicator& comm) {
       ("data", po::value<std::string>()->required(), "HDF5 file with /SPLIT/images and /SPLIT/labels")
       ("split", po::value<std::string>()->default_value("test"), "group of the data file: test, train, ...");
   // clang-format on
-  std::optional<po::variables_map> values;
-  mpi::agree(comm, [&] { values = parse_options(kUsage, options, {}, invocation, comm); });
+  add_threads_option(options);
+  const std::optional<po::variables_map> values =
+      mpi::agreed(comm, [&] { return parse_options(kUsage, options, {}, invocation, comm); });
   if (!values) return 0;
+  apply_threads_option(*values);
   const std::string model_path = (*values)["model"].as<std::string>();
   const std::string data_path = (*values)["data"].as<std::string>();
   const std::string split = "/" + (*values)["split"].as<std::string>();

@@ -30,9 +30,11 @@ int run_predict(const Invocation& invocation, mpi::Communicator& comm) {
       ("force,f", po::bool_switch(), "overwrite the output if it exists")
       ("quiet,q", po::bool_switch(), "print nothing but errors");
   // clang-format on
-  std::optional<po::variables_map> values;
-  mpi::agree(comm, [&] { values = parse_options(kUsage, options, {}, invocation, comm); });
+  add_threads_option(options);
+  const std::optional<po::variables_map> values =
+      mpi::agreed(comm, [&] { return parse_options(kUsage, options, {}, invocation, comm); });
   if (!values) return 0;
+  apply_threads_option(*values);
   const po::variables_map& v = *values;
   const std::string model_path = v["model"].as<std::string>();
   const std::string input_path = v["input"].as<std::string>();

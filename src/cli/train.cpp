@@ -9,6 +9,7 @@
 #include "dnmf/core/stop_request.hpp"
 #include "dnmf/io/run_files.hpp"
 #include "dnmf/mpi/agree.hpp"
+#include "dnmf/mpi/thread_layout.hpp"
 #include "dnmf/nn/fit.hpp"
 #include "dnmf/nn/training_start.hpp"
 
@@ -46,7 +47,7 @@ int run_train(const Invocation& invocation, mpi::Communicator& comm) {
   nn::LoadedModel& model = start.model;
   nn::Optimizer<float>& optimizer = *start.optimizer;
 
-  TrainReport report(*options, model, data, comm);
+  TrainReport report(*options, model, data, comm, mpi::describe_layout(comm));
   nn::FitHooks hooks;
   report.attach(hooks);
   // Without --checkpoint a stop saves the model to --output. After the first checkpoint the

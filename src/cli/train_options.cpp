@@ -50,6 +50,7 @@ po::options_description train_options_description() {
   // clang-format on
   add_checkpoint_options(options, "steps");
   add_progress_options(options);
+  add_threads_option(options);
   return options;
 }
 
@@ -96,6 +97,7 @@ std::optional<TrainOptions> parse_train_options(const Invocation& invocation,
   const auto values = parse_options(kUsage, train_options_description(), {}, invocation, comm);
   if (!values) return std::nullopt;
   const po::variables_map& v = *values;
+  apply_threads_option(v);
   TrainOptions parsed;
   parsed.data = v["data"].as<std::string>();
   parsed.output = v["output"].as<std::string>();

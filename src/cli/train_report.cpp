@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <utility>
 
 namespace dnmf::cli {
 namespace {
@@ -17,11 +18,13 @@ ProgressMode step_progress(ProgressMode mode) {
 }  // namespace
 
 TrainReport::TrainReport(const TrainOptions& options, const nn::LoadedModel& model,
-                         const nn::TrainingData& data, const mpi::Communicator& comm)
+                         const nn::TrainingData& data, const mpi::Communicator& comm,
+                         std::string layout)
     : options_(options),
       model_(model),
       data_(data),
       comm_(comm),
+      layout_(std::move(layout)),
       prints_(comm.is_root() && !options.quiet) {}
 
 void TrainReport::attach(nn::FitHooks& hooks) {
@@ -47,14 +50,13 @@ void TrainReport::start(const nn::DataParallelTrainer<float>& trainer) const {
                          : trainer.shares_memory() ? " (sharing memory)"
                                                    : " (exchanging messages)";
   std::printf(
-      "%s: %ld parameters, %ld classes, %ld training images of %s, batch %ld over %d "
-      "rank%s%s, NMF basis %s%s\n",
+      "%s: %ld parameters, %ld classes, %ld training images of %s, batch %ld over %s%s, "
+      "NMF basis %s%s\n",
       name_of(model.architecture.architecture, nn::kArchitectureNames).c_str(),
       static_cast<long>(model_.network.parameter_count()),
       static_cast<long>(model.architecture.classes), static_cast<long>(data_.train_images.count),
       data_.train_images.sample.to_string().c_str(), static_cast<long>(model.training.batch_size),
-      comm_.size(), comm_.size() == 1 ? "" : "s", exchange,
-      nmf ? basis.value_or("random").c_str() : "(none)",
+      layout_.c_str(), exchange, nmf ? basis.value_or("random").c_str() : "(none)",
       nmf && !basis ? " (no --nmf-basis: random start)" : "");
 }
 

@@ -13,9 +13,10 @@ namespace dnmf::cli {
 
 class TrainReport {
  public:
-  /// Keeps references to all four: the report must not outlive them.
+  /// Keeps references to all four: the report must not outlive them. `layout`: the ranks ×
+  /// threads of the run (mpi::describe_layout).
   TrainReport(const TrainOptions& options, const nn::LoadedModel& model,
-              const nn::TrainingData& data, const mpi::Communicator& comm);
+              const nn::TrainingData& data, const mpi::Communicator& comm, std::string layout);
   TrainReport(const TrainReport&) = delete;
   TrainReport& operator=(const TrainReport&) = delete;
 
@@ -34,6 +35,7 @@ class TrainReport {
   const nn::LoadedModel& model_;
   const nn::TrainingData& data_;
   const mpi::Communicator& comm_;
+  const std::string layout_;
   bool prints_;                         // rank 0 without --quiet
   std::optional<ProgressPrinter> bar_;  // of the current epoch
 };
