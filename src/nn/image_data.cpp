@@ -62,7 +62,7 @@ ImageDataset describe_images(const io::InputFile& file, const std::string& name)
 
 io::DatasetInfo describe_labels(const io::InputFile& file, const std::string& name,
                                 const ImageDataset& images) {
-  const io::DatasetInfo labels = file.dataset(name);
+  io::DatasetInfo labels = file.dataset(name);
   const std::string where = io::where(file.path(), labels.path);
   if (!labels.numeric || labels.shape.size() != 1) {
     throw InputError(where + ": expected a 1-D numeric dataset of labels, found " +

@@ -31,7 +31,7 @@ InferenceInput load_inference_input(const std::string& model_path, const std::st
 /// Calls visit(first sample, logits) for the network's logits (classes x chunk) over chunks of
 /// at most 256 columns of `images`.
 template <class Visit>
-void for_each_chunk(Network<float>& network, BatchView<float> images, Visit&& visit) {
+void for_each_chunk(Network<float>& network, const BatchView<float>& images, Visit&& visit) {
   constexpr Index kChunk = 256;
   for (Index first = 0; first < images.cols(); first += kChunk) {
     const Index count = std::min(kChunk, images.cols() - first);
