@@ -384,6 +384,10 @@ TEST(Sparse, BitwiseTheSameWhereverTheHeapPutsTheValues) {
     if (residues.insert(reinterpret_cast<std::uintptr_t>(copy->values().valuePtr()) % 64).second)
       copies.push_back(std::move(copy));
   }
+#ifdef __SANITIZE_ADDRESS__
+  // AddressSanitizer's allocator gives every block of one size the same residue mod 64.
+  if (copies.size() < 2) GTEST_SKIP() << "under AddressSanitizer every copy has one alignment";
+#endif
   ASSERT_GE(copies.size(), 2U) << "every copy has the same alignment: the test would not see it";
   for (const auto& copy : copies) {
     EXPECT_EQ(copy->sum(), copies.front()->sum());
