@@ -29,9 +29,9 @@ else
 fi
 # ctest runs tests side by side, one per core: each gets one kernel thread, as the tests of
 # threads ask for theirs (--threads, or their own OMP_NUM_THREADS). Unset, every process alone
-# would take every core (core/threads.hpp) and the tests would oversubscribe the machine.
-export OMP_NUM_THREADS=1
-ctest --test-dir build "${ctest_options[@]}" "$@"
+# would take every core (core/threads.hpp) and the tests would oversubscribe the machine. Only
+# for ctest: GNU nproc honours OMP_NUM_THREADS, and the builds below count cores with it.
+OMP_NUM_THREADS=1 ctest --test-dir build "${ctest_options[@]}" "$@"
 phase_done "the whole suite (build/)"
 
 sanitized=build-sanitize-native-$other
@@ -41,7 +41,7 @@ cmake --preset release -B "$sanitized" -DDNMF_NATIVE="$other" -DDNMF_SANITIZE=ON
 cmake --build "$sanitized" -j "$(nproc)" --target numerical_tests
 phase_done "the sanitized build ($sanitized/)"
 # 1 and 3 ranks: one rank and an uneven split; 2 and 4 ranks add little but time.
-ctest --test-dir "$sanitized" --output-on-failure -j "$(nproc)" -L 'serial|mpi|nn' \
+OMP_NUM_THREADS=1 ctest --test-dir "$sanitized" --output-on-failure -j "$(nproc)" -L 'serial|mpi|nn' \
       -E '\.np[24]$' "$@"
 phase_done "the sanitized numerical tests ($sanitized/)"
 echo "test.sh: everything took $SECONDS s"

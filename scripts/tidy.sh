@@ -57,7 +57,8 @@ EOF
 
 # Each file's findings printed together once it is done (not interleaved with the others').
 export clang_tidy database_dir
-xargs -P "$(nproc)" -I '{}' sh -c '
+# The machine's cores, whatever OMP_NUM_THREADS says (GNU nproc honours it; the suite sets it to 1).
+xargs -P "$(env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc)" -I '{}' sh -c '
   file=$1
   shift
   if ! out=$("$clang_tidy" -p "$database_dir" --quiet "$@" "$file" 2>&1); then
