@@ -40,8 +40,9 @@ def run(dnmf, arguments):
     subprocess.run(MPIRUN + [dnmf] + arguments, check=True, env=ENV, stdout=subprocess.DEVNULL)
 
 
-def factorize_seconds(dnmf, d, arguments):
-    """Seconds per iteration of `dnmf factorize arguments`, from its run report."""
+def factorize_seconds(dnmf, d, arguments, run=run):
+    """Seconds per iteration of `dnmf factorize arguments`, from its run report; `run(dnmf,
+    arguments)` starts it (here: 2 ranks pinned; thread_layouts.py passes its layouts')."""
     report = os.path.join(d, "report.json")
     run(dnmf, ["factorize"] + arguments + ["--output", os.path.join(d, "out.h5"), "--report",
                                            report, "--force", "--quiet", "--tol", "0"])
@@ -49,7 +50,7 @@ def factorize_seconds(dnmf, d, arguments):
         return json.load(f)["seconds_per_iteration"]
 
 
-def train_images_per_second(dnmf, d, data, model, basis):
+def train_images_per_second(dnmf, d, data, model, basis, run=run):
     out = os.path.join(d, "model.h5")
     arguments = ["train", "--data", data, "--model", model, "--epochs", "2", "--batch-size", "64",
                  "--seed", "0", "--output", out, "--force", "--quiet"]

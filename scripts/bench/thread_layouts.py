@@ -15,17 +15,16 @@ in a rotated order. Prints the medians and the ratios the threads-and-speed goal
 """
 
 import argparse
-import json
 import os
 import subprocess
 import sys
 import tempfile
 
-import h5py
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from compare_builds import prepare, workload_arguments  # noqa: E402
+from compare_builds import (factorize_seconds, prepare, train_images_per_second,  # noqa: E402
+                            workload_arguments)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BASE_ENV = {key: value for key, value in os.environ.items()
@@ -45,25 +44,9 @@ def run(layout, dnmf, arguments):
                    stdout=subprocess.DEVNULL)
 
 
-def factorize_speed(layout, dnmf, d, arguments):
-    """Iterations per second of `dnmf factorize arguments`, from its run report."""
-    report = os.path.join(d, "report.json")
-    run(layout, dnmf, ["factorize"] + arguments + ["--output", os.path.join(d, "out.h5"),
-                                                   "--report", report, "--force", "--quiet",
-                                                   "--tol", "0"])
-    with open(report) as f:
-        return 1 / json.load(f)["seconds_per_iteration"]
-
-
-def train_speed(layout, dnmf, d, data, model, basis):
-    out = os.path.join(d, "model.h5")
-    arguments = ["train", "--data", data, "--model", model, "--epochs", "2", "--batch-size", "64",
-                 "--seed", "0", "--output", out, "--force", "--quiet"]
-    if model != "cnn":
-        arguments += ["--nmf-basis", basis]
-    run(layout, dnmf, arguments)
-    with h5py.File(out, "r") as f:
-        return float(np.mean(f["history/images_per_second"][1:]))
+def in_layout(layout):
+    """compare_builds' runner for `layout`."""
+    return lambda dnmf, arguments: run(layout, dnmf, arguments)
 
 
 def workloads(d, digits, iterations):
@@ -72,9 +55,11 @@ def workloads(d, digits, iterations):
     items = []
     for name, unit, command, arguments in workload_arguments(d, iterations):
         if command == "factorize":
-            measure = lambda layout, dnmf, a=arguments: factorize_speed(layout, dnmf, d, a)  # noqa: E731
+            measure = lambda layout, dnmf, a=arguments: 1 / factorize_seconds(  # noqa: E731
+                dnmf, d, a, in_layout(layout))
         else:
-            measure = lambda layout, dnmf, m=arguments: train_speed(layout, dnmf, d, digits, m, basis)  # noqa: E731
+            measure = lambda layout, dnmf, m=arguments: train_images_per_second(  # noqa: E731
+                dnmf, d, digits, m, basis, in_layout(layout))
         items.append((name, unit, measure))
     return items
 
