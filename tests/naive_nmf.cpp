@@ -75,8 +75,11 @@ void hals_iteration(const Matrix& A, Matrix& W, Matrix& H) {
   const Index k = W.cols();
   const Matrix AHt = multiply(A, transpose(H));
   const Matrix HHt = multiply(H, transpose(H));
+  // A curvature of at most 1e-12 of the largest counts as zero (its basis vector is zero to
+  // working precision), as the library's HALS takes it.
+  const double w_negligible = 1e-12 * HHt.diagonal().maxCoeff();
   for (Index j = 0; j < k; ++j) {
-    if (HHt(j, j) <= 0) continue;
+    if (HHt(j, j) <= w_negligible) continue;
     for (Index i = 0; i < W.rows(); ++i) {
       double WHHt = 0;
       for (Index l = 0; l < k; ++l) WHHt += W(i, l) * HHt(l, j);
@@ -85,8 +88,9 @@ void hals_iteration(const Matrix& A, Matrix& W, Matrix& H) {
   }
   const Matrix WtA = multiply(transpose(W), A);
   const Matrix WtW = multiply(transpose(W), W);
+  const double h_negligible = 1e-12 * WtW.diagonal().maxCoeff();
   for (Index j = 0; j < k; ++j) {
-    if (WtW(j, j) <= 0) continue;
+    if (WtW(j, j) <= h_negligible) continue;
     for (Index c = 0; c < H.cols(); ++c) {
       double WtWH = 0;
       for (Index l = 0; l < k; ++l) WtWH += WtW(j, l) * H(l, c);
@@ -240,6 +244,163 @@ void nndsvd(const Matrix& A, Index k, ZeroFill fill, const Matrix& w_noise, cons
     for (Index j = 0; j < k; ++j) finish(W(i, j), w_noise(i, j));
   for (Index j = 0; j < k; ++j)
     for (Index c = 0; c < n; ++c) finish(H(j, c), h_noise(j, c));
+}
+
+}  // namespace naive
+
+namespace naive {
+
+namespace {
+
+/// Σ_l W(i, l) H(l, j).
+double product_entry(const Matrix& W, const Matrix& H, Index i, Index j) {
+  double sum = 0;
+  for (Index l = 0; l < W.cols(); ++l) sum += W(i, l) * H(l, j);
+  return sum;
+}
+
+bool row_observed(const Matrix& M, Index i) { return M.row(i).sum() > 0; }
+bool column_observed(const Matrix& M, Index j) { return M.col(j).sum() > 0; }
+
+}  // namespace
+
+double masked_squared_residual(const Matrix& A, const Matrix& M, const Matrix& W, const Matrix& H) {
+  double sum = 0;
+  for (Index i = 0; i < A.rows(); ++i)
+    for (Index j = 0; j < A.cols(); ++j) {
+      if (M(i, j) == 0) continue;
+      const double r = A(i, j) - product_entry(W, H, i, j);
+      sum += r * r;
+    }
+  return sum;
+}
+
+double masked_kl_divergence(const Matrix& A, const Matrix& M, const Matrix& W, const Matrix& H) {
+  double total = 0;
+  for (Index i = 0; i < A.rows(); ++i)
+    for (Index j = 0; j < A.cols(); ++j) {
+      if (M(i, j) == 0) continue;
+      const double wh = product_entry(W, H, i, j);
+      if (A(i, j) > 0) total += A(i, j) * std::log(A(i, j) / wh);
+      total += wh - A(i, j);
+    }
+  return total;
+}
+
+void masked_mu_iteration(const Matrix& A, const Matrix& M, Matrix& W, Matrix& H) {
+  const Matrix W_old = W;
+  for (Index i = 0; i < W.rows(); ++i)
+    for (Index a = 0; a < W.cols(); ++a) {
+      double numerator = 0, denominator = 0;
+      for (Index j = 0; j < A.cols(); ++j) {
+        numerator += M(i, j) * A(i, j) * H(a, j);
+        denominator += M(i, j) * product_entry(W_old, H, i, j) * H(a, j);
+      }
+      W(i, a) = row_observed(M, i) ? W_old(i, a) * numerator / std::max(denominator, 1e-16) : 0.0;
+    }
+  const Matrix H_old = H;
+  for (Index a = 0; a < H.rows(); ++a)
+    for (Index j = 0; j < H.cols(); ++j) {
+      double numerator = 0, denominator = 0;
+      for (Index i = 0; i < A.rows(); ++i) {
+        numerator += M(i, j) * A(i, j) * W(i, a);
+        denominator += M(i, j) * product_entry(W, H_old, i, j) * W(i, a);
+      }
+      H(a, j) =
+          column_observed(M, j) ? H_old(a, j) * numerator / std::max(denominator, 1e-16) : 0.0;
+    }
+}
+
+void masked_hals_iteration(const Matrix& A, const Matrix& M, Matrix& W, Matrix& H) {
+  // Exact coordinate descent on Σ M (A - WH)²: each row of W, coordinate after coordinate, then
+  // each column of H.
+  for (Index i = 0; i < W.rows(); ++i) {
+    if (!row_observed(M, i)) {
+      W.row(i).setZero();
+      continue;
+    }
+    Matrix curvature = Matrix::Zero(W.cols(), 1);
+    for (Index a = 0; a < W.cols(); ++a)
+      for (Index j = 0; j < A.cols(); ++j) curvature(a, 0) += M(i, j) * H(a, j) * H(a, j);
+    const double negligible = 1e-12 * curvature.maxCoeff();  // as hals_iteration
+    for (Index a = 0; a < W.cols(); ++a) {
+      double gradient = 0;
+      for (Index j = 0; j < A.cols(); ++j)
+        gradient += M(i, j) * (A(i, j) - product_entry(W, H, i, j)) * H(a, j);
+      if (curvature(a, 0) > negligible)
+        W(i, a) = std::max(0.0, W(i, a) + gradient / curvature(a, 0));
+    }
+  }
+  for (Index j = 0; j < H.cols(); ++j) {
+    if (!column_observed(M, j)) {
+      H.col(j).setZero();
+      continue;
+    }
+    Matrix curvature = Matrix::Zero(H.rows(), 1);
+    for (Index a = 0; a < H.rows(); ++a)
+      for (Index i = 0; i < A.rows(); ++i) curvature(a, 0) += M(i, j) * W(i, a) * W(i, a);
+    const double negligible = 1e-12 * curvature.maxCoeff();
+    for (Index a = 0; a < H.rows(); ++a) {
+      double gradient = 0;
+      for (Index i = 0; i < A.rows(); ++i)
+        gradient += M(i, j) * (A(i, j) - product_entry(W, H, i, j)) * W(i, a);
+      if (curvature(a, 0) > negligible)
+        H(a, j) = std::max(0.0, H(a, j) + gradient / curvature(a, 0));
+    }
+  }
+}
+
+void masked_anls_iteration(const Matrix& A, const Matrix& M, Matrix& W, Matrix& H) {
+  const Index k = W.cols();
+  for (Index i = 0; i < W.rows(); ++i) {
+    std::vector<Index> observed;
+    for (Index j = 0; j < A.cols(); ++j)
+      if (M(i, j) != 0) observed.push_back(j);
+    Matrix F(static_cast<Index>(observed.size()), k), a(static_cast<Index>(observed.size()), 1);
+    for (std::size_t t = 0; t < observed.size(); ++t) {
+      F.row(static_cast<Index>(t)) = H.col(observed[t]).transpose();
+      a(static_cast<Index>(t), 0) = A(i, observed[t]);
+    }
+    W.row(i) = observed.empty() ? Matrix::Zero(1, k) : transpose(nnls_brute_force(F, a));
+  }
+  for (Index j = 0; j < H.cols(); ++j) {
+    std::vector<Index> observed;
+    for (Index i = 0; i < A.rows(); ++i)
+      if (M(i, j) != 0) observed.push_back(i);
+    Matrix F(static_cast<Index>(observed.size()), k), a(static_cast<Index>(observed.size()), 1);
+    for (std::size_t t = 0; t < observed.size(); ++t) {
+      F.row(static_cast<Index>(t)) = W.row(observed[t]);
+      a(static_cast<Index>(t), 0) = A(observed[t], j);
+    }
+    H.col(j) = observed.empty() ? Matrix::Zero(k, 1) : nnls_brute_force(F, a);
+  }
+}
+
+void masked_kl_mu_iteration(const Matrix& A, const Matrix& M, Matrix& W, Matrix& H) {
+  // Lee & Seung (2001), eq. (5), with the sums over the entries in the fit only.
+  const Matrix W_old = W;
+  for (Index i = 0; i < W.rows(); ++i)
+    for (Index a = 0; a < W.cols(); ++a) {
+      double numerator = 0, denominator = 0;
+      for (Index j = 0; j < A.cols(); ++j) {
+        if (M(i, j) == 0) continue;
+        if (A(i, j) > 0) numerator += H(a, j) * A(i, j) / product_entry(W_old, H, i, j);
+        denominator += H(a, j);
+      }
+      W(i, a) = row_observed(M, i) ? W_old(i, a) * numerator / std::max(denominator, 1e-16) : 0.0;
+    }
+  const Matrix H_old = H;
+  for (Index a = 0; a < H.rows(); ++a)
+    for (Index j = 0; j < H.cols(); ++j) {
+      double numerator = 0, denominator = 0;
+      for (Index i = 0; i < A.rows(); ++i) {
+        if (M(i, j) == 0) continue;
+        if (A(i, j) > 0) numerator += W(i, a) * A(i, j) / product_entry(W, H_old, i, j);
+        denominator += W(i, a);
+      }
+      H(a, j) =
+          column_observed(M, j) ? H_old(a, j) * numerator / std::max(denominator, 1e-16) : 0.0;
+    }
 }
 
 }  // namespace naive

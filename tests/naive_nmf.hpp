@@ -25,7 +25,8 @@ double squared_residual(const Matrix& A, const Matrix& W, const Matrix& H);
 void mu_iteration(const Matrix& A, Matrix& W, Matrix& H);
 
 /// One HALS iteration in the textbook row/column order: for each component j, the whole column
-/// W[:, j], then for each j the whole row H[j, :].
+/// W[:, j], then for each j the whole row H[j, :]. A component whose curvature is at most 1e-12
+/// of the largest is skipped (nmf/update_rule.hpp: zero to working precision).
 void hals_iteration(const Matrix& A, Matrix& W, Matrix& H);
 
 /// One ANLS iteration with every NNLS solved by brute force over all 2^k supports.
@@ -40,6 +41,17 @@ void kl_mu_iteration(const Matrix& A, Matrix& W, Matrix& H);
 /// One Lee-Seung KL update of W alone (H fixed), penalised like scikit-learn:
 /// W_ia <- W_ia Σ_j H_aj A_ij / (WH)_ij / (Σ_j H_aj + l1 + l2 W_ia), by explicit loops.
 void kl_mu_w_step(const Matrix& A, Matrix& W, const Matrix& H, double l1, double l2);
+
+/// The same over the entries where M (m x n) is nonzero: M marks the entries in the fit. A row of
+/// W or column of H with no entry in the fit is set to zero.
+double masked_squared_residual(const Matrix& A, const Matrix& M, const Matrix& W, const Matrix& H);
+double masked_kl_divergence(const Matrix& A, const Matrix& M, const Matrix& W, const Matrix& H);
+void masked_mu_iteration(const Matrix& A, const Matrix& M, Matrix& W, Matrix& H);
+/// Exact coordinate descent on Σ M (A - WH)²: row by row of W, then column by column of H,
+/// negligible curvatures skipped as in hals_iteration.
+void masked_hals_iteration(const Matrix& A, const Matrix& M, Matrix& W, Matrix& H);
+void masked_anls_iteration(const Matrix& A, const Matrix& M, Matrix& W, Matrix& H);
+void masked_kl_mu_iteration(const Matrix& A, const Matrix& M, Matrix& W, Matrix& H);
 
 /// argmin_{x >= 0} ||a - F x||_2 by enumerating every support (k <= ~10).
 Matrix nnls_brute_force(const Matrix& F, const Matrix& a);

@@ -280,6 +280,19 @@ void StoredBlock<Values>::scale_by_power_of_two(int exponent) {
 }
 
 template <class Values>
+void StoredBlock<Values>::take_out_entries(const std::function<bool(Index, Index, Scalar)>& take) {
+  if constexpr (std::is_same_v<Values, RowMatrixT<Scalar>>) {
+    for (Index row = 0; row < values_.rows(); ++row)
+      for (Index col = 0; col < values_.cols(); ++col)
+        if (take(row, col, values_(row, col))) values_(row, col) = 0;
+  } else {
+    for (Index row = 0; row < values_.outerSize(); ++row)
+      for (typename Values::InnerIterator entry(values_, row); entry; ++entry)
+        if (take(row, entry.col(), entry.value())) entry.valueRef() = 0;
+  }
+}
+
+template <class Values>
 double StoredBlock<Values>::product_flops(Index rank) const {
   return 4.0 * static_cast<double>(storage::stored_entries(values_)) * static_cast<double>(rank);
 }

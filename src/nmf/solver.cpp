@@ -9,6 +9,7 @@
 #include "dnmf/core/stop_request.hpp"
 #include "dnmf/core/stopwatch.hpp"
 #include "dnmf/mpi/partition.hpp"
+#include "dnmf/nmf/loss_steps.hpp"
 #include "dnmf/nmf/update_rule.hpp"
 
 namespace dnmf::nmf {
@@ -20,8 +21,11 @@ bool stalled(const std::vector<IterationRecord>& history, const StopRule& rule) 
   const std::size_t count = history.size();
   const std::size_t window = static_cast<std::size_t>(rule.window);
   if (count <= window) return false;
-  const double before = history[count - 1 - window].relative_error;
-  const double now = history.back().relative_error;
+  const auto watched = [&](const IterationRecord& record) {
+    return rule.watch_test_error ? record.test_error : record.relative_error;
+  };
+  const double before = watched(history[count - 1 - window]);
+  const double now = watched(history.back());
   return before <= 0 || (before - now) / before < rule.tolerance;
 }
 
@@ -38,40 +42,6 @@ std::string to_string(StopReason reason) {
 }
 
 namespace {
-
-/// What one iteration computes that depends on the loss, for the Iteration below: the W update
-/// of a row block (accumulating Wᵀ A or Wᵀ Q), the H update of this rank's column block, this
-/// rank's loss term and the objective from its sum. Frobenius keeps the Grams Wᵀ W and H Hᵀ
-/// (H Hᵀ travels in the iteration's allreduce), KL the ratio Q = A ⊘ (W H) and the row sums of
-/// W and H. A further loss (a masked one) is one more implementation.
-template <class Scalar>
-class LossSteps {
- public:
-  virtual ~LossSteps() = default;
-  /// Entries of the Gram this loss sums in the iteration's allreduce (k*k or 0).
-  virtual Index gram_size() const = 0;
-  /// Writes this rank's part of that Gram; takes the sum back after the allreduce.
-  virtual void write_gram(Eigen::Map<Matrix>& gram) const = 0;
-  virtual void take_gram(const Eigen::Map<Matrix>& gram) = 0;
-  /// Before the first iteration (after it the Iteration reduces the Gram, if any).
-  virtual void start() = 0;
-  /// Before the row blocks of a W update.
-  virtual void begin_w_update() = 0;
-  /// The W update of rows [row, row + rows): Wt_b, B_b = rhs (k x rows, scratch), and this
-  /// rank's Wᵀ A (k x n) accumulated from the updated rows.
-  virtual void update_w_rows(Index row, Index rows, Eigen::Ref<MatrixT<Scalar>> rhs,
-                             Eigen::Ref<MatrixT<Scalar>> Wt_b, MatrixT<Scalar>& WtA) = 0;
-  /// The H update of this rank's column block from (Wᵀ A)[:, C_r].
-  virtual void update_h_block(Eigen::Ref<MatrixT<Scalar>> H_block,
-                              const MatrixT<Scalar>& WtA_block) = 0;
-  /// This rank's loss term after the H update, summed over the ranks by the Iteration; the
-  /// column block is H's columns [column_begin, column_begin + WtA_block.cols()).
-  virtual double loss_term(const MatrixT<Scalar>& WtA_block, Index column_begin) = 0;
-  /// The objective and the relative error from the summed loss term and the penalties.
-  virtual void measure(double loss_term, double penalties, IterationRecord& record) const = 0;
-  /// How many times an iteration passes over A's products (KL also forms Q).
-  virtual double product_passes() const = 0;
-};
 
 /// ½||A - WH||²: both factors by the update rule (MU, HALS, BPP) from the Grams.
 template <class Scalar>
@@ -126,13 +96,16 @@ class FrobeniusSteps final : public LossSteps<Scalar> {
     return (WtA_block.template cast<double>().array() * H_block.template cast<double>().array())
         .sum();
   }
-  void measure(double loss_term, double penalties, IterationRecord& record) const override {
+  void measure(double loss_term, double, double penalties, IterationRecord& record) const override {
     // ||A||² - 2 <Wᵀ A, H> + <Wᵀ W, H Hᵀ>, without forming W H.
     const double fit =
         statistics_.squared_norm - 2.0 * loss_term + (WtW_.array() * HHt_.array()).sum();
     record.objective = 0.5 * fit + penalties;
     record.relative_error =
         std::sqrt(std::max(2.0 * record.objective, 0.0) / statistics_.squared_norm);
+  }
+  double final_relative_error(const FactorsT<Scalar>& factors) override {
+    return relative_error(A_, factors, statistics_, comm_, Loss::Frobenius);
   }
   double product_passes() const override { return 1.0; }
 
@@ -204,11 +177,14 @@ class KlSteps final : public LossSteps<Scalar> {
     h_sums_ = H_.template cast<double>().rowwise().sum();
     return log_sum;
   }
-  void measure(double loss_term, double penalties, IterationRecord& record) const override {
+  void measure(double loss_term, double, double penalties, IterationRecord& record) const override {
     // Σ A log(A / WH) - Σ A + Σ WH, with Σ WH = (column sums of W) · (row sums of H).
     const double divergence = loss_term - statistics_.sum + w_sums_.dot(h_sums_);
     record.objective = divergence + penalties;
     record.relative_error = std::max(record.objective, 0.0) / statistics_.sum;
+  }
+  double final_relative_error(const FactorsT<Scalar>& factors) override {
+    return relative_error(A_, factors, statistics_, comm_, Loss::KullbackLeibler);
   }
   double product_passes() const override { return 2.0; }
 
@@ -243,7 +219,8 @@ template <class Scalar>
 class Iteration {
  public:
   Iteration(const LocalBlockT<Scalar>& A, FactorsT<Scalar>& factors, const SolverOptions& options,
-            const InputStatistics& statistics, mpi::Communicator& comm)
+            const InputStatistics& statistics, const EntryMaskT<Scalar>* mask,
+            mpi::Communicator& comm)
       : A_(A),
         Wt_(factors.Wt),
         H_(factors.H),
@@ -257,18 +234,18 @@ class Iteration {
         column_count_(column_blocks_.size(comm.rank())),
         w_rule_(make_update_rule<Scalar>(options.algorithm)),
         h_rule_(make_update_rule<Scalar>(options.algorithm)),
-        loss_(make_loss_steps(A, factors, options, statistics, comm)),
+        loss_(make_loss_steps(A, factors, options, statistics, mask, comm)),
         rhs_block_(k_, std::min(kRowsPerBlock, local_rows_)),
         WtA_(k_, A.cols()),
         WtA_block_(k_, column_count_),
         w_penalised_(options.w_penalty.l1 > 0 || options.w_penalty.l2 > 0),
-        reduction_(loss_->gram_size() + (w_penalised_ ? 5 : 3)),
+        reduction_(loss_->gram_size() + (w_penalised_ ? 6 : 4)),
         scalars_(reduction_.data() + loss_->gram_size()) {}
 
   /// Before the first iteration: what update_w expects.
   void start() {
     loss_->start();
-    if (loss_->gram_size() > 0) reduce_scalars(0.0, 0.0);
+    if (loss_->gram_size() > 0) reduce_scalars(0.0, 0.0, 0.0);
   }
 
   /// 1. W update, streamed over row blocks of A; Wᵀ A accumulated from the updated blocks.
@@ -292,7 +269,8 @@ class Iteration {
   /// 3-4. The loss term, the penalties and the objective, from one allreduce that also carries
   /// the elapsed seconds and the ranks' stop votes. `seconds` is this rank's time in the loop.
   IterationRecord measure(int iteration, double seconds) {
-    reduce_scalars(loss_->loss_term(WtA_block_, column_begin_), seconds);
+    const double loss_term = loss_->loss_term(WtA_block_, column_begin_);
+    reduce_scalars(loss_term, loss_->test_term(), seconds);
     const Penalty& w_penalty = options_.w_penalty;
     const Penalty& h_penalty = options_.h_penalty;
     const double penalties = w_penalty.l1 * w_sum_ + 0.5 * w_penalty.l2 * w_squares_ +
@@ -300,14 +278,19 @@ class Iteration {
                              0.5 * h_penalty.l2 * H_.template cast<double>().squaredNorm();
     IterationRecord record;
     record.iteration = iteration;
-    loss_->measure(scalars_[0], penalties, record);
+    loss_->measure(scalars_[0], scalars_[1], penalties, record);
     return record;
   }
 
   /// The ranks' mean time in the loop, as of the last measure().
-  double mean_seconds() const { return scalars_[1] / comm_.size(); }
+  double mean_seconds() const { return scalars_[2] / comm_.size(); }
   /// Whether a rank had a stop request (SIGTERM, SIGUSR1) as of the last measure().
-  bool stop_requested() const { return scalars_[2] > 0; }
+  bool stop_requested() const { return scalars_[3] > 0; }
+
+  /// The relative error of the factors, computed directly (collective).
+  double final_relative_error(const FactorsT<Scalar>& factors) {
+    return loss_->final_relative_error(factors);
+  }
 
   /// Flops of one iteration over all ranks (collective).
   double flops() const {
@@ -319,11 +302,13 @@ class Iteration {
   }
 
  private:
-  std::unique_ptr<LossSteps<Scalar>> make_loss_steps(const LocalBlockT<Scalar>& A,
-                                                     FactorsT<Scalar>& factors,
-                                                     const SolverOptions& options,
-                                                     const InputStatistics& statistics,
-                                                     mpi::Communicator& comm) {
+  std::unique_ptr<LossSteps<Scalar>> make_loss_steps(
+      const LocalBlockT<Scalar>& A, FactorsT<Scalar>& factors, const SolverOptions& options,
+      const InputStatistics& statistics, const EntryMaskT<Scalar>* mask, mpi::Communicator& comm) {
+    if (mask != nullptr && mask->any()) {
+      return make_masked_loss_steps(A, factors, column_begin_, column_count_, options, statistics,
+                                    *mask, comm, *w_rule_, *h_rule_);
+    }
     if (options.loss == Loss::KullbackLeibler) {
       return std::make_unique<KlSteps<Scalar>>(A, factors.Wt, factors.H, options, statistics, comm);
     }
@@ -332,24 +317,25 @@ class Iteration {
   }
 
   /// The one allreduce of an iteration: [the loss's Gram (Frobenius: H_C H_Cᵀ, k*k) | loss
-  /// term | elapsed seconds | stop votes | Σ W_r | ||W_r||² (the last two only with penalties
-  /// on W)].
-  void reduce_scalars(double loss_term, double seconds) {
+  /// term | test term | elapsed seconds | stop votes | Σ W_r | ||W_r||² (the last two only with
+  /// penalties on W)].
+  void reduce_scalars(double loss_term, double test_term, double seconds) {
     const Index gram_rows = loss_->gram_size() > 0 ? k_ : 0;
     Eigen::Map<Matrix> reduced_gram(reduction_.data(), gram_rows, gram_rows);
     loss_->write_gram(reduced_gram);
     scalars_[0] = loss_term;
-    scalars_[1] = seconds;
-    scalars_[2] = stop_signal() != 0 ? 1.0 : 0.0;
+    scalars_[1] = test_term;
+    scalars_[2] = seconds;
+    scalars_[3] = stop_signal() != 0 ? 1.0 : 0.0;
     if (w_penalised_) {
-      scalars_[3] = Wt_.template cast<double>().sum();
-      scalars_[4] = Wt_.template cast<double>().squaredNorm();
+      scalars_[4] = Wt_.template cast<double>().sum();
+      scalars_[5] = Wt_.template cast<double>().squaredNorm();
     }
     comm_.allreduce_sum(reduction_.data(), reduction_.size());
     loss_->take_gram(reduced_gram);
     if (w_penalised_) {
-      w_sum_ = scalars_[3];
-      w_squares_ = scalars_[4];
+      w_sum_ = scalars_[4];
+      w_squares_ = scalars_[5];
     }
   }
 
@@ -399,8 +385,8 @@ template <class Scalar>
 SolveResult solve(const LocalBlockT<Scalar>& A, FactorsT<Scalar>& factors,
                   const SolverOptions& options, const InputStatistics& statistics,
                   mpi::Communicator& comm, const SolveResult& resumed,
-                  const SolverHooksT<Scalar>& hooks) {
-  Iteration<Scalar> step(A, factors, options, statistics, comm);
+                  const SolverHooksT<Scalar>& hooks, const EntryMaskT<Scalar>* mask) {
+  Iteration<Scalar> step(A, factors, options, statistics, mask, comm);
   SolveResult result = resumed;
   result.reason = StopReason::MaxIterations;
   const double seconds_before = resumed.history.empty() ? 0.0 : resumed.history.back().seconds;
@@ -438,7 +424,7 @@ SolveResult solve(const LocalBlockT<Scalar>& A, FactorsT<Scalar>& factors,
                                  result.iterations_this_run;
   }
   result.flops_per_iteration = step.flops();
-  result.relative_error = relative_error(A, factors, statistics, comm, options.loss);
+  result.relative_error = step.final_relative_error(factors);
   return result;
 }
 
@@ -466,11 +452,12 @@ double relative_error(const LocalBlockT<Scalar>& A, const FactorsT<Scalar>& fact
                    statistics.squared_norm);
 }
 
-#define DNMF_INSTANTIATE_SOLVER(Scalar)                                                            \
-  template SolveResult solve<Scalar>(                                                              \
-      const LocalBlockT<Scalar>&, FactorsT<Scalar>&, const SolverOptions&, const InputStatistics&, \
-      mpi::Communicator&, const SolveResult&, const SolverHooksT<Scalar>&);                        \
-  template double relative_error<Scalar>(const LocalBlockT<Scalar>&, const FactorsT<Scalar>&,      \
+#define DNMF_INSTANTIATE_SOLVER(Scalar)                                                       \
+  template SolveResult solve<Scalar>(const LocalBlockT<Scalar>&, FactorsT<Scalar>&,           \
+                                     const SolverOptions&, const InputStatistics&,            \
+                                     mpi::Communicator&, const SolveResult&,                  \
+                                     const SolverHooksT<Scalar>&, const EntryMaskT<Scalar>*); \
+  template double relative_error<Scalar>(const LocalBlockT<Scalar>&, const FactorsT<Scalar>&, \
                                          const InputStatistics&, mpi::Communicator&, Loss);
 DNMF_INSTANTIATE_SOLVER(float)
 DNMF_INSTANTIATE_SOLVER(double)

@@ -45,6 +45,8 @@ void HalsUpdateT<Scalar>::update(Eigen::Ref<MatrixT<Scalar>> X, const Matrix& G,
   const MatrixT<Scalar>& gram = gram_in(G, gram_);
   const auto shift = static_cast<Scalar>(l1);
   const Index k = X.rows();
+  const Scalar negligible =
+      k > 0 ? static_cast<Scalar>(kNegligibleCurvature) * gram.diagonal().maxCoeff() : Scalar(0);
   // Each column's sweep alone: the same bits on any number of threads. A chunk of 16 columns
   // or more (~2 k² flops each) outweighs waking a thread.
   parallel_for(X.cols(), 16, [&](Index begin, Index end) {
@@ -52,7 +54,8 @@ void HalsUpdateT<Scalar>::update(Eigen::Ref<MatrixT<Scalar>> X, const Matrix& G,
       auto x = X.col(column);
       for (Index j = 0; j < k; ++j) {
         const Scalar curvature = gram(j, j);
-        if (curvature <= 0) continue;  // the j-th basis vector is zero: x_j does not matter
+        if (curvature <= negligible)
+          continue;  // the j-th basis vector is zero: x_j does not matter
         const Scalar step = (B(j, column) - shift - gram.col(j).dot(x)) / curvature;
         x(j) = std::max(Scalar(0), x(j) + step);
       }

@@ -13,8 +13,10 @@ enum class RandomStream : std::uint64_t {
   Noise = 3,
   TrueW = 4,
   TrueH = 5,
-  Sketch = 6,  ///< the test matrix of the randomized SVD (nmf/truncated_svd.hpp)
-  KMeans = 7,  ///< the k-means++ starts of the consensus (nmf/consensus.hpp)
+  Sketch = 6,          ///< the test matrix of the randomized SVD (nmf/truncated_svd.hpp)
+  KMeans = 7,          ///< the k-means++ starts of the consensus (nmf/consensus.hpp)
+  HeldOutRows = 8,     ///< the row bins of the held-out set (nmf/entry_mask.hpp)
+  HeldOutColumns = 9,  ///< its column bins
 };
 
 /// Uniform in [0, 1), 53 random bits.

@@ -7,6 +7,7 @@
 // The products are in Scalar (sgemm for float); every sum that returns a double (the
 // residual, the KL log sum, Σ A and ||A||²) is accumulated in double whatever Scalar is.
 
+#include <functional>
 #include <memory>
 
 #include "dnmf/core/matrix.hpp"
@@ -49,6 +50,10 @@ class LocalBlockT {
   virtual double largest_entry() const = 0;
   /// Every value times 2^exponent (see nmf/input_scaling.hpp).
   virtual void scale_by_power_of_two(int exponent) = 0;
+  /// Calls take(row, column, value) for every stored entry, row by row and in column order
+  /// within a row (row local); the entries for which it returns true are set to 0: they leave
+  /// the problem (missing or held out, nmf/entry_mask.hpp). A sparse block keeps its pattern.
+  virtual void take_out_entries(const std::function<bool(Index, Index, Scalar)>& take) = 0;
   /// Multiply-adds in the two big products of one iteration, times two (flops).
   virtual double product_flops(Index rank) const = 0;
 };
@@ -79,6 +84,7 @@ class StoredBlock final : public LocalBlockT<typename Values::Scalar> {
   double squared_norm() const override;
   double largest_entry() const override;
   void scale_by_power_of_two(int exponent) override;
+  void take_out_entries(const std::function<bool(Index, Index, Scalar)>& take) override;
   double product_flops(Index rank) const override;
   const Values& values() const { return values_; }
   Values& values() { return values_; }

@@ -54,6 +54,9 @@ struct StopRule {
   /// 0 never stops the run (only max_iterations, the time limit, a signal or an exact fit do).
   double tolerance = 1e-4;
   int window = 10;
+  /// Watch the test error instead of the relative error (`--stop-on test`): stop when the error
+  /// on the held-out entries stops improving.
+  bool watch_test_error = false;
   /// Seconds of iterations in this run (a resumed run gets a new allowance); 0 means no limit.
   /// Checked at iteration boundaries.
   double time_limit = 0;

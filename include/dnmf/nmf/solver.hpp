@@ -43,6 +43,7 @@
 #include <vector>
 
 #include "dnmf/mpi/communicator.hpp"
+#include "dnmf/nmf/entry_mask.hpp"
 #include "dnmf/nmf/factors.hpp"
 #include "dnmf/nmf/local_block.hpp"
 #include "dnmf/nmf/options.hpp"
@@ -56,6 +57,9 @@ struct IterationRecord {
   double relative_error = 0;
   double objective = 0;  ///< the loss plus penalties (see nmf/options.hpp)
   double seconds = 0;    ///< since the start of the loop (mean over ranks)
+  /// With a held-out set: the relative error on it, ||P_T(A - WH)|| / ||P_T A|| (Frobenius) or
+  /// D_T(A || WH) / Σ_T A (KL), T the held-out entries that are not missing; 0 otherwise.
+  double test_error = 0;
 };
 
 enum class StopReason { MaxIterations, Converged, TimeLimit, Signal };
@@ -91,11 +95,14 @@ using SolverHooks = SolverHooksT<double>;
 /// history feeds the stopping rule, so a resumed run takes the same steps as an uninterrupted
 /// one); default: a fresh start. A SIGTERM or SIGUSR1 received by any rank (see
 /// core/stop_request.hpp) stops every rank after the same iteration with StopReason::Signal.
+/// With a `mask` that leaves entries out (nmf/entry_mask.hpp), `A` holds P_O A (the block
+/// take_out_unobserved left), `statistics` are its own, and the loss and the relative error are
+/// over the observed entries only; the record carries the test error.
 template <class Scalar>
 SolveResult solve(const LocalBlockT<Scalar>& A, FactorsT<Scalar>& factors,
                   const SolverOptions& options, const InputStatistics& statistics,
                   mpi::Communicator& comm, const SolveResult& resumed = {},
-                  const SolverHooksT<Scalar>& hooks = {});
+                  const SolverHooksT<Scalar>& hooks = {}, const EntryMaskT<Scalar>* mask = nullptr);
 
 /// Computed directly from A, W and H (one pass over A, one allreduce): ||A - WH||_F / ||A||_F
 /// for the Frobenius loss, D(A || WH) / Σ A for KL; sums in double.

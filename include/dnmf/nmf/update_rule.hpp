@@ -46,7 +46,11 @@ using MultiplicativeUpdate = MultiplicativeUpdateT<double>;
 
 /// HALS (Cichocki & Phan 2009; Gillis & Glineur 2012): one exact coordinate-descent sweep over
 /// the k rows of X, x_j <- max(0, x_j + (b_j - l1 - G_j. x) / G_jj), done column by column (each
-/// column's sweep is independent, and the result equals the row-wise formulation).
+/// column's sweep is independent, and the result equals the row-wise formulation). A coordinate
+/// whose curvature G_jj is at most kNegligibleCurvature times the largest is left as it is: its
+/// basis vector is zero to working precision, and a curvature made of rounding residues (1e-32
+/// from entries of 1e-16) would turn the step into noise of any size.
+inline constexpr double kNegligibleCurvature = 1e-12;
 template <class Scalar>
 class HalsUpdateT final : public UpdateRuleT<Scalar> {
  public:

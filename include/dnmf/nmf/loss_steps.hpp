@@ -1,0 +1,70 @@
+#pragma once
+// What one iteration of the solver (nmf/solver.hpp) computes that depends on the loss: the W
+// update of a row block (accumulating Wᵀ A or Wᵀ Q), the H update of this rank's column block,
+// this rank's loss term and the objective from its sum. The solver's loop and its collectives
+// are the same for every loss.
+//
+// Implementations: Frobenius and KL over every entry (solver.cpp), and both over the entries a
+// mask keeps, with a test error on the held-out ones (masked_loss_steps.cpp).
+
+#include <memory>
+
+#include "dnmf/core/matrix.hpp"
+#include "dnmf/mpi/communicator.hpp"
+#include "dnmf/nmf/entry_mask.hpp"
+#include "dnmf/nmf/factors.hpp"
+#include "dnmf/nmf/local_block.hpp"
+#include "dnmf/nmf/options.hpp"
+#include "dnmf/nmf/solver.hpp"
+#include "dnmf/nmf/update_rule.hpp"
+
+namespace dnmf::nmf {
+
+template <class Scalar>
+class LossSteps {
+ public:
+  virtual ~LossSteps() = default;
+  /// Entries of the Gram this loss sums in the iteration's allreduce (k*k or 0).
+  virtual Index gram_size() const = 0;
+  /// Writes this rank's part of that Gram; takes the sum back after the allreduce.
+  virtual void write_gram(Eigen::Map<Matrix>& gram) const = 0;
+  virtual void take_gram(const Eigen::Map<Matrix>& gram) = 0;
+  /// Before the first iteration (after it the Iteration reduces the Gram, if any).
+  virtual void start() = 0;
+  /// Before the row blocks of a W update.
+  virtual void begin_w_update() = 0;
+  /// The W update of rows [row, row + rows): Wt_b, B_b = rhs (k x rows, scratch), and this
+  /// rank's Wᵀ A (k x n) accumulated from the updated rows.
+  virtual void update_w_rows(Index row, Index rows, Eigen::Ref<MatrixT<Scalar>> rhs,
+                             Eigen::Ref<MatrixT<Scalar>> Wt_b, MatrixT<Scalar>& WtA) = 0;
+  /// The H update of this rank's column block from (Wᵀ A)[:, C_r].
+  virtual void update_h_block(Eigen::Ref<MatrixT<Scalar>> H_block,
+                              const MatrixT<Scalar>& WtA_block) = 0;
+  /// This rank's loss term after the H update, summed over the ranks by the Iteration; the
+  /// column block is H's columns [column_begin, column_begin + WtA_block.cols()).
+  virtual double loss_term(const MatrixT<Scalar>& WtA_block, Index column_begin) = 0;
+  /// This rank's term of the test error, as of the last loss_term() (0 without a test set).
+  virtual double test_term() const { return 0; }
+  /// The objective, the relative error and the test error from the summed terms and the
+  /// penalties.
+  virtual void measure(double loss_term, double test_term, double penalties,
+                       IterationRecord& record) const = 0;
+  /// The relative error of the final factors, computed directly (collective; see
+  /// nmf::relative_error).
+  virtual double final_relative_error(const FactorsT<Scalar>& factors) = 0;
+  /// How many times an iteration passes over A's products (KL also forms Q).
+  virtual double product_passes() const = 0;
+};
+
+/// The steps of `options.loss` over the entries `mask` keeps (mask.any()): the Grams of each
+/// row's and column's observed entries from bin Grams and entry corrections, the loss over
+/// the observed entries, the test error over the held-out ones. Every update rule takes one row
+/// (column) at a time with that row's Gram. [column_begin, column_begin + column_count) is this
+/// rank's column block of H.
+template <class Scalar>
+std::unique_ptr<LossSteps<Scalar>> make_masked_loss_steps(
+    const LocalBlockT<Scalar>& A, FactorsT<Scalar>& factors, Index column_begin, Index column_count,
+    const SolverOptions& options, const InputStatistics& statistics, const EntryMaskT<Scalar>& mask,
+    mpi::Communicator& comm, UpdateRuleT<Scalar>& w_rule, UpdateRuleT<Scalar>& h_rule);
+
+}  // namespace dnmf::nmf
