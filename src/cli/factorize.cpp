@@ -27,7 +27,13 @@ constexpr const char* kUsage =
     "by less than --tol, relatively, over the last 10 iterations, or after --time-limit seconds.\n"
     "With --loss kl the watched value is D(A || WH) / sum(A); penalties are included in both.\n"
     "--precision single reads A into float and computes in float (half the memory, faster dense\n"
-    "products; W and H written as float32); the objective and stopping rule stay in double.";
+    "products; W and H written as float32); the objective and stopping rule stay in double.\n"
+    "--missing nan, --mask and --holdout leave entries out of the fit; the errors are then over\n"
+    "the entries fitted, and the error on the held-out entries is recorded as the test error.";
+
+/// --stop-on: which error the stopping rule watches.
+enum class StopOn { Train, Test };
+constexpr NamedValue<StopOn> kStopOnNames[] = {{StopOn::Train, "train"}, {StopOn::Test, "test"}};
 
 struct FactorizeOptions {
   InputMatrixOptions input;
@@ -73,7 +79,18 @@ std::optional<FactorizeOptions> parse(const Invocation& invocation, mpi::Communi
        "overwrite the output, report and checkpoint if they exist (never an input of the run)")
       ("report", po::value<std::string>()->default_value(""), "also write a JSON run report here")
       ("resume", po::value<std::string>()->default_value(""),
-       "continue the run recorded in a checkpoint (or output) file exactly where it stopped");
+       "continue the run recorded in a checkpoint (or output) file exactly where it stopped")
+      ("missing", po::value<std::string>()->default_value("none"),
+       "none|nan: with nan, NaN entries of a dense A are missing values, left out of the fit")
+      ("mask", po::value<std::string>()->default_value(""),
+       "a dataset or sparse group of the input (/PATH) or of another file (FILE:/PATH), of A's "
+       "shape, whose nonzero entries mark entries of A as missing")
+      ("holdout", po::value<double>()->default_value(0),
+       "hold out about this fraction of the entries (0 <= F < 1, chosen from --seed; see README) "
+       "and record the error on them as the test error")
+      ("stop-on", po::value<std::string>()->default_value("train"),
+       "train|test: the error --tol watches (test: stop when the error on the held-out entries "
+       "stops improving; needs --holdout)");
   // clang-format on
   add_checkpoint_options(options, "iterations");
   add_progress_options(options);
@@ -107,6 +124,17 @@ std::optional<FactorizeOptions> parse(const Invocation& invocation, mpi::Communi
   solver.stop.max_iterations = v["max-iter"].as<int>();
   solver.stop.tolerance = v["tol"].as<double>();
   solver.stop.time_limit = v["time-limit"].as<double>();
+  nmf::MaskOptions& mask = run.mask;
+  mask.missing_nan = parse_named("--missing", v["missing"].as<std::string>(),
+                                 nmf::kMissingValueNames) == nmf::MissingValue::Nan;
+  mask.mask = v["mask"].as<std::string>();
+  mask.holdout = v["holdout"].as<double>();
+  nmf::HeldOutSet(mask.holdout, run.seed);  // refuses a fraction out of range
+  solver.stop.watch_test_error =
+      parse_named("--stop-on", v["stop-on"].as<std::string>(), kStopOnNames) == StopOn::Test;
+  if (solver.stop.watch_test_error && mask.holdout == 0) {
+    throw UsageError("--stop-on test watches the error on held-out entries: give --holdout F");
+  }
   parsed.progress = progress_mode(v);
   parsed.quiet = v["quiet"].as<bool>();
   return parsed;
@@ -118,8 +146,9 @@ int factorize(FactorizeOptions& options, const io::RunFiles& files, const Stopwa
               mpi::Communicator& comm) {
   PhaseSeconds phases;
   Stopwatch phase;
-  const nmf::InputMatrixT<Scalar> input = nmf::load_input_matrix<Scalar>(
-      options.input.file, options.input.dataset, options.input.transpose, comm);
+  const nmf::InputMatrixT<Scalar> input =
+      nmf::load_input_matrix<Scalar>(options.input.file, options.input.dataset,
+                                     options.input.transpose, comm, options.run.mask.missing_nan);
   phases.read = phase.seconds();
   nmf::FactorRun& run = options.run;
   nmf::StartT<Scalar> start = nmf::start_factorization(
@@ -128,8 +157,16 @@ int factorize(FactorizeOptions& options, const io::RunFiles& files, const Stopwa
   ProgressPrinter printer(options.progress, comm.is_root(), run.solver.stop.max_iterations, "it",
                           layout_line("factorize", comm));
   nmf::SolverHooksT<Scalar> hooks;
+  const bool held_out = run.mask.holdout > 0;
   hooks.progress = [&](const nmf::IterationRecord& record) {
-    printer.update(record.iteration, record.seconds, "rel.err", record.relative_error);
+    if (!held_out) {
+      printer.update(record.iteration, record.seconds, "rel.err", record.relative_error);
+      return;
+    }
+    char status[64];
+    std::snprintf(status, sizeof status, "rel.err %.6f test %.6f", record.relative_error,
+                  record.test_error);
+    printer.update(record.iteration, record.seconds, status);
   };
   if (!options.checkpoint.path.empty()) {
     hooks.checkpoint_every = options.checkpoint.every;
@@ -139,7 +176,7 @@ int factorize(FactorizeOptions& options, const io::RunFiles& files, const Stopwa
   }
   const nmf::SolveResult result =
       nmf::solve(*input.block, start.factors, start.scaled.scaling.solver_options(run.solver),
-                 start.scaled.statistics, comm, start.so_far, hooks);
+                 start.scaled.statistics, comm, start.so_far, hooks, &start.mask);
   printer.finish();
   phases.compute = result.compute_seconds;
   phases.communicate = result.communicate_seconds;
@@ -181,6 +218,7 @@ int run_factorize(const Invocation& invocation, mpi::Communicator& comm) {
   io::RunFiles files;
   files.input("--input", options->input.file)
       .input("--init", options->init.file)
+      .input("--mask", options->run.mask.mask_file())
       .input("--resume", options->resume)
       .output("--output", options->output)
       .output("--report", options->report)

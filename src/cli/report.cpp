@@ -135,7 +135,17 @@ JsonObject factorize_report(const nmf::FactorRun& run, const io::MatrixSource& i
                         : 0.0)
       .add("peak_memory_bytes_per_rank",
            over_ranks(static_cast<double>(peak_resident_bytes()), comm))
-      .add("history_relative_error", errors);
+      .add("history_relative_error", errors)
+      .add("observed_entries", static_cast<double>(run.observed_entries))
+      .add("missing_entries", static_cast<double>(run.missing_entries))
+      .add("heldout_entries", static_cast<double>(run.heldout_entries));
+  if (run.mask.holdout > 0) {
+    std::vector<double> test_errors;
+    for (const nmf::IterationRecord& record : result.history)
+      test_errors.push_back(record.test_error);
+    report.add("test_error", test_errors.empty() ? 0.0 : test_errors.back())
+        .add("history_test_error", test_errors);
+  }
   return report;
 }
 
@@ -144,12 +154,16 @@ std::string factorize_summary(const std::string& output, const nmf::FactorRun& r
                               double wall_seconds, mpi::Communicator& comm) {
   const std::string layout = mpi::describe_layout(comm);
   const long long k = run.solver.rank;
+  char test[64] = "";
+  if (run.mask.holdout > 0 && !result.history.empty()) {
+    std::snprintf(test, sizeof test, ", test error %.6g", result.history.back().test_error);
+  }
   char line[512];
   std::snprintf(line, sizeof line,
-                "W %lldx%lld, H %lldx%lld; %d iterations (%s), relative error %.6g, %.2f s on %s",
+                "W %lldx%lld, H %lldx%lld; %d iterations (%s), relative error %.6g%s, %.2f s on %s",
                 static_cast<long long>(input.rows), k, k, static_cast<long long>(input.cols),
                 result.iterations, nmf::to_string(result.reason).c_str(), result.relative_error,
-                wall_seconds, layout.c_str());
+                test, wall_seconds, layout.c_str());
   return "wrote " + output + ": " + line;
 }
 

@@ -3,6 +3,7 @@
 #include "dnmf/core/error.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <vector>
 
 namespace dnmf::io {
@@ -41,8 +42,33 @@ void require_success_everywhere(herr_t status, mpi::Communicator& comm,
   throw error;
 }
 
+namespace {
+
+/// numpy's bool as h5py writes it: an enum of two members valued 0 and 1 (FALSE, TRUE).
+bool is_boolean_enum(hid_t type) {
+  if (H5Tget_class(type) != H5T_ENUM || H5Tget_nmembers(type) != 2) return false;
+  long long values[2] = {-1, -1};
+  for (unsigned member = 0; member < 2; ++member) {
+    if (H5Tget_member_value(type, member, &values[member]) < 0) return false;
+  }
+  // The values are stored in the enum's base type; compare them in a type of that size.
+  const std::size_t bytes = H5Tget_size(type);
+  if (bytes > sizeof(long long)) return false;
+  const auto value_of = [&](const long long& stored) {
+    long long value = 0;
+    std::memcpy(&value, &stored, bytes);
+    return value;
+  };
+  const long long first = value_of(values[0]);
+  const long long second = value_of(values[1]);
+  return (first == 0 && second == 1) || (first == 1 && second == 0);
+}
+
+}  // namespace
+
 std::string describe_type(hid_t type) {
   const std::size_t bits = H5Tget_size(type) * 8;
+  if (is_boolean_enum(type)) return "bool";
   switch (H5Tget_class(type)) {
     case H5T_INTEGER:
       return std::string(H5Tget_sign(type) == H5T_SGN_NONE ? "uint" : "int") + std::to_string(bits);
@@ -61,7 +87,8 @@ std::string describe_type(hid_t type) {
 
 bool is_numeric_type(hid_t type) {
   const H5T_class_t type_class = H5Tget_class(type);
-  return type_class == H5T_INTEGER || type_class == H5T_FLOAT;
+  // HDF5 converts a boolean enum to numbers by its members' values, 0 and 1.
+  return type_class == H5T_INTEGER || type_class == H5T_FLOAT || is_boolean_enum(type);
 }
 
 template <>

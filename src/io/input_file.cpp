@@ -461,6 +461,12 @@ bool InputFile::is_group(const std::string& path) const {
   return object.valid() && H5Iget_type(object.get()) == H5I_GROUP;
 }
 
+bool InputFile::is_dataset(const std::string& path) const {
+  if (H5Lexists(file_.get(), path.c_str(), H5P_DEFAULT) <= 0) return false;
+  Handle object(H5Oopen(file_.get(), path.c_str(), H5P_DEFAULT), H5Oclose);
+  return object.valid() && H5Iget_type(object.get()) == H5I_DATASET;
+}
+
 namespace {
 /// The attribute `name` of the object at `path` if it exists and its class is `accepted`.
 Handle find_attribute(hid_t file, const std::string& path, const std::string& name,

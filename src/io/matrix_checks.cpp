@@ -14,12 +14,13 @@ namespace {
 /// row order and stops when visit returns false. Scalar is the type the values were read into.
 template <class Scalar, class ForEach>
 void check_entries(const ForEach& for_each, std::int64_t row_begin, std::int64_t cols,
-                   const std::string& where, mpi::Communicator& comm) {
+                   const std::string& where, NanEntries nan, mpi::Communicator& comm) {
   constexpr std::int64_t kNone = std::numeric_limits<std::int64_t>::max();
   std::int64_t first_nonfinite = kNone;
   std::int64_t first_negative = kNone;
   for_each([&](Index i, Index j, double value) {
     const std::int64_t position = (row_begin + i) * cols + j;
+    if (std::isnan(value) && nan == NanEntries::Missing) return true;
     if (!std::isfinite(value)) {
       first_nonfinite = position;
       return false;
@@ -35,10 +36,11 @@ void check_entries(const ForEach& for_each, std::int64_t row_begin, std::int64_t
   };
   if (first_nonfinite != kNone) {
     // HDF5 converts a stored value beyond float's range to Inf when it reads into float.
-    const char* hint = std::is_same_v<Scalar, float>
+    std::string hint = std::is_same_v<Scalar, float>
                            ? " (read as float32 for --precision single: a value beyond 3.4e38 "
                              "becomes Inf there; --precision double reads it)"
                            : "";
+    if (nan == NanEntries::RefusedUnlessAsked) hint += "; --missing nan takes NaN for missing";
     throw InputError(where + ": NaN or Inf" + located(first_nonfinite) + hint);
   }
   if (first_negative != kNone) {
@@ -75,31 +77,33 @@ DatasetInfo require_matrix(const InputFile& file, const std::string& name, std::
 
 template <class Scalar>
 void check_nonnegative_finite(const RowMatrixT<Scalar>& values, std::int64_t row_begin,
-                              const std::string& where, mpi::Communicator& comm) {
+                              const std::string& where, mpi::Communicator& comm, NanEntries nan) {
   const auto for_each = [&](const auto& visit) {
     for (Index i = 0; i < values.rows(); ++i)
       for (Index j = 0; j < values.cols(); ++j)
         if (!visit(i, j, values(i, j))) return;
   };
-  check_entries<Scalar>(for_each, row_begin, values.cols(), where, comm);
+  check_entries<Scalar>(for_each, row_begin, values.cols(), where, nan, comm);
 }
 
 template <class Scalar>
 void check_nonnegative_finite(const SparseRowMatrixT<Scalar>& values, std::int64_t row_begin,
-                              const std::string& where, mpi::Communicator& comm) {
+                              const std::string& where, mpi::Communicator& comm, NanEntries nan) {
   const auto for_each = [&](const auto& visit) {
     for (Index i = 0; i < values.outerSize(); ++i)
       for (typename SparseRowMatrixT<Scalar>::InnerIterator it(values, i); it; ++it)
         if (!visit(i, it.col(), it.value())) return;
   };
-  check_entries<Scalar>(for_each, row_begin, values.cols(), where, comm);
+  check_entries<Scalar>(for_each, row_begin, values.cols(), where, nan, comm);
 }
 
 #define DNMF_INSTANTIATE_MATRIX_CHECKS(Scalar)                                                  \
   template void check_nonnegative_finite<Scalar>(const RowMatrixT<Scalar>&, std::int64_t,       \
-                                                 const std::string&, mpi::Communicator&);       \
+                                                 const std::string&, mpi::Communicator&,        \
+                                                 NanEntries);                                   \
   template void check_nonnegative_finite<Scalar>(const SparseRowMatrixT<Scalar>&, std::int64_t, \
-                                                 const std::string&, mpi::Communicator&);
+                                                 const std::string&, mpi::Communicator&,        \
+                                                 NanEntries);
 DNMF_INSTANTIATE_MATRIX_CHECKS(float)
 DNMF_INSTANTIATE_MATRIX_CHECKS(double)
 #undef DNMF_INSTANTIATE_MATRIX_CHECKS

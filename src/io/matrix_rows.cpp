@@ -80,7 +80,7 @@ RowMatrixT<Scalar> read_dense_rows(const InputFile& reader, const DatasetInfo& i
 
 template <class Scalar>
 MatrixRowsT<Scalar> read_matrix_rows(const std::string& file, const std::string& dataset,
-                                     bool transpose, mpi::Communicator& comm) {
+                                     bool transpose, mpi::Communicator& comm, NanEntries nan) {
   const InputFile reader(file, comm);
   Located located = mpi::agreed(comm, [&] { return locate(reader, dataset); });
   MatrixRowsT<Scalar> matrix;
@@ -95,7 +95,7 @@ MatrixRowsT<Scalar> read_matrix_rows(const std::string& file, const std::string&
   // rank's read has succeeded.
   const auto read_and_check = [&](auto read) {
     auto values = mpi::agreed(comm, read);
-    mpi::agree(comm, [&] { check_nonnegative_finite(values, matrix.row_begin, at, comm); });
+    mpi::agree(comm, [&] { check_nonnegative_finite(values, matrix.row_begin, at, comm, nan); });
     matrix.values = std::move(values);
   };
   if (located.sparse) {
@@ -113,8 +113,8 @@ MatrixRowsT<Scalar> read_matrix_rows(const std::string& file, const std::string&
 }
 
 template MatrixRowsT<float> read_matrix_rows<float>(const std::string&, const std::string&, bool,
-                                                    mpi::Communicator&);
+                                                    mpi::Communicator&, NanEntries);
 template MatrixRowsT<double> read_matrix_rows<double>(const std::string&, const std::string&, bool,
-                                                      mpi::Communicator&);
+                                                      mpi::Communicator&, NanEntries);
 
 }  // namespace dnmf::io

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <iterator>
+#include <sstream>
 
 #include "dnmf/core/error.hpp"
 #include "dnmf/core/random.hpp"
@@ -11,12 +12,12 @@
 namespace dnmf::nmf {
 
 HeldOutSet::HeldOutSet(double fraction, std::uint64_t seed) : fraction_(fraction), seed_(seed) {
-  if (!(fraction >= 0 && fraction < 1)) {
-    throw UsageError("--holdout " + std::to_string(fraction) + " is not in [0, 1)");
-  }
+  std::ostringstream given;
+  given << "--holdout " << fraction;
+  if (!(fraction >= 0 && fraction < 1)) throw UsageError(given.str() + " is not in [0, 1)");
   threshold_ = static_cast<int>(std::ceil(fraction * kBins));
   if (threshold_ >= kBins) {
-    throw UsageError("--holdout " + std::to_string(fraction) +
+    throw UsageError(given.str() +
                      " holds out every entry (the set is made of 256ths: at most 255/256)");
   }
 }

@@ -48,6 +48,15 @@ void write_run_attributes(io::OutputFile& out, FactorFileKind kind, const Factor
   out.set_attribute("input_scale_exponent", static_cast<std::int64_t>(scaled.scaling.exponent));
   out.set_attribute("input_sum", scaled.statistics.sum);
   out.set_attribute("input_squared_norm", scaled.statistics.squared_norm);
+  out.set_attribute("missing", std::string(run.mask.missing_nan ? "nan" : "none"));
+  out.set_attribute("mask", run.mask.mask);
+  out.set_attribute("holdout", run.mask.holdout);
+  out.set_attribute("observed_entries", run.observed_entries);
+  out.set_attribute("heldout_entries", run.heldout_entries);
+  out.set_attribute("missing_entries", run.missing_entries);
+  if (run.mask.holdout > 0 && !result.history.empty()) {
+    out.set_attribute("test_error", result.history.back().test_error);
+  }
   out.set_attribute("mpi_ranks", static_cast<std::int64_t>(ranks));
   out.set_attribute("wall_seconds", wall_seconds);
 }
@@ -70,7 +79,8 @@ void write_factor_file(const std::string& target, io::IfExists if_exists, Factor
   mpi::agree(comm, [&] {
     out.write_rows("/W", input.rows, run.solver.rank, Wt.data(), input.row_begin, Wt.cols());
     out.write_matrix("/H", RowMatrixT<Scalar>(H));
-    write_history(out, result.history, scaled.scaling.objective_exponent(run.solver.loss));
+    write_history(out, result.history, scaled.scaling.objective_exponent(run.solver.loss),
+                  run.mask.holdout > 0);
     write_run_attributes(out, kind, run, input, scaled, result, wall_seconds, comm.size());
   });
   out.commit();

@@ -3,6 +3,7 @@
 #include <type_traits>
 #include <utility>
 #include <variant>
+#include <vector>
 
 #include "dnmf/core/error.hpp"
 #include "dnmf/io/input_file.hpp"
@@ -12,8 +13,11 @@ namespace dnmf::nmf {
 
 template <class Scalar>
 InputMatrixT<Scalar> load_input_matrix(const std::string& file, const std::string& dataset,
-                                       bool transpose, mpi::Communicator& comm) {
-  io::MatrixRowsT<Scalar> rows = io::read_matrix_rows<Scalar>(file, dataset, transpose, comm);
+                                       bool transpose, mpi::Communicator& comm,
+                                       bool nan_is_missing) {
+  io::MatrixRowsT<Scalar> rows = io::read_matrix_rows<Scalar>(
+      file, dataset, transpose, comm,
+      nan_is_missing ? io::NanEntries::Missing : io::NanEntries::RefusedUnlessAsked);
   InputMatrixT<Scalar> input;
   input.block = std::visit(
       [](auto& values) -> std::unique_ptr<LocalBlockT<Scalar>> {
@@ -23,6 +27,67 @@ InputMatrixT<Scalar> load_input_matrix(const std::string& file, const std::strin
       rows.values);
   static_cast<io::MatrixSource&>(input) = std::move(static_cast<io::MatrixSource&>(rows));
   return input;
+}
+
+// FILE:/PATH names a dataset of another file; /PATH alone one of the input.
+std::string MaskOptions::mask_file() const {
+  const std::size_t colon = mask.rfind(":/");
+  return colon == std::string::npos ? "" : mask.substr(0, colon);
+}
+
+std::string MaskOptions::mask_path() const {
+  const std::size_t colon = mask.rfind(":/");
+  return colon == std::string::npos ? mask : mask.substr(colon + 1);
+}
+
+namespace {
+
+/// The nonzero entries of a dense or sparse block of mask rows, as an EntryList.
+EntryList nonzero_entries(const io::MatrixRowsT<double>& rows) {
+  EntryList list;
+  std::vector<Index> columns;
+  if (const auto* dense = std::get_if<RowMatrix>(&rows.values)) {
+    for (Index i = 0; i < dense->rows(); ++i) {
+      columns.clear();
+      for (Index j = 0; j < dense->cols(); ++j)
+        if ((*dense)(i, j) != 0) columns.push_back(j);
+      list.add_row(columns);
+    }
+    return list;
+  }
+  const auto& sparse = std::get<SparseRowMatrix>(rows.values);
+  for (Index i = 0; i < sparse.outerSize(); ++i) {
+    columns.clear();
+    for (SparseRowMatrix::InnerIterator entry(sparse, i); entry; ++entry)
+      if (entry.value() != 0) columns.push_back(entry.col());
+    list.add_row(columns);
+  }
+  return list;
+}
+
+}  // namespace
+
+template <class Scalar>
+EntryList missing_entries(const InputMatrixT<Scalar>& input, const MaskOptions& options,
+                          mpi::Communicator& comm) {
+  EntryList missing;
+  missing.starts.assign(static_cast<std::size_t>(input.block->rows()) + 1, 0);
+  if (options.missing_nan) missing = take_out_nan_entries(*input.block);
+  if (options.mask.empty()) return missing;
+  const std::string file = options.mask_file().empty() ? input.file : options.mask_file();
+  const std::string path = options.mask_path();
+  const io::MatrixRowsT<double> mask =
+      io::read_matrix_rows<double>(file, path, input.transposed, comm, io::NanEntries::Refused);
+  if (mask.rows != input.rows || mask.cols != input.cols) {
+    mpi::agree(comm, [&] {
+      throw InputError(io::where(file, mask.dataset) + ": the mask is " +
+                       std::to_string(mask.rows) + "x" + std::to_string(mask.cols) + ", but " +
+                       io::where(input.file, input.dataset) + " is " + std::to_string(input.rows) +
+                       "x" + std::to_string(input.cols) +
+                       (input.transposed ? " (after --transpose)" : ""));
+    });
+  }
+  return EntryList::merged(missing, nonzero_entries(mask));
 }
 
 template <class Scalar>
@@ -40,7 +105,9 @@ ScaledInput scale_input(const InputMatrixT<Scalar>& input, ScaledFactors factors
 
 #define DNMF_INSTANTIATE_INPUT_MATRIX(Scalar)                                                     \
   template InputMatrixT<Scalar> load_input_matrix<Scalar>(const std::string&, const std::string&, \
-                                                          bool, mpi::Communicator&);              \
+                                                          bool, mpi::Communicator&, bool);        \
+  template EntryList missing_entries<Scalar>(const InputMatrixT<Scalar>&, const MaskOptions&,     \
+                                             mpi::Communicator&);                                 \
   template ScaledInput scale_input<Scalar>(const InputMatrixT<Scalar>&, ScaledFactors,            \
                                            const std::string&, mpi::Communicator&);
 DNMF_INSTANTIATE_INPUT_MATRIX(float)

@@ -44,6 +44,29 @@ void require_same_steps(const io::InputFile& file, const SolverOptions& solver) 
   }
 }
 
+/// UsageError unless `file` left out the same entries as `mask` says.
+/// A file written before masks existed has none of their attributes: it left nothing out.
+void require_same_mask(const io::InputFile& file, const MaskOptions& mask) {
+  const std::string& path = file.path();
+  const std::string missing = file.object_string_attribute("/", "missing").value_or("none");
+  if ((missing == "nan") != mask.missing_nan) {
+    throw UsageError(path + ": was made " + (missing == "nan" ? "with" : "without") +
+                     " --missing nan; resume it the same way");
+  }
+  const std::string made_with = file.object_string_attribute("/", "mask").value_or("");
+  if (made_with != mask.mask) {
+    throw UsageError(path + ": was made with --mask '" + made_with +
+                     "'; resume it with the same mask");
+  }
+  const double holdout = file.object_number_attribute("/", "holdout").value_or(std::vector{0.0})[0];
+  if (holdout != mask.holdout) {
+    std::ostringstream message;
+    message << path << ": was made with --holdout " << holdout
+            << "; resume it with the same held-out fraction";
+    throw UsageError(message.str());
+  }
+}
+
 /// UsageError or InputError unless `file` was made from `input`, read the same way.
 void require_same_matrix(const io::InputFile& file, const io::MatrixSource& input,
                          const ScaledInput& scaled) {
@@ -72,24 +95,31 @@ void require_same_matrix(const io::InputFile& file, const io::MatrixSource& inpu
 
 }  // namespace
 
-ResumedRun read_resumed_run(const std::string& path, const SolverOptions& solver,
-                            std::optional<std::uint64_t> seed_given, const io::MatrixSource& input,
-                            const ScaledInput& scaled, mpi::Communicator& comm) {
+std::uint64_t read_resumed_seed(const std::string& path, std::optional<std::uint64_t> seed_given,
+                                mpi::Communicator& comm) {
   const io::InputFile file(path, comm);
   return mpi::agreed(comm, [&] {
-    ResumedRun resumed;
     const std::int64_t seed = file.integer_attribute("seed");
     if (seed_given && static_cast<std::uint64_t>(seed) != *seed_given) {
       throw UsageError(path + ": was made with --seed " + std::to_string(seed) +
                        "; resume it with the same seed (or leave --seed out)");
     }
-    resumed.seed = static_cast<std::uint64_t>(seed);
-    require_same_steps(file, solver);
+    return static_cast<std::uint64_t>(seed);
+  });
+}
+
+SolveResult read_resumed_run(const std::string& path, const FactorRun& run,
+                             const io::MatrixSource& input, const ScaledInput& scaled,
+                             mpi::Communicator& comm) {
+  const io::InputFile file(path, comm);
+  return mpi::agreed(comm, [&] {
+    require_same_steps(file, run.solver);
+    require_same_mask(file, run.mask);
     require_same_matrix(file, input, scaled);
-    resumed.so_far.history = read_history(file, scaled.scaling.objective_exponent(solver.loss));
-    resumed.so_far.iterations =
-        resumed.so_far.history.empty() ? 0 : resumed.so_far.history.back().iteration;
-    return resumed;
+    SolveResult so_far;
+    so_far.history = read_history(file, scaled.scaling.objective_exponent(run.solver.loss));
+    so_far.iterations = so_far.history.empty() ? 0 : so_far.history.back().iteration;
+    return so_far;
   });
 }
 

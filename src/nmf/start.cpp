@@ -58,7 +58,25 @@ StartT<Scalar> start_factorization(const Init& init, const std::string& resume,
     }
   });
   StartT<Scalar> start;
+  // A resumed run continues with the seed it was made with: its held-out set too.
+  if (!resume.empty()) run.seed = read_resumed_seed(resume, seed_given, comm);
+  const EntryList missing = missing_entries(input, run.mask, comm);
   start.scaled = scale_input(input, ScaledFactors::Both, "nothing to factorize", comm);
+  if (run.mask.any()) {
+    const std::string where = io::where(input.file, input.dataset);
+    start.mask = mpi::agreed(comm, [&] {
+      try {
+        return take_out_unobserved(*input.block, input.row_begin, missing,
+                                   HeldOutSet(run.mask.holdout, run.seed), comm);
+      } catch (const InputError& error) {
+        throw InputError(where + ": " + error.what());
+      }
+    });
+    start.scaled.statistics = input_statistics(*input.block, comm);
+  }
+  run.observed_entries = run.mask.any() ? start.mask.observed_entries : input.rows * input.cols;
+  run.heldout_entries = start.mask.test_entries;
+  run.missing_entries = start.mask.missing_entries;
   const Stopwatch init_time;
   // A resumed run starts from the factors of the file it continues.
   const Init from = resume.empty() ? init : Init{InitMethod::File, resume};
@@ -66,12 +84,7 @@ StartT<Scalar> start_factorization(const Init& init, const std::string& resume,
   start.factors = initial_factors(from, input, start.scaled, run.solver.rank, run.seed, comm);
   phases.init = init_time.seconds();
   run.init_seconds = comm.max(phases.init);
-  if (!resume.empty()) {
-    ResumedRun resumed =
-        read_resumed_run(resume, run.solver, seed_given, input, start.scaled, comm);
-    start.so_far = std::move(resumed.so_far);
-    run.seed = resumed.seed;
-  }
+  if (!resume.empty()) start.so_far = read_resumed_run(resume, run, input, start.scaled, comm);
   return start;
 }
 

@@ -51,6 +51,25 @@ def run_ok(dnmf, ranks, arguments, timeout=240, extra_env=None):
     return result
 
 
+# core/random.hpp's counter-based generator, rebuilt: chained SplitMix64 over (seed, stream, row,
+# column), the top 53 bits as a uniform in [0, 1).
+def mix(x):
+    """SplitMix64's finaliser on uint64 arrays (wrapping arithmetic)."""
+    with np.errstate(over="ignore"):
+        x = x + np.uint64(0x9E3779B97F4A7C15)
+        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return x ^ (x >> np.uint64(31))
+
+
+def counter_uniform(seed, stream, rows, cols):
+    """The rows x cols matrix of counter_uniform(seed, stream, i, j)."""
+    i = np.arange(rows, dtype=np.uint64)[:, None]
+    j = np.arange(cols, dtype=np.uint64)[None, :]
+    bits = mix(mix(mix(mix(np.uint64(seed)) ^ np.uint64(stream)) ^ i) ^ j)
+    return (bits >> np.uint64(11)).astype(np.float64) * 2.0**-53
+
+
 def snapshot(directory):
     """Every regular file under `directory` (not FIFOs, which reading would block) with its bytes
     and modification time: what a failed run must leave as it was."""

@@ -16,28 +16,11 @@ import tempfile
 import h5py
 import numpy as np
 
-from common import Checks, gamma, run, run_ok, unit_roundoff
+from common import Checks, counter_uniform, gamma, run, run_ok, unit_roundoff
 
 check = Checks()
 
 TRUE_W, TRUE_H, NOISE = 4, 5, 3  # core/random.hpp's RandomStream values
-
-
-def mix(x):
-    """SplitMix64's finaliser on uint64 arrays (wrapping arithmetic)."""
-    with np.errstate(over="ignore"):
-        x = x + np.uint64(0x9E3779B97F4A7C15)
-        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        return x ^ (x >> np.uint64(31))
-
-
-def counter_uniform(seed, stream, rows, cols):
-    """The rows x cols matrix of counter_uniform(seed, stream, i, j)."""
-    i = np.arange(rows, dtype=np.uint64)[:, None]
-    j = np.arange(cols, dtype=np.uint64)[None, :]
-    bits = mix(mix(mix(mix(np.uint64(seed)) ^ np.uint64(stream)) ^ i) ^ j)
-    return (bits >> np.uint64(11)).astype(np.float64) * 2.0**-53
 
 
 def generate(dnmf, ranks, path, m, n, k, noise, model, seed):

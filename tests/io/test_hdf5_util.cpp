@@ -66,6 +66,21 @@ TEST(Hdf5Util, OtherClassesAreNamedAndAreNotNumeric) {
   }
 }
 
+TEST(Hdf5Util, ABooleanEnumIsNumeric) {
+  // numpy's bool as h5py writes it: an int8 enum FALSE = 0, TRUE = 1.
+  const Handle boolean = type_handle(H5Tenum_create(H5T_NATIVE_INT8));
+  const std::int8_t no = 0, yes = 1, two = 2;
+  H5Tenum_insert(boolean.get(), "FALSE", &no);
+  H5Tenum_insert(boolean.get(), "TRUE", &yes);
+  EXPECT_EQ(dnmf::io::describe_type(boolean.get()), "bool");
+  EXPECT_TRUE(dnmf::io::is_numeric_type(boolean.get()));
+  const Handle other = type_handle(H5Tenum_create(H5T_NATIVE_INT8));
+  H5Tenum_insert(other.get(), "FALSE", &no);
+  H5Tenum_insert(other.get(), "MAYBE", &two);
+  EXPECT_EQ(dnmf::io::describe_type(other.get()), "enum");
+  EXPECT_FALSE(dnmf::io::is_numeric_type(other.get()));
+}
+
 template <class T>
 void expect_types(hid_t native, hid_t file_class_type, std::size_t bytes) {
   EXPECT_GT(H5Tequal(dnmf::io::native_type<T>(), native), 0);

@@ -141,31 +141,42 @@ TEST(FactorFile, ResumedRunTakesHistoryAndSeedAndRefusesAnotherRun) {
   Fixture fixture;
   const std::string path =
       fixture.write("checkpoint.h5", fixture.factors(), dnmf::nmf::FactorFileKind::Checkpoint);
-  const dnmf::nmf::ResumedRun resumed = dnmf::nmf::read_resumed_run(
-      path, fixture.run.solver, std::nullopt, fixture.input, fixture.scaled, fixture.world);
-  EXPECT_EQ(resumed.seed, 11u);
-  EXPECT_EQ(resumed.so_far.iterations, 2);
-  expect_same_history(resumed.so_far.history, Fixture::result().history);
-
-  const auto resume = [&](const dnmf::nmf::SolverOptions& solver, std::optional<std::uint64_t> seed,
-                          const dnmf::nmf::ScaledInput& scaled) {
-    return [&, solver, seed] {
-      dnmf::nmf::read_resumed_run(path, solver, seed, fixture.input, scaled, fixture.world);
-    };
-  };
-  expect_error<dnmf::UsageError>(resume(fixture.run.solver, 12, fixture.scaled),
+  EXPECT_EQ(dnmf::nmf::read_resumed_seed(path, std::nullopt, fixture.world), 11u);
+  EXPECT_EQ(dnmf::nmf::read_resumed_seed(path, 11, fixture.world), 11u);
+  expect_error<dnmf::UsageError>([&] { dnmf::nmf::read_resumed_seed(path, 12, fixture.world); },
                                  path + ": was made with --seed 11");
-  dnmf::nmf::SolverOptions hals = fixture.run.solver;
-  hals.algorithm = Algorithm::Hals;
-  expect_error<dnmf::UsageError>(resume(hals, std::nullopt, fixture.scaled),
+  const dnmf::nmf::SolveResult so_far =
+      dnmf::nmf::read_resumed_run(path, fixture.run, fixture.input, fixture.scaled, fixture.world);
+  EXPECT_EQ(so_far.iterations, 2);
+  expect_same_history(so_far.history, Fixture::result().history);
+
+  const auto resume = [&](const dnmf::nmf::FactorRun& run, const dnmf::nmf::ScaledInput& scaled) {
+    return
+        [&, run] { dnmf::nmf::read_resumed_run(path, run, fixture.input, scaled, fixture.world); };
+  };
+  dnmf::nmf::FactorRun hals = fixture.run;
+  hals.solver.algorithm = Algorithm::Hals;
+  expect_error<dnmf::UsageError>(resume(hals, fixture.scaled),
                                  path + ": was made with --algorithm bpp");
-  dnmf::nmf::SolverOptions penalised = fixture.run.solver;
-  penalised.h_penalty.l2 = 1;
-  expect_error<dnmf::UsageError>(resume(penalised, std::nullopt, fixture.scaled),
+  dnmf::nmf::FactorRun penalised = fixture.run;
+  penalised.solver.h_penalty.l2 = 1;
+  expect_error<dnmf::UsageError>(resume(penalised, fixture.scaled),
                                  path + ": was made with --l2-h 0");
+  dnmf::nmf::FactorRun held_out = fixture.run;
+  held_out.mask.holdout = 0.1;
+  expect_error<dnmf::UsageError>(resume(held_out, fixture.scaled),
+                                 path + ": was made with --holdout 0");
+  dnmf::nmf::FactorRun masked = fixture.run;
+  masked.mask.mask = "/mask";
+  expect_error<dnmf::UsageError>(resume(masked, fixture.scaled),
+                                 path + ": was made with --mask ''");
+  dnmf::nmf::FactorRun missing = fixture.run;
+  missing.mask.missing_nan = true;
+  expect_error<dnmf::UsageError>(resume(missing, fixture.scaled),
+                                 path + ": was made without --missing nan");
   dnmf::nmf::ScaledInput other = fixture.scaled;
   other.statistics.sum *= 1.01;
-  expect_error<dnmf::InputError>(resume(fixture.run.solver, std::nullopt, other),
+  expect_error<dnmf::InputError>(resume(fixture.run, other),
                                  path + ": was made from another matrix than a.h5:/A");
 }
 

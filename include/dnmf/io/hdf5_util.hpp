@@ -32,7 +32,8 @@ void require_success_everywhere(herr_t status, mpi::Communicator& comm, const st
 /// "uint8", "int32", "float64", ... or a description of a non-numeric type.
 std::string describe_type(hid_t type);
 
-/// True for integer and floating-point element types.
+/// True for integer and floating-point element types, and for numpy's bool (an enum of the
+/// values 0 and 1, "bool" in describe_type), which HDF5 converts to numbers.
 bool is_numeric_type(hid_t type);
 
 /// The HDF5 native (memory) type of a C++ element type, and the little-endian file type dnmf

@@ -84,6 +84,8 @@ class InputFile {
 
   /// True if `path` names a group (not a dataset, not missing).
   bool is_group(const std::string& path) const;
+  /// True if `path` names a dataset (its parent groups must exist).
+  bool is_dataset(const std::string& path) const;
   /// Attribute `name` of the object at `path` as text / as numbers; nullopt when it is missing
   /// or of another kind (a string asked as numbers, or the reverse).
   std::optional<std::string> object_string_attribute(const std::string& path,

@@ -10,6 +10,7 @@
 
 #include "dnmf/core/matrix.hpp"
 #include "dnmf/core/sparse_matrix.hpp"
+#include "dnmf/io/matrix_checks.hpp"
 #include "dnmf/mpi/communicator.hpp"
 
 namespace dnmf::io {
@@ -35,8 +36,10 @@ struct MatrixRowsT : MatrixSource {
 
 /// Collective. `dataset` empty means: /X (AnnData), /matrix (10x), the only 2-D numeric
 /// dataset, or the only sparse matrix group. `transpose` reads the rows of Aᵀ instead of A.
+/// `nan` says whether a NaN entry is refused or kept as a missing value.
 template <class Scalar = double>
 MatrixRowsT<Scalar> read_matrix_rows(const std::string& file, const std::string& dataset,
-                                     bool transpose, mpi::Communicator& comm);
+                                     bool transpose, mpi::Communicator& comm,
+                                     NanEntries nan = NanEntries::RefusedUnlessAsked);
 
 }  // namespace dnmf::io

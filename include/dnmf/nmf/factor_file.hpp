@@ -28,6 +28,11 @@ struct FactorRun {
   std::uint64_t seed = 0;
   std::string init;  ///< what the factors started from (nmf/initial_factors.hpp: Init::text)
   double init_seconds = 0;
+  MaskOptions mask;  ///< the entries left out of the fit, as given
+  // How many entries the fit saw, the test set held and were missing (start_factorization).
+  std::int64_t observed_entries = 0;
+  std::int64_t heldout_entries = 0;
+  std::int64_t missing_entries = 0;
 };
 
 /// A checkpoint is written before the final direct evaluation of the error: its

@@ -6,8 +6,10 @@
 #include <memory>
 #include <string>
 
+#include "dnmf/core/named_values.hpp"
 #include "dnmf/io/matrix_rows.hpp"
 #include "dnmf/mpi/communicator.hpp"
+#include "dnmf/nmf/entry_mask.hpp"
 #include "dnmf/nmf/factors.hpp"
 #include "dnmf/nmf/input_scaling.hpp"
 #include "dnmf/nmf/local_block.hpp"
@@ -20,10 +22,36 @@ struct InputMatrixT : io::MatrixSource {
 };
 using InputMatrix = InputMatrixT<double>;
 
-/// Collective: io::read_matrix_rows, the rows held as a dense or a sparse block.
+/// Collective: io::read_matrix_rows, the rows held as a dense or a sparse block. With
+/// `nan_is_missing` (--missing nan) NaN entries are kept, for missing_entries to take out.
 template <class Scalar = double>
 InputMatrixT<Scalar> load_input_matrix(const std::string& file, const std::string& dataset,
-                                       bool transpose, mpi::Communicator& comm);
+                                       bool transpose, mpi::Communicator& comm,
+                                       bool nan_is_missing = false);
+
+/// --missing: which value of A marks a missing entry (none, or NaN).
+enum class MissingValue { None, Nan };
+inline constexpr NamedValue<MissingValue> kMissingValueNames[] = {{MissingValue::None, "none"},
+                                                                  {MissingValue::Nan, "nan"}};
+
+/// What leaves entries of A out of the fit (nmf/entry_mask.hpp), as the options say it.
+struct MaskOptions {
+  bool missing_nan = false;  ///< --missing nan: NaN entries are missing
+  std::string mask;          ///< --mask: a dataset of the input file, or FILE:PATH; empty: none
+  double holdout = 0;        ///< --holdout F
+  bool any() const { return missing_nan || !mask.empty() || holdout > 0; }
+  /// The file of FILE:/PATH, or "" for a /PATH of the input file; and the dataset's path.
+  std::string mask_file() const;
+  std::string mask_path() const;
+};
+
+/// Collective: the missing entries of this rank's rows: its NaN entries with --missing nan (set
+/// to 0 in the block), and the nonzero entries of the --mask dataset, read as A is (the same
+/// rows, transposed with A). An InputError naming the mask unless it is a 2-D numeric dataset
+/// or a sparse matrix of A's shape with finite nonnegative entries.
+template <class Scalar>
+EntryList missing_entries(const InputMatrixT<Scalar>& input, const MaskOptions& options,
+                          mpi::Communicator& comm);
 
 /// The scale the solvers work at and the statistics of the scaled matrix.
 struct ScaledInput {

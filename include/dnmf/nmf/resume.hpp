@@ -8,27 +8,28 @@
 
 #include "dnmf/io/matrix_rows.hpp"
 #include "dnmf/mpi/communicator.hpp"
+#include "dnmf/nmf/factor_file.hpp"
 #include "dnmf/nmf/input_matrix.hpp"
 #include "dnmf/nmf/options.hpp"
 #include "dnmf/nmf/solver.hpp"
 
 namespace dnmf::nmf {
 
-struct ResumedRun {
-  SolveResult so_far;  ///< the history and iteration count, for solve()
-  /// The seed of the run continued: its factors came from it, so that is what the output and
-  /// the report of the continued run record.
-  std::uint64_t seed = 0;
-};
+/// Collective: the seed of the run recorded in the factor file `path`: its factors (and its
+/// held-out set) came from it, so that is what the continued run uses and records. A
+/// UsageError when `seed_given` is another.
+std::uint64_t read_resumed_seed(const std::string& path, std::optional<std::uint64_t> seed_given,
+                                mpi::Communicator& comm);
 
-/// Collective: the run recorded in the factor file `path`. It continues only with what
-/// determines its steps unchanged: the algorithm, the loss, the penalties (`solver`, as given),
-/// the orientation and the matrix itself (recognised by Σ A and ||A||², compared at this run's
-/// scale; the history's objectives come back in the solver's units). A UsageError names the
-/// option that differs (also a `seed_given` other than the file's), an InputError another
-/// matrix or an inconsistent history.
-ResumedRun read_resumed_run(const std::string& path, const SolverOptions& solver,
-                            std::optional<std::uint64_t> seed_given, const io::MatrixSource& input,
-                            const ScaledInput& scaled, mpi::Communicator& comm);
+/// Collective: the history and iteration count of the run recorded in the factor file `path`,
+/// for solve(). It continues only with what determines its steps unchanged: the algorithm, the
+/// loss, the penalties, the entries left out (`run.solver` and `run.mask`, as given), the
+/// orientation and the matrix itself (recognised by Σ A and ||A||² of the entries fitted,
+/// compared at this run's scale; the history's objectives come back in the solver's units). A
+/// UsageError names the option that differs, an InputError another matrix or an inconsistent
+/// history.
+SolveResult read_resumed_run(const std::string& path, const FactorRun& run,
+                             const io::MatrixSource& input, const ScaledInput& scaled,
+                             mpi::Communicator& comm);
 
 }  // namespace dnmf::nmf

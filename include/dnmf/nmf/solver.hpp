@@ -22,6 +22,9 @@
 //   4. D(A || WH) = Σ A log(A / WH) - Σ A + <colsums(W), rowsums(H)>: Σ WH in closed form.
 // Two passes over A's nonzeros an iteration, O(nnz k) each; nothing of size m x n is formed.
 //
+// With missing or held-out entries (nmf/entry_mask.hpp) the Grams differ per row and column:
+// see DESIGN.md "Masks" and masked_loss_steps.cpp for their collectives.
+//
 // Precision. The solver is written once for Scalar = float or double (`--precision`). A, W, H,
 // the products with A (H A_bᵀ and Wᵀ A: the O(m n k) work, sgemm in float), the reduce-scatter
 // of Wᵀ A and the allgather of H are in Scalar. Whatever Scalar is, these stay in double:

@@ -36,13 +36,16 @@ Init parse_init(const std::string& text);
 
 template <class Scalar>
 struct StartT {
-  ScaledInput scaled;  ///< the scale the solver works at
+  ScaledInput scaled;  ///< the scale the solver works at; the statistics of the entries fitted
   FactorsT<Scalar> factors;
-  SolveResult so_far;  ///< of the resumed run; empty otherwise
+  SolveResult so_far;       ///< of the resumed run; empty otherwise
+  EntryMaskT<Scalar> mask;  ///< the entries left out of the fit (run.mask)
 };
 
 /// Collective: checks `run.solver` against the input's shape (a UsageError naming the input),
-/// scales the input (nmf/input_matrix.hpp: scale_input), and computes the first factors from
+/// scales the input (nmf/input_matrix.hpp: scale_input), takes the entries `run.mask` leaves
+/// out of its block (missing_entries, take_out_unobserved with the run's seed; the counts into
+/// `run`), and computes the first factors from
 /// `init` (`run.seed` draws the random start, NNDSVD's sketch and nndsvdar's fill), in
 /// `phases.init` seconds; `run.init` and `run.init_seconds` (the slowest rank's) record them.
 /// With a `resume` file (`init` is not used then) the factors, the history and the seed of
