@@ -65,16 +65,38 @@ void bin_totals(const MatrixT<Scalar>& X, const Bins& bins, Index width, Matrix&
 }
 
 /// For every wanted bin b: the sum of the totals of the bins q that b pairs with inside
-/// (`held_out`) or outside the held-out set. Bins are symmetric: rows pair with column bins as
-/// columns with row bins.
+/// (`inside`) or outside the held-out set. Bins are symmetric: rows pair with column bins as
+/// columns with row bins. The bins b holds out, (b + q) mod 256 < T, are the T bins from
+/// q = -b (mod 256) on, and the others the rest of the circle: each sum is a difference of two
+/// prefix sums, O(k²) a bin. (A difference of sums of up to all 256 totals: its rounding,
+/// relative to the range summed, grows as the range shrinks, at most 256-fold for T = 1.)
 void paired_totals(const Matrix& totals, const Bins& bins, Index width, const HeldOutSet& held_out,
                    bool inside, Matrix& paired) {
-  paired.setZero(totals.rows(), bins.count * width);
-  for (int b = 0; b < bins.count; ++b) {
+  const Index k = totals.rows();
+  const int count = bins.count;                          // 256, or 1 without a held-out set (T = 0)
+  Matrix prefix = Matrix::Zero(k, (count + 1) * width);  // prefix block q: Σ of bins below q
+  for (int q = 0; q < count; ++q) {
+    prefix.middleCols((q + 1) * width, width) =
+        prefix.middleCols(q * width, width) + totals.middleCols(q * width, width);
+  }
+  const auto range = [&](int first, int length) {  // bins first, first + 1, ... (mod count)
+    const int end = first + length;
+    if (end <= count) {
+      return Matrix(prefix.middleCols(end * width, width) -
+                    prefix.middleCols(first * width, width));
+    }
+    return Matrix(prefix.middleCols(count * width, width) -
+                  prefix.middleCols(first * width, width) +
+                  prefix.middleCols((end - count) * width, width));
+  };
+  const int threshold = held_out.threshold();
+  paired.setZero(k, count * width);
+  for (int b = 0; b < count; ++b) {
     if (!bins.wanted[static_cast<std::size_t>(b)]) continue;
-    auto sum = paired.middleCols(b * width, width);
-    for (int q = 0; q < bins.count; ++q)
-      if (held_out.held_out_bins(b, q) == inside) sum += totals.middleCols(q * width, width);
+    const int first_held = (count - b) % count;
+    paired.middleCols(b * width, width) =
+        inside ? range(first_held, threshold)
+               : range((first_held + threshold) % count, count - threshold);
   }
 }
 
@@ -212,13 +234,26 @@ class MaskedSides {
     return corrected(bin_total, column_partial_.middleCols(c * width_, width_), terms_);
   }
   /// The total over the held-out columns of row i's bin (zero without a held-out set).
-  auto row_held_out(Index i) const {
-    return row_held_out_.middleCols(bin_of_row(i) * width_, width_);
+  auto row_held_out(Index i) const { return held_out_total(bin_of_row(i)); }
+  auto held_out_total(int row_bin) const {
+    return row_held_out_.middleCols(row_bin * width_, width_);
   }
   bool held_out() const { return !mask_.held_out.empty(); }
 
- private:
+  // Rows and columns without missing entries (outside the held-out set) share their bin's total.
+  int bins() const { return row_bins_.count; }
   int bin_of_row(Index i) const { return mask_.row_bins[static_cast<std::size_t>(i)]; }
+  bool row_shares_bin(Index i) const { return mask_.missing_in_fit.count(i) == 0; }
+  auto row_bin_total(int bin) const { return row_observed_.middleCols(bin * width_, width_); }
+  int bin_of_column(Index c) const {
+    return mask_.column_bins[static_cast<std::size_t>(column_begin_ + c)];
+  }
+  bool column_shares_bin(Index c) const {
+    return mask_.column_missing[static_cast<std::size_t>(column_begin_ + c)] == 0;
+  }
+  auto column_bin_total(int bin) const { return column_observed_.middleCols(bin * width_, width_); }
+
+ private:
   /// Whether column j's total is summed over its observed rows rather than corrected.
   bool summed_directly(Index j) const {
     const std::size_t c = static_cast<std::size_t>(j);
@@ -266,6 +301,85 @@ Matrix with_ridge(Matrix G, double l2) {
   return G;
 }
 
+/// How the problems (columns of X) of one side find their Grams: `observed(x)` whether problem x
+/// has an observed entry at all, `shares_bin(x)` whether its Gram is its bin's, `bin_of(x)` that
+/// bin, `bin_gram(b)` the bin's Gram, `own_gram(x)` the Gram of a problem that does not share.
+template <class BinOf, class SharesBin, class BinGram, class OwnGram, class Observed>
+struct SideGrams {
+  int bins;
+  BinOf bin_of;
+  SharesBin shares_bin;
+  BinGram bin_gram;
+  OwnGram own_gram;
+  Observed observed;
+};
+template <class... F>
+SideGrams(int, F...) -> SideGrams<F...>;
+
+/// Updates every problem (column) of X from B by `rule`, each with its Gram from `grams`: the
+/// problems that share a bin's Gram in one call of the rule a bin (BPP then shares its
+/// Cholesky factorizations among them, MU and HALS their products), the others one at a time;
+/// a problem with nothing observed becomes zero. With `quadratic`, returns Σ xᵀ G x over the
+/// updated problems (G without the ridge).
+template <class Scalar, class Grams>
+double update_problems(Eigen::Ref<MatrixT<Scalar>> X, Eigen::Ref<const MatrixT<Scalar>> B,
+                       const Grams& grams, UpdateRuleT<Scalar>& rule, const Penalty& penalty,
+                       bool quadratic) {
+  double total = 0;
+  const auto quadratic_form = [&](const Matrix& G, const auto& Y) {
+    if (!quadratic) return;
+    const Matrix Yd = Y.template cast<double>();
+    total += (Yd.array() * (G * Yd).array()).sum();
+  };
+  std::vector<std::vector<Index>> groups(static_cast<std::size_t>(grams.bins));
+  for (Index x = 0; x < X.cols(); ++x) {
+    if (!grams.observed(x)) {
+      X.col(x).setZero();
+    } else if (grams.shares_bin(x)) {
+      groups[static_cast<std::size_t>(grams.bin_of(x))].push_back(x);
+    } else {
+      const Matrix G = grams.own_gram(x);
+      rule.update(X.middleCols(x, 1), with_ridge(G, penalty.l2), B.middleCols(x, 1), penalty.l1);
+      quadratic_form(G, X.middleCols(x, 1));
+    }
+  }
+  MatrixT<Scalar> X_group, B_group;
+  for (int bin = 0; bin < grams.bins; ++bin) {
+    const std::vector<Index>& members = groups[static_cast<std::size_t>(bin)];
+    if (members.empty()) continue;
+    const Index count = static_cast<Index>(members.size());
+    X_group.resize(X.rows(), count);
+    B_group.resize(B.rows(), count);
+    for (Index t = 0; t < count; ++t) {
+      X_group.col(t) = X.col(members[static_cast<std::size_t>(t)]);
+      B_group.col(t) = B.col(members[static_cast<std::size_t>(t)]);
+    }
+    const Matrix G = grams.bin_gram(bin);
+    rule.update(X_group, with_ridge(G, penalty.l2), B_group, penalty.l1);
+    quadratic_form(G, X_group);
+    for (Index t = 0; t < count; ++t) X.col(members[static_cast<std::size_t>(t)]) = X_group.col(t);
+  }
+  return total;
+}
+
+/// Σ_i x_iᵀ G_{bin(i)} x_i over the columns x_i of X, a product of gathered columns a bin.
+template <class Scalar, class BinOf, class BinGram>
+double binned_quadratic_form(const MatrixT<Scalar>& X, int bins, BinOf bin_of, BinGram bin_gram) {
+  std::vector<std::vector<Index>> groups(static_cast<std::size_t>(bins));
+  for (Index x = 0; x < X.cols(); ++x) groups[static_cast<std::size_t>(bin_of(x))].push_back(x);
+  double total = 0;
+  Matrix gathered;
+  for (int bin = 0; bin < bins; ++bin) {
+    const std::vector<Index>& members = groups[static_cast<std::size_t>(bin)];
+    if (members.empty()) continue;
+    gathered.resize(X.rows(), static_cast<Index>(members.size()));
+    for (std::size_t t = 0; t < members.size(); ++t)
+      gathered.col(static_cast<Index>(t)) = X.col(members[t]).template cast<double>();
+    total += (gathered.array() * (bin_gram(bin) * gathered).array()).sum();
+  }
+  return total;
+}
+
 /// ½||P_O(A - WH)||², by the update rule (MU, HALS, BPP) one row (column) at a time.
 template <class Scalar>
 class MaskedFrobeniusSteps final : public LossSteps<Scalar> {
@@ -293,37 +407,47 @@ class MaskedFrobeniusSteps final : public LossSteps<Scalar> {
   void start() override { sides_.update_row_side(); }
   void begin_w_update() override {}
 
-  void update_w_rows(Index row, Index rows, Eigen::Ref<MatrixT<Scalar>> rhs,
-                     Eigen::Ref<MatrixT<Scalar>> Wt_b, MatrixT<Scalar>& WtA) override {
-    A_.times_transposed_rows(H_, row, rows, rhs);
-    for (Index i = 0; i < rows; ++i) {
-      if (mask_.row_observed[static_cast<std::size_t>(row + i)] == 0) {
-        Wt_b.col(i).setZero();
-        continue;
-      }
-      w_rule_.update(Wt_b.middleCols(i, 1),
-                     with_ridge(sides_.row_total(row + i), options_.w_penalty.l2),
-                     rhs.middleCols(i, 1), options_.w_penalty.l1);
+  /// The right-hand sides H (P_O A)_bᵀ of every row block first; the rows then in end_w_update,
+  /// grouped by bin across all of this rank's rows.
+  void update_w_rows(Index row, Index rows, Eigen::Ref<MatrixT<Scalar>>,
+                     Eigen::Ref<MatrixT<Scalar>>, MatrixT<Scalar>&) override {
+    rhs_.resize(Wt_.rows(), Wt_.cols());
+    A_.times_transposed_rows(H_, row, rows, rhs_.middleCols(row, rows));
+  }
+
+  void end_w_update(MatrixT<Scalar>& WtA) override {
+    const SideGrams grams{
+        sides_.bins(),
+        [&](Index i) { return sides_.bin_of_row(i); },
+        [&](Index i) { return sides_.row_shares_bin(i); },
+        [&](int bin) { return sides_.row_bin_total(bin); },
+        [&](Index i) { return sides_.row_total(i); },
+        [&](Index i) { return mask_.row_observed[static_cast<std::size_t>(i)] > 0; }};
+    update_problems<Scalar>(Wt_, rhs_, grams, w_rule_, options_.w_penalty, false);
+    // Wᵀ (P_O A): a second pass over the block, which the rows' grouping needs.
+    for (Index row = 0; row < Wt_.cols(); row += kRowsPerBlock) {
+      const Index rows = std::min(kRowsPerBlock, Wt_.cols() - row);
+      A_.add_product_with_rows(Wt_.middleCols(row, rows), row, rows, WtA);
     }
-    A_.add_product_with_rows(Wt_b, row, rows, WtA);
   }
 
   void update_h_block(Eigen::Ref<MatrixT<Scalar>> H_block,
                       const MatrixT<Scalar>& WtA_block) override {
     sides_.update_column_side();
-    fit_term_ = 0;
-    for (Index c = 0; c < H_block.cols(); ++c) {
-      if (mask_.column_observed[static_cast<std::size_t>(column_begin_ + c)] == 0) {
-        H_block.col(c).setZero();
-        continue;
-      }
-      const Matrix G = sides_.column_total(c);
-      h_rule_.update(H_block.middleCols(c, 1), with_ridge(G, options_.h_penalty.l2),
-                     WtA_block.middleCols(c, 1), options_.h_penalty.l1);
-      // h_jᵀ G_j h_j - 2 b_jᵀ h_j: column j's share of ||P_O(A - WH)||² - ||P_O A||².
-      const Vector h = H_block.col(c).template cast<double>();
-      fit_term_ += h.dot(G * h) - 2.0 * WtA_block.col(c).template cast<double>().dot(h);
-    }
+    const SideGrams grams{
+        sides_.bins(),
+        [&](Index c) { return sides_.bin_of_column(c); },
+        [&](Index c) { return sides_.column_shares_bin(c); },
+        [&](int bin) { return sides_.column_bin_total(bin); },
+        [&](Index c) { return sides_.column_total(c); },
+        [&](Index c) {
+          return mask_.column_observed[static_cast<std::size_t>(column_begin_ + c)] > 0;
+        }};
+    // Σ_j h_jᵀ G_j h_j - 2 b_jᵀ h_j: this block's share of ||P_O(A - WH)||² - ||P_O A||².
+    fit_term_ =
+        update_problems<Scalar>(H_block, WtA_block, grams, h_rule_, options_.h_penalty, true) -
+        2.0 * (WtA_block.template cast<double>().array() * H_block.template cast<double>().array())
+                  .sum();
   }
 
   double loss_term(const MatrixT<Scalar>&, Index) override {
@@ -332,12 +456,9 @@ class MaskedFrobeniusSteps final : public LossSteps<Scalar> {
     if (sides_.held_out()) {
       // ||P_T(A - WH)||² - ||P_T A||² = Σ_T (WH)² - 2 Σ_T A (WH), the first over the held-out
       // bins less the missing entries among them, the second at the stored test values.
-      for (Index i = 0; i < Wt_.cols(); ++i) {
-        const Vector w = Wt_.col(i).template cast<double>();
-        test_term_ += w.dot(sides_.row_held_out(i) * w) -
-                      listed_products(Wt_, H_, mask_.missing_in_test, i, 2);
-      }
-      test_term_ -= 2.0 * test_cross_term();
+      test_term_ = held_out_quadratic(Wt_) - 2.0 * test_cross_term();
+      for (Index i = 0; i < Wt_.cols(); ++i)
+        test_term_ -= listed_products(Wt_, H_, mask_.missing_in_test, i, 2);
     }
     return fit_term_;
   }
@@ -359,20 +480,23 @@ class MaskedFrobeniusSteps final : public LossSteps<Scalar> {
   double final_relative_error(const FactorsT<Scalar>& factors) override {
     // The residual over all entries of P_O A, less the unobserved entries' (WH)² (the block
     // holds zeros there).
-    double unobserved = 0;
-    for (Index i = 0; i < factors.Wt.cols(); ++i) {
-      if (sides_.held_out()) {
-        const Vector w = factors.Wt.col(i).template cast<double>();
-        unobserved += w.dot(sides_.row_held_out(i) * w);
-      }
+    double unobserved = sides_.held_out() ? held_out_quadratic(factors.Wt) : 0.0;
+    for (Index i = 0; i < factors.Wt.cols(); ++i)
       unobserved += listed_products(factors.Wt, factors.H, mask_.missing_in_fit, i, 2);
-    }
     const double residual = comm_.sum(A_.residual_squared_norm(factors.Wt, factors.H) - unobserved);
     return std::sqrt(std::max(residual, 0.0) / statistics_.squared_norm);
   }
   double product_passes() const override { return 1.0; }
 
  private:
+  /// Σ_i w_iᵀ (Σ_{held-out bins of row i} S_q) w_i: Σ (WH)² over the held-out entries of this
+  /// rank's rows (missing or not).
+  double held_out_quadratic(const MatrixT<Scalar>& Wt) const {
+    return binned_quadratic_form(
+        Wt, sides_.bins(), [&](Index i) { return sides_.bin_of_row(i); },
+        [&](int bin) { return sides_.held_out_total(bin); });
+  }
+
   /// Σ_T A (WH) over this rank's stored test values.
   double test_cross_term() const {
     double total = 0;
@@ -387,7 +511,7 @@ class MaskedFrobeniusSteps final : public LossSteps<Scalar> {
   }
 
   const LocalBlockT<Scalar>& A_;
-  const MatrixT<Scalar>& Wt_;
+  MatrixT<Scalar>& Wt_;
   const MatrixT<Scalar>& H_;
   const Index column_begin_;
   const SolverOptions& options_;
@@ -397,6 +521,7 @@ class MaskedFrobeniusSteps final : public LossSteps<Scalar> {
   UpdateRuleT<Scalar>& w_rule_;
   UpdateRuleT<Scalar>& h_rule_;
   MaskedSides<Scalar> sides_;  // Grams
+  MatrixT<Scalar> rhs_;        // H (P_O A)ᵀ, k x this rank's rows
   double fit_term_ = 0;
   double test_term_ = 0;
 };

@@ -256,6 +256,7 @@ class Iteration {
       const Index rows = std::min(kRowsPerBlock, local_rows_ - row);
       loss_->update_w_rows(row, rows, rhs_block_.leftCols(rows), Wt_.middleCols(row, rows), WtA_);
     }
+    loss_->end_w_update(WtA_);
   }
 
   /// 2. H update on this rank's column block C_r, from (Wᵀ A)[:, C_r] after the reduce-scatter;

@@ -37,6 +37,8 @@ class LossSteps {
   /// rank's Wᵀ A (k x n) accumulated from the updated rows.
   virtual void update_w_rows(Index row, Index rows, Eigen::Ref<MatrixT<Scalar>> rhs,
                              Eigen::Ref<MatrixT<Scalar>> Wt_b, MatrixT<Scalar>& WtA) = 0;
+  /// After the row blocks of a W update (a loss may update the rows only here, all at once).
+  virtual void end_w_update(MatrixT<Scalar>& /*WtA*/) {}
   /// The H update of this rank's column block from (Wᵀ A)[:, C_r].
   virtual void update_h_block(Eigen::Ref<MatrixT<Scalar>> H_block,
                               const MatrixT<Scalar>& WtA_block) = 0;
