@@ -80,11 +80,6 @@ std::optional<FactorizeOptions> parse(const Invocation& invocation, mpi::Communi
       ("report", po::value<std::string>()->default_value(""), "also write a JSON run report here")
       ("resume", po::value<std::string>()->default_value(""),
        "continue the run recorded in a checkpoint (or output) file exactly where it stopped")
-      ("missing", po::value<std::string>()->default_value("none"),
-       "none|nan: with nan, NaN entries of a dense A are missing values, left out of the fit")
-      ("mask", po::value<std::string>()->default_value(""),
-       "a dataset or sparse group of the input (/PATH) or of another file (FILE:/PATH), of A's "
-       "shape, whose nonzero entries mark entries of A as missing")
       ("holdout", po::value<double>()->default_value(0),
        "hold out about this fraction of the entries (0 <= F < 1, chosen from --seed; see README) "
        "and record the error on them as the test error")
@@ -92,6 +87,7 @@ std::optional<FactorizeOptions> parse(const Invocation& invocation, mpi::Communi
        "train|test: the error --tol watches (test: stop when the error on the held-out entries "
        "stops improving; needs --holdout)");
   // clang-format on
+  add_missing_options(options);
   add_checkpoint_options(options, "iterations");
   add_progress_options(options);
   add_threads_option(options);
@@ -125,9 +121,7 @@ std::optional<FactorizeOptions> parse(const Invocation& invocation, mpi::Communi
   solver.stop.tolerance = v["tol"].as<double>();
   solver.stop.time_limit = v["time-limit"].as<double>();
   nmf::MaskOptions& mask = run.mask;
-  mask.missing_nan = parse_named("--missing", v["missing"].as<std::string>(),
-                                 nmf::kMissingValueNames) == nmf::MissingValue::Nan;
-  mask.mask = v["mask"].as<std::string>();
+  mask = missing_options(v);
   mask.holdout = v["holdout"].as<double>();
   nmf::HeldOutSet(mask.holdout, run.seed);  // refuses a fraction out of range
   solver.stop.watch_test_error =

@@ -49,6 +49,25 @@ InputMatrixOptions input_matrix_options(const po::variables_map& values) {
           values["transpose"].as<bool>()};
 }
 
+void add_missing_options(po::options_description& options) {
+  // clang-format off
+  options.add_options()
+      ("missing", po::value<std::string>()->default_value("none"),
+       "none|nan: with nan, NaN entries of a dense A are missing values, left out of the fit")
+      ("mask", po::value<std::string>()->default_value(""),
+       "a dataset or sparse group of the input (/PATH) or of another file (FILE:/PATH), of A's "
+       "shape, whose nonzero entries mark entries of A as missing");
+  // clang-format on
+}
+
+nmf::MaskOptions missing_options(const po::variables_map& values) {
+  nmf::MaskOptions mask;
+  mask.missing_nan = parse_named("--missing", values["missing"].as<std::string>(),
+                                 nmf::kMissingValueNames) == nmf::MissingValue::Nan;
+  mask.mask = values["mask"].as<std::string>();
+  return mask;
+}
+
 void add_progress_options(po::options_description& options) {
   // clang-format off
   options.add_options()

@@ -8,6 +8,7 @@
 
 #include "cli/command.hpp"
 #include "cli/progress.hpp"
+#include "dnmf/nmf/input_matrix.hpp"
 
 namespace dnmf::cli {
 
@@ -51,6 +52,11 @@ struct InputMatrixOptions {
 };
 void add_input_matrix_options(po::options_description& options, const std::string& verb);
 InputMatrixOptions input_matrix_options(const po::variables_map& values);
+
+/// --missing none|nan and --mask PATH: the missing entries of A (README "Missing values and
+/// held-out entries"); the held-out fraction is left 0.
+void add_missing_options(po::options_description& options);
+nmf::MaskOptions missing_options(const po::variables_map& values);
 
 /// A value that must be >= 0, given as a signed integer so "-1" is an error, not 2^64 - 1.
 std::uint64_t non_negative(const po::variables_map& values, const std::string& name);

@@ -27,11 +27,13 @@ constexpr const char* kUsage =
     "pivoting). KL: multiplicative updates of W with H fixed, from the constant code matching\n"
     "each row's total, until the objective improves by less than --tol, relatively, in one\n"
     "iteration, or --max-iter. The output holds /W and its provenance, not a copy of /H.\n"
-    "--transpose is not taken from the fit: give it when A is stored as the fit's input was.";
+    "--transpose is not taken from the fit: give it when A is stored as the fit's input was.\n"
+    "With --missing nan or --mask each row's codes fit its observed entries only.";
 
 struct TransformCommandOptions {
   std::string basis;
   InputMatrixOptions input;
+  nmf::MaskOptions mask;
   std::string output;
   bool force = false;
   int max_iterations = 0;
@@ -59,6 +61,7 @@ std::optional<TransformCommandOptions> parse(const Invocation& invocation,
       ("tol", po::value<double>()->default_value(defaults.tolerance, "1e-6"),
        "KL only: stop when the objective improves by less than this, relatively, in one iteration");
   // clang-format on
+  add_missing_options(options);
   add_progress_options(options);
   add_threads_option(options);
   const auto values = parse_options(kUsage, options, {}, invocation, comm);
@@ -68,6 +71,7 @@ std::optional<TransformCommandOptions> parse(const Invocation& invocation,
   TransformCommandOptions parsed;
   parsed.basis = v["basis"].as<std::string>();
   parsed.input = input_matrix_options(v);
+  parsed.mask = missing_options(v);
   parsed.output = v["output"].as<std::string>();
   parsed.force = v["force"].as<bool>();
   parsed.max_iterations = v["max-iter"].as<int>();
@@ -91,16 +95,19 @@ int run_transform(const Invocation& invocation, mpi::Communicator& comm) {
   io::RunFiles files;
   files.input("--basis", options->basis)
       .input("--input", options->input.file)
+      .input("--mask", options->mask.mask_file())
       .output("--output", options->output);
   files.check(options->force, comm);
 
   const nmf::Basis basis = nmf::read_basis(options->basis, comm);
-  const nmf::InputMatrix input = nmf::load_input_matrix(options->input.file, options->input.dataset,
-                                                        options->input.transpose, comm);
+  const nmf::InputMatrix input =
+      nmf::load_input_matrix(options->input.file, options->input.dataset, options->input.transpose,
+                             comm, options->mask.missing_nan);
   mpi::agree(comm, [&] { nmf::require_matching_columns(input, options->basis, basis); });
-  const nmf::ScaledInput scaled =
-      nmf::scale_input(input, nmf::ScaledFactors::CodesOnly,
-                       "its codes are zero and its relative error undefined", comm);
+  nmf::EntryMask mask;
+  const nmf::ScaledInput scaled = nmf::scale_masked_input(
+      input, nmf::ScaledFactors::CodesOnly, "its codes are zero and its relative error undefined",
+      options->mask, 0, mask, comm);
 
   nmf::TransformOptions transform_options;
   transform_options.loss = basis.loss;
@@ -113,13 +120,13 @@ int run_transform(const Invocation& invocation, mpi::Communicator& comm) {
   const auto progress = [&](const nmf::IterationRecord& record) {
     printer.update(record.iteration, record.seconds, "D/sum(A)", record.relative_error);
   };
-  const nmf::TransformResult result =
-      nmf::transform(*input.block, basis.H, transform_options, scaled.statistics, comm, progress);
+  const nmf::TransformResult result = nmf::transform(*input.block, basis.H, transform_options,
+                                                     scaled.statistics, comm, progress, &mask);
   printer.finish();
 
   const double wall_seconds = comm.max(wall.seconds());
   const nmf::CodesRun run{invocation.command_line, options->basis, options->max_iterations,
-                          options->tolerance};
+                          options->tolerance,      options->mask,  mask.missing_entries};
   nmf::write_codes(options->output, files.if_exists("--output"), run, input, scaled.scaling, basis,
                    result, wall_seconds, comm);
   if (comm.is_root() && !options->quiet) {

@@ -103,13 +103,36 @@ ScaledInput scale_input(const InputMatrixT<Scalar>& input, ScaledFactors factors
   return {scaling, input_statistics(*input.block, comm)};
 }
 
+template <class Scalar>
+ScaledInput scale_masked_input(const InputMatrixT<Scalar>& input, ScaledFactors factors,
+                               const std::string& if_all_zero, const MaskOptions& options,
+                               std::uint64_t seed, EntryMaskT<Scalar>& mask,
+                               mpi::Communicator& comm) {
+  const EntryList missing = missing_entries(input, options, comm);
+  ScaledInput scaled = scale_input(input, factors, if_all_zero, comm);
+  if (!options.any()) return scaled;
+  mask = mpi::agreed(comm, [&] {
+    try {
+      return take_out_unobserved(*input.block, input.row_begin, missing,
+                                 HeldOutSet(options.holdout, seed), comm);
+    } catch (const InputError& error) {
+      throw InputError(io::where(input.file, input.dataset) + ": " + error.what());
+    }
+  });
+  scaled.statistics = input_statistics(*input.block, comm);
+  return scaled;
+}
+
 #define DNMF_INSTANTIATE_INPUT_MATRIX(Scalar)                                                     \
   template InputMatrixT<Scalar> load_input_matrix<Scalar>(const std::string&, const std::string&, \
                                                           bool, mpi::Communicator&, bool);        \
   template EntryList missing_entries<Scalar>(const InputMatrixT<Scalar>&, const MaskOptions&,     \
                                              mpi::Communicator&);                                 \
   template ScaledInput scale_input<Scalar>(const InputMatrixT<Scalar>&, ScaledFactors,            \
-                                           const std::string&, mpi::Communicator&);
+                                           const std::string&, mpi::Communicator&);               \
+  template ScaledInput scale_masked_input<Scalar>(                                                \
+      const InputMatrixT<Scalar>&, ScaledFactors, const std::string&, const MaskOptions&,         \
+      std::uint64_t, EntryMaskT<Scalar>&, mpi::Communicator&);
 DNMF_INSTANTIATE_INPUT_MATRIX(float)
 DNMF_INSTANTIATE_INPUT_MATRIX(double)
 #undef DNMF_INSTANTIATE_INPUT_MATRIX

@@ -60,20 +60,8 @@ StartT<Scalar> start_factorization(const Init& init, const std::string& resume,
   StartT<Scalar> start;
   // A resumed run continues with the seed it was made with: its held-out set too.
   if (!resume.empty()) run.seed = read_resumed_seed(resume, seed_given, comm);
-  const EntryList missing = missing_entries(input, run.mask, comm);
-  start.scaled = scale_input(input, ScaledFactors::Both, "nothing to factorize", comm);
-  if (run.mask.any()) {
-    const std::string where = io::where(input.file, input.dataset);
-    start.mask = mpi::agreed(comm, [&] {
-      try {
-        return take_out_unobserved(*input.block, input.row_begin, missing,
-                                   HeldOutSet(run.mask.holdout, run.seed), comm);
-      } catch (const InputError& error) {
-        throw InputError(where + ": " + error.what());
-      }
-    });
-    start.scaled.statistics = input_statistics(*input.block, comm);
-  }
+  start.scaled = scale_masked_input(input, ScaledFactors::Both, "nothing to factorize", run.mask,
+                                    run.seed, start.mask, comm);
   run.observed_entries = run.mask.any() ? start.mask.observed_entries : input.rows * input.cols;
   run.heldout_entries = start.mask.test_entries;
   run.missing_entries = start.mask.missing_entries;

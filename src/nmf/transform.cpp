@@ -1,9 +1,11 @@
 #include "dnmf/nmf/transform.hpp"
 
 #include <algorithm>
+#include <optional>
 
 #include "dnmf/core/stopwatch.hpp"
 #include "dnmf/nmf/bpp.hpp"
+#include "dnmf/nmf/observed_totals.hpp"
 #include "dnmf/nmf/update_rule.hpp"
 
 namespace dnmf::nmf {
@@ -11,42 +13,69 @@ namespace {
 
 /// Exact: one block-principal-pivoting solve per block of rows, from w = 0 (BPP runs Kim & Park's
 /// pivoting until every KKT condition holds, so the start only changes how many rounds it takes).
-Matrix frobenius_codes(const LocalBlock& A, const Matrix& H, const Penalty& penalty) {
+/// With missing entries each row's Gram is over its observed columns (`totals`, of width k).
+void frobenius_codes(const LocalBlock& A, const Matrix& H, const Penalty& penalty, Matrix& Wt,
+                     ObservedTotals<double>* totals) {
   const Index k = H.rows();
   const Index m = A.rows();
+  BlockPrincipalPivoting nnls;
+  Wt.setZero(k, m);
+  if (totals != nullptr) {
+    Matrix rhs(k, m);  // H (P_O A)ᵀ, every row: the rows are solved grouped by their Grams
+    for (Index row = 0; row < m; row += kRowsPerBlock) {
+      const Index rows = std::min(kRowsPerBlock, m - row);
+      A.times_transposed_rows(H, row, rows, rhs.middleCols(row, rows));
+    }
+    totals->update_row_side();
+    totals->update(Side::Rows, Wt, rhs, nnls, penalty, false);
+    return;
+  }
   Matrix gram = H * H.transpose();
   gram.diagonal().array() += penalty.l2;
-  Matrix Wt = Matrix::Zero(k, m);
   Matrix rhs(k, std::min(kRowsPerBlock, m));  // B_b = H A_bᵀ
-  BlockPrincipalPivoting nnls;
   for (Index row = 0; row < m; row += kRowsPerBlock) {
     const Index rows = std::min(kRowsPerBlock, m - row);
     auto rhs_block = rhs.leftCols(rows);
     A.times_transposed_rows(H, row, rows, rhs_block);
     nnls.update(Wt.middleCols(row, rows), gram, rhs_block, penalty.l1);
   }
-  return Wt;
 }
 
-/// KL multiplicative updates of W with H fixed; fills Wt and the history.
+/// KL multiplicative updates of W with H fixed; fills Wt and the result's history. With missing
+/// entries the sums of H in the updates and in Σ WH are over each row's observed columns (`totals`,
+/// of width 1).
 void kl_codes(const LocalBlock& A, const Matrix& H, const TransformOptions& options,
               const InputStatistics& statistics, mpi::Communicator& comm,
               const std::function<void(const IterationRecord&)>& progress,
-              TransformResult& result) {
+              ObservedTotals<double>* totals, Matrix& Wt, TransformResult& result) {
   const Index k = H.rows();
   const Index m = A.rows();
   const Vector h_sums = H.rowwise().sum();
-  const double h_total = h_sums.sum();
-  Matrix& Wt = result.Wt;
+  Matrix row_h_sums;  // with missing entries: row i's sums of H over its observed columns
+  if (totals != nullptr) {
+    totals->update_row_side();
+    row_h_sums.resize(k, m);
+    for (Index i = 0; i < m; ++i) row_h_sums.col(i) = totals->row_total(i);
+  }
+  // Σ_j (WH)_ij over the entries fitted, for this rank's rows.
+  const auto product_sum = [&] {
+    return totals != nullptr ? (Wt.array() * row_h_sums.array()).sum()
+                             : Wt.rowwise().sum().dot(h_sums);
+  };
 
-  // Start: w_i = (Σ_j a_ij / Σ H) 1, the constant code whose W H has row i's total.
+  // Start: w_i = (Σ_j a_ij / Σ_j Σ_a H_aj) 1 over the fitted entries: the constant code whose
+  // W H has row i's total there.
   const Matrix ones = Matrix::Ones(1, A.cols());
   Matrix row_sums(1, m);
   for (Index row = 0; row < m; row += kRowsPerBlock) {
     const Index rows = std::min(kRowsPerBlock, m - row);
     A.times_transposed_rows(ones, row, rows, row_sums.middleCols(row, rows));
   }
-  Wt = Matrix::Ones(k, 1) * row_sums / (h_total > 0 ? h_total : 1.0);
+  Wt.resize(k, m);
+  for (Index i = 0; i < m; ++i) {
+    const double h_total = totals != nullptr ? row_h_sums.col(i).sum() : h_sums.sum();
+    Wt.col(i).setConstant(row_sums(0, i) / (h_total > 0 ? h_total : 1.0));
+  }
 
   // Q = A ⊘ (W H) at A's nonzeros, this rank's rows; refreshed by every pass.
   const std::unique_ptr<LocalBlock> ratio = A.same_pattern();
@@ -56,9 +85,9 @@ void kl_codes(const LocalBlock& A, const Matrix& H, const TransformOptions& opti
   // D(A || WH) + penalties = Σ A log(A / WH) - Σ A + <colsums(W), rowsums(H)> + penalties, from
   // this rank's Σ A log(A / WH); one allreduce of [that | seconds].
   const auto record = [&](int iteration, double log_sum) {
-    double reduced[2] = {log_sum + Wt.rowwise().sum().dot(h_sums) + penalty.l1 * Wt.sum() +
-                             0.5 * penalty.l2 * Wt.squaredNorm(),
-                         watch.seconds()};
+    double reduced[2] = {
+        log_sum + product_sum() + penalty.l1 * Wt.sum() + 0.5 * penalty.l2 * Wt.squaredNorm(),
+        watch.seconds()};
     comm.allreduce_sum(reduced, 2);
     IterationRecord entry;
     entry.iteration = iteration;
@@ -83,7 +112,14 @@ void kl_codes(const LocalBlock& A, const Matrix& H, const TransformOptions& opti
       auto rhs_block = rhs.leftCols(rows);
       auto Wt_b = Wt.middleCols(row, rows);
       ratio->times_transposed_rows(H, row, rows, rhs_block);
-      kl_multiplicative_update<double>(Wt_b, h_sums, rhs_block, penalty);
+      if (totals != nullptr) {
+        for (Index i = 0; i < rows; ++i) {
+          kl_multiplicative_update<double>(Wt_b.middleCols(i, 1), row_h_sums.col(row + i),
+                                           rhs_block.middleCols(i, 1), penalty);
+        }
+      } else {
+        kl_multiplicative_update<double>(Wt_b, h_sums, rhs_block, penalty);
+      }
       log_sum += A.divide_by_product(Wt_b, H, row, rows, *ratio);
     }
     record(iteration, log_sum);
@@ -101,15 +137,23 @@ void kl_codes(const LocalBlock& A, const Matrix& H, const TransformOptions& opti
 
 TransformResult transform(const LocalBlock& A, const Matrix& H, const TransformOptions& options,
                           const InputStatistics& statistics, mpi::Communicator& comm,
-                          const std::function<void(const IterationRecord&)>& progress) {
+                          const std::function<void(const IterationRecord&)>& progress,
+                          const EntryMask* mask) {
   TransformResult result;
-  if (options.loss == Loss::KullbackLeibler) {
-    kl_codes(A, H, options, statistics, comm, progress, result);
-  } else {
-    result.Wt = frobenius_codes(A, H, options.penalty);
+  Factors factors{Matrix(H.rows(), A.rows()), H};
+  const bool kl = options.loss == Loss::KullbackLeibler;
+  std::optional<ObservedTotals<double>> totals;
+  if (mask != nullptr && mask->any()) {
+    totals.emplace(factors.Wt, factors.H, 0, 0, *mask, comm, kl ? 1 : H.rows());
   }
-  Factors factors{std::move(result.Wt), H};
-  result.relative_error = relative_error(A, factors, statistics, comm, options.loss);
+  ObservedTotals<double>* observed = totals ? &*totals : nullptr;
+  if (kl) {
+    kl_codes(A, H, options, statistics, comm, progress, observed, factors.Wt, result);
+  } else {
+    frobenius_codes(A, H, options.penalty, factors.Wt, observed);
+  }
+  result.relative_error = totals ? totals->relative_error(A, factors, statistics)
+                                 : relative_error(A, factors, statistics, comm, options.loss);
   result.Wt = std::move(factors.Wt);
   return result;
 }

@@ -97,6 +97,9 @@ void write_codes(const std::string& target, io::IfExists if_exists, const CodesR
     out.set_attribute("l2_w", basis.penalty.l2);
     out.set_attribute("rank", static_cast<std::int64_t>(k));
     out.set_attribute("relative_error", result.relative_error);
+    out.set_attribute("missing", std::string(run.mask.missing_nan ? "nan" : "none"));
+    out.set_attribute("mask", run.mask.mask);
+    out.set_attribute("missing_entries", run.missing_entries);
     out.set_attribute("mpi_ranks", static_cast<std::int64_t>(comm.size()));
     out.set_attribute("wall_seconds", wall_seconds);
     if (!kl) return;  // the Frobenius codes are exact: no iterations to record

@@ -180,6 +180,50 @@ def dense_with_boolean_mask(d, ranks, dnmf):
     check_errors(label, A, W, H, attrs, history, ~mask, None, "frobenius")
 
 
+def transform_with_holes(d, ranks, dnmf):
+    """dnmf transform --missing nan: each row's codes are the NNLS fit of its observed entries
+    (scipy's nnls on them, to the solve's rounding); KL's recorded error is over them."""
+    from scipy.optimize import nnls
+    rng = np.random.default_rng(6)
+    m, n, k = 60, 40, 5
+    A = rng.uniform(size=(m, k)) @ rng.uniform(size=(k, n)) + 0.1 * rng.uniform(size=(m, n))
+    missing = rng.uniform(size=(m, n)) < 0.2
+    missing[3, :] = True
+    whole, holes = os.path.join(d, "whole-rows.h5"), os.path.join(d, "rows-with-holes.h5")
+    with h5py.File(whole, "w") as f:
+        f["A"] = A
+    with h5py.File(holes, "w") as f:
+        f["A"] = np.where(missing, np.nan, A)
+    for loss, algorithm in (("frobenius", "hals"), ("kl", "mu")):
+        fit = os.path.join(d, f"fit-{loss}.h5")
+        run_ok(dnmf, 1, factorize(whole, fit, ["--algorithm", algorithm, "--loss", loss], 100))
+        codes = os.path.join(d, f"codes-{loss}.h5")
+        run_ok(dnmf, ranks, ["transform", "--basis", fit, "--input", holes, "--missing", "nan",
+                             "--output", codes, "--quiet"])
+        with h5py.File(fit, "r") as f:
+            H = f["H"][()]
+        with h5py.File(codes, "r") as f:
+            W = f["W"][()]
+            attrs = {key: f.attrs[key] for key in f.attrs}
+        label = f"transform {loss} with NaN holes at {ranks} ranks"
+        check(attrs["missing"] == "nan" and attrs["missing_entries"] == missing.sum()
+              and np.all(W[3] == 0), f"{label}: attributes, zero codes for the row with no entry")
+        check_errors(label, A, W, H, attrs, None, ~missing, None, loss)
+        if loss != "frobenius":
+            continue
+        worst = 0.0
+        for i in range(m):
+            observed = ~missing[i]
+            if not observed.any():
+                continue
+            F = H[:, observed].T
+            expected, _ = nnls(F, A[i, observed])
+            bound = 10 * np.linalg.cond(F.T @ F) * gamma(n + k) * np.linalg.norm(expected)
+            worst = max(worst, np.linalg.norm(W[i] - expected) / max(bound, 1e-300))
+        check(worst < 1, f"{label}: every row's codes are the NNLS of its observed entries "
+                         f"(worst difference {worst:.2g} of its bound)")
+
+
 def resume_and_stop_on_test(d, ranks, dnmf, path):
     options = ["--missing", "nan", "--holdout", "0.25", "--seed", "2"]
     whole = os.path.join(d, "whole.h5")
@@ -251,6 +295,7 @@ def main():
         dense = dense_with_nan(d, options.ranks, options.dnmf)
         sparse, mask_path = sparse_with_mask(d, options.ranks, options.dnmf)
         dense_with_boolean_mask(d, options.ranks, options.dnmf)
+        transform_with_holes(d, options.ranks, options.dnmf)
         resume_and_stop_on_test(d, options.ranks, options.dnmf, dense)
         bad_input(d, options.ranks, options.dnmf, dense, sparse, mask_path)
     return check.exit_code()

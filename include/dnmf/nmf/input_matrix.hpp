@@ -65,4 +65,14 @@ template <class Scalar>
 ScaledInput scale_input(const InputMatrixT<Scalar>& input, ScaledFactors factors,
                         const std::string& if_all_zero, mpi::Communicator& comm);
 
+/// Collective: scale_input with the entries `options` leaves out of the fit taken out of the
+/// block into `mask` (missing_entries before the scaling, as a NaN has no scale; the held-out
+/// set of `seed` after it, so that the test values are scaled too); the statistics are then
+/// those of the entries fitted. An InputError naming the input when none is left.
+template <class Scalar>
+ScaledInput scale_masked_input(const InputMatrixT<Scalar>& input, ScaledFactors factors,
+                               const std::string& if_all_zero, const MaskOptions& options,
+                               std::uint64_t seed, EntryMaskT<Scalar>& mask,
+                               mpi::Communicator& comm);
+
 }  // namespace dnmf::nmf

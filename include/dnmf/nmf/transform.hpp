@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "dnmf/mpi/communicator.hpp"
+#include "dnmf/nmf/entry_mask.hpp"
 #include "dnmf/nmf/factors.hpp"
 #include "dnmf/nmf/local_block.hpp"
 #include "dnmf/nmf/options.hpp"
@@ -43,9 +44,13 @@ struct TransformResult {
 
 /// Collective over `comm` (one allreduce per KL iteration, one for the final relative error).
 /// `A` is this rank's row block, H the basis (k x n, n = A.cols()). `progress` is called on every
-/// rank after every KL iteration with the same values everywhere.
+/// rank after every KL iteration with the same values everywhere. With a `mask` of missing
+/// entries (nmf/entry_mask.hpp: A then holds P_O A, `statistics` are its own) each row's codes
+/// fit its observed entries only (its Gram, or sums of H, over its observed columns), a row
+/// with none gets zero codes, and the relative error is over the observed entries.
 TransformResult transform(const LocalBlock& A, const Matrix& H, const TransformOptions& options,
                           const InputStatistics& statistics, mpi::Communicator& comm,
-                          const std::function<void(const IterationRecord&)>& progress = {});
+                          const std::function<void(const IterationRecord&)>& progress = {},
+                          const EntryMask* mask = nullptr);
 
 }  // namespace dnmf::nmf

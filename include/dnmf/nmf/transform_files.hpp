@@ -9,6 +9,7 @@
 #include "dnmf/io/matrix_rows.hpp"
 #include "dnmf/io/run_files.hpp"
 #include "dnmf/mpi/communicator.hpp"
+#include "dnmf/nmf/input_matrix.hpp"
 #include "dnmf/nmf/input_scaling.hpp"
 #include "dnmf/nmf/options.hpp"
 #include "dnmf/nmf/transform.hpp"
@@ -37,6 +38,8 @@ struct CodesRun {
   std::string basis_file;
   int max_iterations = 0;  ///< KL only
   double tolerance = 0;    ///< KL only
+  MaskOptions mask;        ///< the missing entries, as given (no held-out set)
+  std::int64_t missing_entries = 0;
 };
 
 /// Collective: writes /W (and for KL /history) to `target` atomically. `result` is the
