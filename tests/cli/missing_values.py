@@ -178,6 +178,14 @@ def dense_with_boolean_mask(d, ranks, dnmf):
     label = f"a boolean mask in the input file at {ranks} ranks"
     check(attrs["missing_entries"] == mask.sum() and attrs["mask"] == "/mask", f"{label}: counts")
     check_errors(label, A, W, H, attrs, history, ~mask, None, "frobenius")
+    # Nothing left out: the factors of the plain run, bitwise.
+    plain, asked = os.path.join(d, "plain.h5"), os.path.join(d, "asked.h5")
+    run_ok(dnmf, ranks, factorize(path, plain, ["--dataset", "/A"]))
+    run_ok(dnmf, ranks, factorize(path, asked, ["--dataset", "/A", "--missing", "nan"]))
+    W1, H1, _, _ = read(plain)
+    W2, H2, attrs, _ = read(asked)
+    check(np.array_equal(W1, W2) and np.array_equal(H1, H2) and attrs["missing_entries"] == 0,
+          f"--missing nan without a NaN at {ranks} ranks: the plain run's factors, bitwise")
 
 
 def transform_with_holes(d, ranks, dnmf):
@@ -264,6 +272,7 @@ def bad_input(d, ranks, dnmf, dense, sparse, mask_path):
     all_missing = os.path.join(d, "all.h5")
     with h5py.File(all_missing, "w") as f:
         f["mask"] = np.ones((90, 70), dtype=np.int8)
+        f["text"] = np.array([[b"x"] * 70] * 90)
     cases = [
         (["--input", dense], 1, ["dense.h5", "NaN", "--missing nan"]),
         (["--input", sparse, "--mask", wrong_shape + ":/mask"], 1,
@@ -271,6 +280,8 @@ def bad_input(d, ranks, dnmf, dense, sparse, mask_path):
         (["--input", sparse, "--mask", "/nothing"], 1, ["sparse.h5", "/nothing"]),
         (["--input", sparse, "--mask", all_missing + ":/mask"], 1,
          ["sparse.h5", "every entry is missing"]),
+        (["--input", sparse, "--mask", all_missing + ":/text"], 1,
+         ["all.h5:/text", "not numeric"]),
         (["--input", sparse, "--holdout", "1"], 2, ["--holdout 1", "[0, 1)"]),
         (["--input", sparse, "--holdout", "-0.5"], 2, ["--holdout -0.5"]),
         (["--input", sparse, "--holdout", "0.999"], 2, ["every entry"]),
