@@ -260,7 +260,6 @@ double product_entry(const Matrix& W, const Matrix& H, Index i, Index j) {
 }
 
 bool row_observed(const Matrix& M, Index i) { return M.row(i).sum() > 0; }
-bool column_observed(const Matrix& M, Index j) { return M.col(j).sum() > 0; }
 
 }  // namespace
 
@@ -287,7 +286,12 @@ double masked_kl_divergence(const Matrix& A, const Matrix& M, const Matrix& W, c
   return total;
 }
 
-void masked_mu_iteration(const Matrix& A, const Matrix& M, Matrix& W, Matrix& H) {
+namespace {
+
+// Each masked update of W's rows given H; H's update is the same on the transposes (the rows of
+// Hᵀ fit the columns of A), which masked_iteration does.
+
+void masked_mu_rows(const Matrix& A, const Matrix& M, Matrix& W, const Matrix& H) {
   const Matrix W_old = W;
   for (Index i = 0; i < W.rows(); ++i)
     for (Index a = 0; a < W.cols(); ++a) {
@@ -298,22 +302,10 @@ void masked_mu_iteration(const Matrix& A, const Matrix& M, Matrix& W, Matrix& H)
       }
       W(i, a) = row_observed(M, i) ? W_old(i, a) * numerator / std::max(denominator, 1e-16) : 0.0;
     }
-  const Matrix H_old = H;
-  for (Index a = 0; a < H.rows(); ++a)
-    for (Index j = 0; j < H.cols(); ++j) {
-      double numerator = 0, denominator = 0;
-      for (Index i = 0; i < A.rows(); ++i) {
-        numerator += M(i, j) * A(i, j) * W(i, a);
-        denominator += M(i, j) * product_entry(W, H_old, i, j) * W(i, a);
-      }
-      H(a, j) =
-          column_observed(M, j) ? H_old(a, j) * numerator / std::max(denominator, 1e-16) : 0.0;
-    }
 }
 
-void masked_hals_iteration(const Matrix& A, const Matrix& M, Matrix& W, Matrix& H) {
-  // Exact coordinate descent on Σ M (A - WH)²: each row of W, coordinate after coordinate, then
-  // each column of H.
+void masked_hals_rows(const Matrix& A, const Matrix& M, Matrix& W, const Matrix& H) {
+  // Exact coordinate descent on Σ M (A - WH)², row after row, coordinate after coordinate.
   for (Index i = 0; i < W.rows(); ++i) {
     if (!row_observed(M, i)) {
       W.row(i).setZero();
@@ -331,26 +323,9 @@ void masked_hals_iteration(const Matrix& A, const Matrix& M, Matrix& W, Matrix& 
         W(i, a) = std::max(0.0, W(i, a) + gradient / curvature(a, 0));
     }
   }
-  for (Index j = 0; j < H.cols(); ++j) {
-    if (!column_observed(M, j)) {
-      H.col(j).setZero();
-      continue;
-    }
-    Matrix curvature = Matrix::Zero(H.rows(), 1);
-    for (Index a = 0; a < H.rows(); ++a)
-      for (Index i = 0; i < A.rows(); ++i) curvature(a, 0) += M(i, j) * W(i, a) * W(i, a);
-    const double negligible = 1e-12 * curvature.maxCoeff();
-    for (Index a = 0; a < H.rows(); ++a) {
-      double gradient = 0;
-      for (Index i = 0; i < A.rows(); ++i)
-        gradient += M(i, j) * (A(i, j) - product_entry(W, H, i, j)) * W(i, a);
-      if (curvature(a, 0) > negligible)
-        H(a, j) = std::max(0.0, H(a, j) + gradient / curvature(a, 0));
-    }
-  }
 }
 
-void masked_anls_iteration(const Matrix& A, const Matrix& M, Matrix& W, Matrix& H) {
+void masked_anls_rows(const Matrix& A, const Matrix& M, Matrix& W, const Matrix& H) {
   const Index k = W.cols();
   for (Index i = 0; i < W.rows(); ++i) {
     std::vector<Index> observed;
@@ -363,20 +338,9 @@ void masked_anls_iteration(const Matrix& A, const Matrix& M, Matrix& W, Matrix& 
     }
     W.row(i) = observed.empty() ? Matrix::Zero(1, k) : transpose(nnls_brute_force(F, a));
   }
-  for (Index j = 0; j < H.cols(); ++j) {
-    std::vector<Index> observed;
-    for (Index i = 0; i < A.rows(); ++i)
-      if (M(i, j) != 0) observed.push_back(i);
-    Matrix F(static_cast<Index>(observed.size()), k), a(static_cast<Index>(observed.size()), 1);
-    for (std::size_t t = 0; t < observed.size(); ++t) {
-      F.row(static_cast<Index>(t)) = W.row(observed[t]);
-      a(static_cast<Index>(t), 0) = A(observed[t], j);
-    }
-    H.col(j) = observed.empty() ? Matrix::Zero(k, 1) : nnls_brute_force(F, a);
-  }
 }
 
-void masked_kl_mu_iteration(const Matrix& A, const Matrix& M, Matrix& W, Matrix& H) {
+void masked_kl_mu_rows(const Matrix& A, const Matrix& M, Matrix& W, const Matrix& H) {
   // Lee & Seung (2001), eq. (5), with the sums over the entries in the fit only.
   const Matrix W_old = W;
   for (Index i = 0; i < W.rows(); ++i)
@@ -389,18 +353,34 @@ void masked_kl_mu_iteration(const Matrix& A, const Matrix& M, Matrix& W, Matrix&
       }
       W(i, a) = row_observed(M, i) ? W_old(i, a) * numerator / std::max(denominator, 1e-16) : 0.0;
     }
-  const Matrix H_old = H;
-  for (Index a = 0; a < H.rows(); ++a)
-    for (Index j = 0; j < H.cols(); ++j) {
-      double numerator = 0, denominator = 0;
-      for (Index i = 0; i < A.rows(); ++i) {
-        if (M(i, j) == 0) continue;
-        if (A(i, j) > 0) numerator += W(i, a) * A(i, j) / product_entry(W, H_old, i, j);
-        denominator += W(i, a);
-      }
-      H(a, j) =
-          column_observed(M, j) ? H_old(a, j) * numerator / std::max(denominator, 1e-16) : 0.0;
-    }
+}
+
+using MaskedRows = void (*)(const Matrix&, const Matrix&, Matrix&, const Matrix&);
+
+/// The rows of W given H, then the rows of Hᵀ given Wᵀ on Aᵀ.
+void masked_iteration(MaskedRows rows, const Matrix& A, const Matrix& M, Matrix& W, Matrix& H) {
+  rows(A, M, W, H);
+  Matrix Ht = transpose(H);
+  rows(transpose(A), transpose(M), Ht, transpose(W));
+  H = transpose(Ht);
+}
+
+}  // namespace
+
+void masked_mu_iteration(const Matrix& A, const Matrix& M, Matrix& W, Matrix& H) {
+  masked_iteration(masked_mu_rows, A, M, W, H);
+}
+
+void masked_hals_iteration(const Matrix& A, const Matrix& M, Matrix& W, Matrix& H) {
+  masked_iteration(masked_hals_rows, A, M, W, H);
+}
+
+void masked_anls_iteration(const Matrix& A, const Matrix& M, Matrix& W, Matrix& H) {
+  masked_iteration(masked_anls_rows, A, M, W, H);
+}
+
+void masked_kl_mu_iteration(const Matrix& A, const Matrix& M, Matrix& W, Matrix& H) {
+  masked_iteration(masked_kl_mu_rows, A, M, W, H);
 }
 
 }  // namespace naive
