@@ -49,6 +49,20 @@ struct FactorizeOptions {
   bool quiet = false;
 };
 
+/// --missing, --mask, --holdout and --stop-on into `run`.
+void parse_left_out_entries(const po::variables_map& v, nmf::FactorRun& run) {
+  nmf::MaskOptions& mask = run.mask;
+  mask = missing_options(v);
+  mask.holdout = v["holdout"].as<double>();
+  nmf::HeldOutSet(mask.holdout, run.seed);  // refuses a fraction out of range
+  bool& watch_test_error = run.solver.stop.watch_test_error;
+  watch_test_error =
+      parse_named("--stop-on", v["stop-on"].as<std::string>(), kStopOnNames) == StopOn::Test;
+  if (watch_test_error && mask.holdout == 0) {
+    throw UsageError("--stop-on test watches the error on held-out entries: give --holdout F");
+  }
+}
+
 std::optional<FactorizeOptions> parse(const Invocation& invocation, mpi::Communicator& comm) {
   po::options_description options("dnmf factorize options");
   add_input_matrix_options(options, "factorize");
@@ -120,15 +134,7 @@ std::optional<FactorizeOptions> parse(const Invocation& invocation, mpi::Communi
   solver.stop.max_iterations = v["max-iter"].as<int>();
   solver.stop.tolerance = v["tol"].as<double>();
   solver.stop.time_limit = v["time-limit"].as<double>();
-  nmf::MaskOptions& mask = run.mask;
-  mask = missing_options(v);
-  mask.holdout = v["holdout"].as<double>();
-  nmf::HeldOutSet(mask.holdout, run.seed);  // refuses a fraction out of range
-  solver.stop.watch_test_error =
-      parse_named("--stop-on", v["stop-on"].as<std::string>(), kStopOnNames) == StopOn::Test;
-  if (solver.stop.watch_test_error && mask.holdout == 0) {
-    throw UsageError("--stop-on test watches the error on held-out entries: give --holdout F");
-  }
+  parse_left_out_entries(v, run);
   parsed.progress = progress_mode(v);
   parsed.quiet = v["quiet"].as<bool>();
   return parsed;

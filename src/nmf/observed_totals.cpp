@@ -128,7 +128,7 @@ double update_problems(Eigen::Ref<MatrixT<Scalar>> X, Eigen::Ref<const MatrixT<S
   double total = 0;
   const auto quadratic_form = [&](const Matrix& G, const auto& Y) {
     if (!quadratic) return;
-    const Matrix Yd = Y.template cast<double>();
+    const auto& Yd = Y.template cast<double>();  // Y itself in double
     total += (Yd.array() * (G * Yd).array()).sum();
   };
   std::vector<std::vector<Index>> groups(static_cast<std::size_t>(grams.bins));

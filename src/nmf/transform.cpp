@@ -41,6 +41,51 @@ void frobenius_codes(const LocalBlock& A, const Matrix& H, const Penalty& penalt
   }
 }
 
+/// The sums of H that the KL updates of row i divide by: over all of H's columns, or, with
+/// missing entries, over row i's observed columns (from `totals`, of width 1).
+class KlRowSums {
+ public:
+  KlRowSums(const Matrix& H, ObservedTotals<double>* totals, Index rows)
+      : all_(H.rowwise().sum()), masked_(totals != nullptr) {
+    if (!masked_) return;
+    totals->update_row_side();
+    rows_.resize(H.rows(), rows);
+    for (Index i = 0; i < rows; ++i) rows_.col(i) = totals->row_total(i);
+  }
+  bool masked() const { return masked_; }
+  const Vector& all() const { return all_; }
+  auto of(Index i) const { return rows_.col(i); }
+  /// Σ over the row's fitted entries of (W H)_ij / w_i: the sum of its sums.
+  double total(Index i) const { return masked_ ? rows_.col(i).sum() : all_.sum(); }
+  /// Σ (W H) over the fitted entries of this rank's rows.
+  double product_sum(const Matrix& Wt) const {
+    return masked_ ? (Wt.array() * rows_.array()).sum() : Wt.rowwise().sum().dot(all_);
+  }
+
+ private:
+  Vector all_;
+  bool masked_;
+  Matrix rows_;  // k x rows, when masked
+};
+
+/// The start of the KL updates: w_i = (Σ_j a_ij / Σ_j Σ_a H_aj) 1 over the fitted entries, the
+/// constant code whose W H has row i's total there.
+Matrix constant_codes(const LocalBlock& A, const KlRowSums& sums, Index k) {
+  const Index m = A.rows();
+  const Matrix ones = Matrix::Ones(1, A.cols());
+  Matrix row_sums(1, m);
+  for (Index row = 0; row < m; row += kRowsPerBlock) {
+    const Index rows = std::min(kRowsPerBlock, m - row);
+    A.times_transposed_rows(ones, row, rows, row_sums.middleCols(row, rows));
+  }
+  Matrix Wt(k, m);
+  for (Index i = 0; i < m; ++i) {
+    const double h_total = sums.total(i);
+    Wt.col(i).setConstant(row_sums(0, i) / (h_total > 0 ? h_total : 1.0));
+  }
+  return Wt;
+}
+
 /// KL multiplicative updates of W with H fixed; fills Wt and the result's history. With missing
 /// entries the sums of H in the updates and in Σ WH are over each row's observed columns (`totals`,
 /// of width 1).
@@ -50,32 +95,8 @@ void kl_codes(const LocalBlock& A, const Matrix& H, const TransformOptions& opti
               ObservedTotals<double>* totals, Matrix& Wt, TransformResult& result) {
   const Index k = H.rows();
   const Index m = A.rows();
-  const Vector h_sums = H.rowwise().sum();
-  Matrix row_h_sums;  // with missing entries: row i's sums of H over its observed columns
-  if (totals != nullptr) {
-    totals->update_row_side();
-    row_h_sums.resize(k, m);
-    for (Index i = 0; i < m; ++i) row_h_sums.col(i) = totals->row_total(i);
-  }
-  // Σ_j (WH)_ij over the entries fitted, for this rank's rows.
-  const auto product_sum = [&] {
-    return totals != nullptr ? (Wt.array() * row_h_sums.array()).sum()
-                             : Wt.rowwise().sum().dot(h_sums);
-  };
-
-  // Start: w_i = (Σ_j a_ij / Σ_j Σ_a H_aj) 1 over the fitted entries: the constant code whose
-  // W H has row i's total there.
-  const Matrix ones = Matrix::Ones(1, A.cols());
-  Matrix row_sums(1, m);
-  for (Index row = 0; row < m; row += kRowsPerBlock) {
-    const Index rows = std::min(kRowsPerBlock, m - row);
-    A.times_transposed_rows(ones, row, rows, row_sums.middleCols(row, rows));
-  }
-  Wt.resize(k, m);
-  for (Index i = 0; i < m; ++i) {
-    const double h_total = totals != nullptr ? row_h_sums.col(i).sum() : h_sums.sum();
-    Wt.col(i).setConstant(row_sums(0, i) / (h_total > 0 ? h_total : 1.0));
-  }
+  const KlRowSums sums(H, totals, m);
+  Wt = constant_codes(A, sums, k);
 
   // Q = A ⊘ (W H) at A's nonzeros, this rank's rows; refreshed by every pass.
   const std::unique_ptr<LocalBlock> ratio = A.same_pattern();
@@ -85,9 +106,9 @@ void kl_codes(const LocalBlock& A, const Matrix& H, const TransformOptions& opti
   // D(A || WH) + penalties = Σ A log(A / WH) - Σ A + <colsums(W), rowsums(H)> + penalties, from
   // this rank's Σ A log(A / WH); one allreduce of [that | seconds].
   const auto record = [&](int iteration, double log_sum) {
-    double reduced[2] = {
-        log_sum + product_sum() + penalty.l1 * Wt.sum() + 0.5 * penalty.l2 * Wt.squaredNorm(),
-        watch.seconds()};
+    double reduced[2] = {log_sum + sums.product_sum(Wt) + penalty.l1 * Wt.sum() +
+                             0.5 * penalty.l2 * Wt.squaredNorm(),
+                         watch.seconds()};
     comm.allreduce_sum(reduced, 2);
     IterationRecord entry;
     entry.iteration = iteration;
@@ -112,13 +133,13 @@ void kl_codes(const LocalBlock& A, const Matrix& H, const TransformOptions& opti
       auto rhs_block = rhs.leftCols(rows);
       auto Wt_b = Wt.middleCols(row, rows);
       ratio->times_transposed_rows(H, row, rows, rhs_block);
-      if (totals != nullptr) {
+      if (sums.masked()) {
         for (Index i = 0; i < rows; ++i) {
-          kl_multiplicative_update<double>(Wt_b.middleCols(i, 1), row_h_sums.col(row + i),
+          kl_multiplicative_update<double>(Wt_b.middleCols(i, 1), sums.of(row + i),
                                            rhs_block.middleCols(i, 1), penalty);
         }
       } else {
-        kl_multiplicative_update<double>(Wt_b, h_sums, rhs_block, penalty);
+        kl_multiplicative_update<double>(Wt_b, sums.all(), rhs_block, penalty);
       }
       log_sum += A.divide_by_product(Wt_b, H, row, rows, *ratio);
     }
