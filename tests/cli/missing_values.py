@@ -232,6 +232,24 @@ def transform_with_holes(d, ranks, dnmf):
                          f"(worst difference {worst:.2g} of its bound)")
 
 
+def single_precision(d, ranks, dnmf, path):
+    """--precision single leaves the same entries out: its errors agree with double's to the
+    1e-4 the precision tests ask (README, --precision)."""
+    errors = {}
+    for precision in ("single", "double"):
+        out = os.path.join(d, f"{precision}.h5")
+        run_ok(dnmf, ranks, factorize(path, out, ["--missing", "nan", "--holdout", "0.2",
+                                                  "--precision", precision]))
+        _, _, attrs, _ = read(out)
+        errors[precision] = (attrs["relative_error"], attrs["test_error"],
+                             attrs["observed_entries"])
+    single, double = errors["single"], errors["double"]
+    check(single[2] == double[2] and abs(single[0] - double[0]) <= 1e-4 * double[0]
+          and abs(single[1] - double[1]) <= 1e-4 * double[1],
+          f"--precision single at {ranks} ranks: the same entries, errors within 1e-4 of double's "
+          f"({single[0]:.8g} / {double[0]:.8g}, test {single[1]:.8g} / {double[1]:.8g})")
+
+
 def resume_and_stop_on_test(d, ranks, dnmf, path):
     options = ["--missing", "nan", "--holdout", "0.25", "--seed", "2"]
     whole = os.path.join(d, "whole.h5")
@@ -307,6 +325,7 @@ def main():
         sparse, mask_path = sparse_with_mask(d, options.ranks, options.dnmf)
         dense_with_boolean_mask(d, options.ranks, options.dnmf)
         transform_with_holes(d, options.ranks, options.dnmf)
+        single_precision(d, options.ranks, options.dnmf, dense)
         resume_and_stop_on_test(d, options.ranks, options.dnmf, dense)
         bad_input(d, options.ranks, options.dnmf, dense, sparse, mask_path)
     return check.exit_code()
