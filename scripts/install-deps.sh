@@ -5,7 +5,7 @@
 set -euo pipefail
 
 packages=(
-  g++ make cmake clang-format clang-tidy
+  g++ make cmake ccache clang-format clang-tidy
   openmpi-bin libopenmpi-dev libhdf5-openmpi-dev
   libeigen3-dev libopenblas-dev libboost-program-options-dev libgtest-dev
   python3 python3-h5py python3-numpy python3-matplotlib python3-sklearn python3-anndata
