@@ -4,7 +4,7 @@
 #include <optional>
 
 #include "cli/command.hpp"
-#include "cli/options.hpp"
+#include "cli/fit_options.hpp"
 #include "cli/report.hpp"
 #include "dnmf/core/error.hpp"
 #include "dnmf/core/stop_request.hpp"
@@ -31,10 +31,6 @@ constexpr const char* kUsage =
     "--missing nan, --mask and --holdout leave entries out of the fit; the errors are then over\n"
     "the entries fitted, and the error on the held-out entries is recorded as the test error.";
 
-/// --stop-on: which error the stopping rule watches.
-enum class StopOn { Train, Test };
-constexpr NamedValue<StopOn> kStopOnNames[] = {{StopOn::Train, "train"}, {StopOn::Test, "test"}};
-
 struct FactorizeOptions {
   InputMatrixOptions input;
   std::string output;
@@ -49,59 +45,20 @@ struct FactorizeOptions {
   bool quiet = false;
 };
 
-/// --missing, --mask, --holdout and --stop-on into `run`.
-void parse_left_out_entries(const po::variables_map& v, nmf::FactorRun& run) {
-  nmf::MaskOptions& mask = run.mask;
-  mask = missing_options(v);
-  mask.holdout = v["holdout"].as<double>();
-  nmf::HeldOutSet(mask.holdout, run.seed);  // refuses a fraction out of range
-  bool& watch_test_error = run.solver.stop.watch_test_error;
-  watch_test_error =
-      parse_named("--stop-on", v["stop-on"].as<std::string>(), kStopOnNames) == StopOn::Test;
-  if (watch_test_error && mask.holdout == 0) {
-    throw UsageError("--stop-on test watches the error on held-out entries: give --holdout F");
-  }
-}
-
 std::optional<FactorizeOptions> parse(const Invocation& invocation, mpi::Communicator& comm) {
   po::options_description options("dnmf factorize options");
   add_input_matrix_options(options, "factorize");
   // clang-format off
   options.add_options()
-      ("loss", po::value<std::string>()->default_value("frobenius"),
-       "frobenius|kl (generalized Kullback-Leibler; needs --algorithm mu)")
-      ("l1-w", po::value<double>()->default_value(0), "L1 penalty l1 ||W||_1 added to the loss")
-      ("l2-w", po::value<double>()->default_value(0), "L2 penalty (l2/2) ||W||_F^2")
-      ("l1-h", po::value<double>()->default_value(0), "L1 penalty on H")
-      ("l2-h", po::value<double>()->default_value(0), "L2 penalty on H")
       ("rank,k", po::value<std::int64_t>()->required(), "K, the number of components")
-      ("algorithm,a", po::value<std::string>()->default_value("hals"), "mu|hals|bpp")
-      ("precision", po::value<std::string>()->default_value("double"),
-       "single|double: the type of A, W, H and the products with A (single: half the memory)")
-      ("max-iter", po::value<int>()->default_value(200), "maximum number of iterations")
-      ("tol", po::value<double>()->default_value(1e-4),
-       "stop when the relative error improves by less than this, relatively, over 10 iterations")
-      ("time-limit", po::value<double>()->default_value(0), "seconds; 0 for none")
-      ("seed", po::value<std::int64_t>()->default_value(0),
-       "seed of the random initialisation (and of NNDSVD's sketch and nndsvdar's fill)")
-      ("init", po::value<std::string>()->default_value("random"),
-       "random; nndsvd, nndsvda or nndsvdar (NNDSVD from a truncated SVD of A; its zeros kept, "
-       "filled with mean(A), or with small random values); or an HDF5 file holding /W (m x K) "
-       "and /H (K x n), e.g. an earlier output")
       ("output,o", po::value<std::string>()->required(), "HDF5 file to write W, H and provenance to")
       ("force,f", po::bool_switch(),
        "overwrite the output, report and checkpoint if they exist (never an input of the run)")
       ("report", po::value<std::string>()->default_value(""), "also write a JSON run report here")
       ("resume", po::value<std::string>()->default_value(""),
-       "continue the run recorded in a checkpoint (or output) file exactly where it stopped")
-      ("holdout", po::value<double>()->default_value(0),
-       "hold out about this fraction of the entries (0 <= F < 1, chosen from --seed; see README) "
-       "and record the error on them as the test error")
-      ("stop-on", po::value<std::string>()->default_value("train"),
-       "train|test: the error --tol watches (test: stop when the error on the held-out entries "
-       "stops improving; needs --holdout)");
+       "continue the run recorded in a checkpoint (or output) file exactly where it stopped");
   // clang-format on
-  add_missing_options(options);
+  add_fit_options(options, 0);
   add_checkpoint_options(options, "iterations");
   add_progress_options(options);
   add_threads_option(options);
@@ -119,22 +76,11 @@ std::optional<FactorizeOptions> parse(const Invocation& invocation, mpi::Communi
   if (!parsed.resume.empty() && !v["init"].defaulted()) {
     throw UsageError("--resume and --init both say where to start; give one");
   }
-  parsed.init = nmf::parse_init(v["init"].as<std::string>());
-  nmf::FactorRun& run = parsed.run;
-  run.command_line = invocation.command_line;
-  run.seed = non_negative(v, "seed");
-  if (!v["seed"].defaulted()) parsed.seed_given = run.seed;
-  nmf::SolverOptions& solver = run.solver;
-  solver.algorithm = nmf::parse_algorithm(v["algorithm"].as<std::string>());
-  solver.rank = static_cast<Index>(v["rank"].as<std::int64_t>());
-  solver.loss = nmf::parse_loss(v["loss"].as<std::string>());
-  run.precision = nmf::parse_precision(v["precision"].as<std::string>());
-  solver.w_penalty = {v["l1-w"].as<double>(), v["l2-w"].as<double>()};
-  solver.h_penalty = {v["l1-h"].as<double>(), v["l2-h"].as<double>()};
-  solver.stop.max_iterations = v["max-iter"].as<int>();
-  solver.stop.tolerance = v["tol"].as<double>();
-  solver.stop.time_limit = v["time-limit"].as<double>();
-  parse_left_out_entries(v, run);
+  FitOptions fit = fit_options(v, invocation);
+  parsed.init = fit.init;
+  parsed.seed_given = fit.seed_given;
+  parsed.run = fit.run;
+  parsed.run.solver.rank = static_cast<Index>(v["rank"].as<std::int64_t>());
   parsed.progress = progress_mode(v);
   parsed.quiet = v["quiet"].as<bool>();
   return parsed;

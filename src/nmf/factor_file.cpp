@@ -10,12 +10,8 @@
 #include "dnmf/nmf/history_file.hpp"
 
 namespace dnmf::nmf {
-namespace {
-
-/// Collective: the attributes of the run, identical on every rank.
-void write_run_attributes(io::OutputFile& out, FactorFileKind kind, const FactorRun& run,
-                          const io::MatrixSource& input, const ScaledInput& scaled,
-                          const SolveResult& result, double wall_seconds, int ranks) {
+void write_fit_option_attributes(io::OutputFile& out, const FactorRun& run,
+                                 const io::MatrixSource& input) {
   const SolverOptions& solver = run.solver;
   out.set_attribute("dnmf_version", std::string(DNMF_VERSION));
   out.set_attribute("command_line", run.command_line);
@@ -28,13 +24,27 @@ void write_run_attributes(io::OutputFile& out, FactorFileKind kind, const Factor
   out.set_attribute("l2_h", solver.h_penalty.l2);
   out.set_attribute("transpose", static_cast<std::int64_t>(input.transposed ? 1 : 0));
   out.set_attribute("input_kind", input.kind);
-  out.set_attribute("rank", static_cast<std::int64_t>(solver.rank));
   out.set_attribute("seed", static_cast<std::int64_t>(run.seed));
   out.set_attribute("init", run.init);
-  out.set_attribute("init_seconds", run.init_seconds);
   out.set_attribute("max_iter", static_cast<std::int64_t>(solver.stop.max_iterations));
   out.set_attribute("tol", solver.stop.tolerance);
   out.set_attribute("time_limit", solver.stop.time_limit);
+  out.set_attribute("input_file", input.file);
+  out.set_attribute("input_dataset", input.dataset);
+  out.set_attribute("missing", std::string(run.mask.missing_nan ? "nan" : "none"));
+  out.set_attribute("mask", run.mask.mask);
+  out.set_attribute("holdout", run.mask.holdout);
+}
+
+namespace {
+
+/// Collective: the attributes of the run, identical on every rank.
+void write_run_attributes(io::OutputFile& out, FactorFileKind kind, const FactorRun& run,
+                          const io::MatrixSource& input, const ScaledInput& scaled,
+                          const SolveResult& result, double wall_seconds, int ranks) {
+  write_fit_option_attributes(out, run, input);
+  out.set_attribute("rank", static_cast<std::int64_t>(run.solver.rank));
+  out.set_attribute("init_seconds", run.init_seconds);
   out.set_attribute("iterations", static_cast<std::int64_t>(result.iterations));
   out.set_attribute("converged", static_cast<std::int64_t>(result.converged() ? 1 : 0));
   out.set_attribute("stop_reason", to_string(result.reason));
@@ -43,14 +53,9 @@ void write_run_attributes(io::OutputFile& out, FactorFileKind kind, const Factor
   out.set_attribute("relative_error", checkpoint && !result.history.empty()
                                           ? result.history.back().relative_error
                                           : result.relative_error);
-  out.set_attribute("input_file", input.file);
-  out.set_attribute("input_dataset", input.dataset);
   out.set_attribute("input_scale_exponent", static_cast<std::int64_t>(scaled.scaling.exponent));
   out.set_attribute("input_sum", scaled.statistics.sum);
   out.set_attribute("input_squared_norm", scaled.statistics.squared_norm);
-  out.set_attribute("missing", std::string(run.mask.missing_nan ? "nan" : "none"));
-  out.set_attribute("mask", run.mask.mask);
-  out.set_attribute("holdout", run.mask.holdout);
   out.set_attribute("observed_entries", run.observed_entries);
   out.set_attribute("heldout_entries", run.heldout_entries);
   out.set_attribute("missing_entries", run.missing_entries);

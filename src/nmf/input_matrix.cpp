@@ -104,16 +104,25 @@ ScaledInput scale_input(const InputMatrixT<Scalar>& input, ScaledFactors factors
 }
 
 template <class Scalar>
-ScaledInput scale_masked_input(const InputMatrixT<Scalar>& input, ScaledFactors factors,
-                               const std::string& if_all_zero, const MaskOptions& options,
-                               std::uint64_t seed, EntryMaskT<Scalar>& mask,
-                               mpi::Communicator& comm) {
-  const EntryList missing = missing_entries(input, options, comm);
-  ScaledInput scaled = scale_input(input, factors, if_all_zero, comm);
+PreparedInput prepare_masked_input(const InputMatrixT<Scalar>& input, ScaledFactors factors,
+                                   const std::string& if_all_zero, const MaskOptions& options,
+                                   mpi::Communicator& comm) {
+  PreparedInput prepared;
+  prepared.missing = missing_entries(input, options, comm);
+  prepared.scaled = scale_input(input, factors, if_all_zero, comm);
+  return prepared;
+}
+
+template <class Scalar>
+ScaledInput take_out_left_out_entries(const InputMatrixT<Scalar>& input,
+                                      const PreparedInput& prepared, const MaskOptions& options,
+                                      std::uint64_t seed, EntryMaskT<Scalar>& mask,
+                                      mpi::Communicator& comm) {
+  ScaledInput scaled = prepared.scaled;
   if (!options.any()) return scaled;
   mask = mpi::agreed(comm, [&] {
     try {
-      return take_out_unobserved(*input.block, input.row_begin, missing,
+      return take_out_unobserved(*input.block, input.row_begin, prepared.missing,
                                  HeldOutSet(options.holdout, seed), comm);
     } catch (const InputError& error) {
       throw InputError(io::where(input.file, input.dataset) + ": " + error.what());
@@ -121,6 +130,15 @@ ScaledInput scale_masked_input(const InputMatrixT<Scalar>& input, ScaledFactors 
   });
   scaled.statistics = input_statistics(*input.block, comm);
   return scaled;
+}
+
+template <class Scalar>
+ScaledInput scale_masked_input(const InputMatrixT<Scalar>& input, ScaledFactors factors,
+                               const std::string& if_all_zero, const MaskOptions& options,
+                               std::uint64_t seed, EntryMaskT<Scalar>& mask,
+                               mpi::Communicator& comm) {
+  const PreparedInput prepared = prepare_masked_input(input, factors, if_all_zero, options, comm);
+  return take_out_left_out_entries(input, prepared, options, seed, mask, comm);
 }
 
 #define DNMF_INSTANTIATE_INPUT_MATRIX(Scalar)                                                     \
@@ -132,7 +150,13 @@ ScaledInput scale_masked_input(const InputMatrixT<Scalar>& input, ScaledFactors 
                                            const std::string&, mpi::Communicator&);               \
   template ScaledInput scale_masked_input<Scalar>(                                                \
       const InputMatrixT<Scalar>&, ScaledFactors, const std::string&, const MaskOptions&,         \
-      std::uint64_t, EntryMaskT<Scalar>&, mpi::Communicator&);
+      std::uint64_t, EntryMaskT<Scalar>&, mpi::Communicator&);                                    \
+  template PreparedInput prepare_masked_input<Scalar>(const InputMatrixT<Scalar>&, ScaledFactors, \
+                                                      const std::string&, const MaskOptions&,     \
+                                                      mpi::Communicator&);                        \
+  template ScaledInput take_out_left_out_entries<Scalar>(                                         \
+      const InputMatrixT<Scalar>&, const PreparedInput&, const MaskOptions&, std::uint64_t,       \
+      EntryMaskT<Scalar>&, mpi::Communicator&);
 DNMF_INSTANTIATE_INPUT_MATRIX(float)
 DNMF_INSTANTIATE_INPUT_MATRIX(double)
 #undef DNMF_INSTANTIATE_INPUT_MATRIX

@@ -293,6 +293,26 @@ void StoredBlock<Values>::take_out_entries(const std::function<bool(Index, Index
 }
 
 template <class Values>
+void StoredBlock<Values>::put_back_entries(const SparseRowMatrixT<Scalar>& entries) {
+  for (Index row = 0; row < entries.outerSize(); ++row) {
+    if constexpr (std::is_same_v<Values, RowMatrixT<Scalar>>) {
+      for (typename SparseRowMatrixT<Scalar>::InnerIterator entry(entries, row); entry; ++entry)
+        values_(row, entry.col()) = entry.value();
+    } else {
+      // Both rows are in column order and `entries` lies within the pattern: one merge.
+      typename Values::InnerIterator stored(values_, row);
+      for (typename SparseRowMatrixT<Scalar>::InnerIterator entry(entries, row); entry; ++entry) {
+        while (stored && stored.col() < entry.col()) ++stored;
+        if (!stored || stored.col() != entry.col()) {
+          throw std::logic_error("put_back_entries: an entry outside the pattern");
+        }
+        stored.valueRef() = entry.value();
+      }
+    }
+  }
+}
+
+template <class Values>
 double StoredBlock<Values>::product_flops(Index rank) const {
   return 4.0 * static_cast<double>(storage::stored_entries(values_)) * static_cast<double>(rank);
 }

@@ -46,6 +46,23 @@ FactorsT<Scalar> initial_factors(const Init& init, const InputMatrixT<Scalar>& i
 }  // namespace
 
 template <class Scalar>
+StartT<Scalar> start_from_prepared(const Init& init, const InputMatrixT<Scalar>& input,
+                                   const PreparedInput& prepared, FactorRun& run,
+                                   PhaseSeconds& phases, mpi::Communicator& comm) {
+  StartT<Scalar> start;
+  start.scaled = take_out_left_out_entries(input, prepared, run.mask, run.seed, start.mask, comm);
+  run.observed_entries = run.mask.any() ? start.mask.observed_entries : input.rows * input.cols;
+  run.heldout_entries = start.mask.test_entries;
+  run.missing_entries = start.mask.missing_entries;
+  const Stopwatch init_time;
+  run.init = init.text();
+  start.factors = initial_factors(init, input, start.scaled, run.solver.rank, run.seed, comm);
+  phases.init = init_time.seconds();
+  run.init_seconds = comm.max(phases.init);
+  return start;
+}
+
+template <class Scalar>
 StartT<Scalar> start_factorization(const Init& init, const std::string& resume,
                                    std::optional<std::uint64_t> seed_given,
                                    const InputMatrixT<Scalar>& input, FactorRun& run,
@@ -57,21 +74,13 @@ StartT<Scalar> start_factorization(const Init& init, const std::string& resume,
       throw UsageError(io::where(input.file, input.dataset) + ": " + error.what());
     }
   });
-  StartT<Scalar> start;
   // A resumed run continues with the seed it was made with: its held-out set too.
   if (!resume.empty()) run.seed = read_resumed_seed(resume, seed_given, comm);
-  start.scaled = scale_masked_input(input, ScaledFactors::Both, "nothing to factorize", run.mask,
-                                    run.seed, start.mask, comm);
-  run.observed_entries = run.mask.any() ? start.mask.observed_entries : input.rows * input.cols;
-  run.heldout_entries = start.mask.test_entries;
-  run.missing_entries = start.mask.missing_entries;
-  const Stopwatch init_time;
+  const PreparedInput prepared =
+      prepare_masked_input(input, ScaledFactors::Both, "nothing to factorize", run.mask, comm);
   // A resumed run starts from the factors of the file it continues.
   const Init from = resume.empty() ? init : Init{InitMethod::File, resume};
-  run.init = from.text();
-  start.factors = initial_factors(from, input, start.scaled, run.solver.rank, run.seed, comm);
-  phases.init = init_time.seconds();
-  run.init_seconds = comm.max(phases.init);
+  StartT<Scalar> start = start_from_prepared(from, input, prepared, run, phases, comm);
   if (!resume.empty()) start.so_far = read_resumed_run(resume, run, input, start.scaled, comm);
   return start;
 }
@@ -79,7 +88,10 @@ StartT<Scalar> start_factorization(const Init& init, const std::string& resume,
 #define DNMF_INSTANTIATE_START(Scalar)                                                            \
   template StartT<Scalar> start_factorization<Scalar>(                                            \
       const Init&, const std::string&, std::optional<std::uint64_t>, const InputMatrixT<Scalar>&, \
-      FactorRun&, PhaseSeconds&, mpi::Communicator&);
+      FactorRun&, PhaseSeconds&, mpi::Communicator&);                                             \
+  template StartT<Scalar> start_from_prepared<Scalar>(const Init&, const InputMatrixT<Scalar>&,   \
+                                                      const PreparedInput&, FactorRun&,           \
+                                                      PhaseSeconds&, mpi::Communicator&);
 DNMF_INSTANTIATE_START(float)
 DNMF_INSTANTIATE_START(double)
 #undef DNMF_INSTANTIATE_START

@@ -10,6 +10,7 @@
 
 #include "dnmf/core/stopwatch.hpp"
 #include "dnmf/io/matrix_rows.hpp"
+#include "dnmf/io/output_file.hpp"
 #include "dnmf/io/run_files.hpp"
 #include "dnmf/mpi/communicator.hpp"
 #include "dnmf/nmf/factors.hpp"
@@ -34,6 +35,11 @@ struct FactorRun {
   std::int64_t heldout_entries = 0;
   std::int64_t missing_entries = 0;
 };
+
+/// Collective, as OutputFile's attributes are: the root attributes that record how a fit was asked
+/// for (the options of `run` and the input), shared by factor files and dnmf sweep's output.
+void write_fit_option_attributes(io::OutputFile& out, const FactorRun& run,
+                                 const io::MatrixSource& input);
 
 /// A checkpoint is written before the final direct evaluation of the error: its
 /// relative_error attribute is the loop's last value.

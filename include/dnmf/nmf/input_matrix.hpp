@@ -69,10 +69,37 @@ ScaledInput scale_input(const InputMatrixT<Scalar>& input, ScaledFactors factors
 /// block into `mask` (missing_entries before the scaling, as a NaN has no scale; the held-out
 /// set of `seed` after it, so that the test values are scaled too); the statistics are then
 /// those of the entries fitted. An InputError naming the input when none is left.
+/// The two halves below, for fits of one input with many seeds (dnmf sweep).
 template <class Scalar>
 ScaledInput scale_masked_input(const InputMatrixT<Scalar>& input, ScaledFactors factors,
                                const std::string& if_all_zero, const MaskOptions& options,
                                std::uint64_t seed, EntryMaskT<Scalar>& mask,
                                mpi::Communicator& comm);
+
+/// What of scale_masked_input does not depend on the seed: the scale, and the missing entries.
+struct PreparedInput {
+  ScaledInput scaled;  ///< the statistics of the whole scaled block
+  EntryList missing;   ///< this rank's rows
+};
+
+/// Collective: the first half of scale_masked_input.
+template <class Scalar>
+PreparedInput prepare_masked_input(const InputMatrixT<Scalar>& input, ScaledFactors factors,
+                                   const std::string& if_all_zero, const MaskOptions& options,
+                                   mpi::Communicator& comm);
+
+/// Collective: the second half: the missing entries and the held-out set of `seed` taken out
+/// into `mask`; the scale, with the statistics of the entries fitted. put_back_held_out undoes
+/// what this took out of the block but the missing entries (which stay 0 for every seed).
+template <class Scalar>
+ScaledInput take_out_left_out_entries(const InputMatrixT<Scalar>& input,
+                                      const PreparedInput& prepared, const MaskOptions& options,
+                                      std::uint64_t seed, EntryMaskT<Scalar>& mask,
+                                      mpi::Communicator& comm);
+
+template <class Scalar>
+void put_back_held_out(const InputMatrixT<Scalar>& input, const EntryMaskT<Scalar>& mask) {
+  input.block->put_back_entries(mask.test_values);
+}
 
 }  // namespace dnmf::nmf

@@ -54,6 +54,10 @@ class LocalBlockT {
   /// within a row (row local); the entries for which it returns true are set to 0: they leave
   /// the problem (missing or held out, nmf/entry_mask.hpp). A sparse block keeps its pattern.
   virtual void take_out_entries(const std::function<bool(Index, Index, Scalar)>& take) = 0;
+  /// Sets the block's entries at the stored entries of `entries` (rows x cols, within a sparse
+  /// block's pattern) to their values: undoes take_out_entries for the values it kept (dnmf
+  /// sweep puts one replicate's held-out entries back before drawing the next one's).
+  virtual void put_back_entries(const SparseRowMatrixT<Scalar>& entries) = 0;
   /// Multiply-adds in the two big products of one iteration, times two (flops).
   virtual double product_flops(Index rank) const = 0;
 };
@@ -85,6 +89,7 @@ class StoredBlock final : public LocalBlockT<typename Values::Scalar> {
   double largest_entry() const override;
   void scale_by_power_of_two(int exponent) override;
   void take_out_entries(const std::function<bool(Index, Index, Scalar)>& take) override;
+  void put_back_entries(const SparseRowMatrixT<Scalar>& entries) override;
   double product_flops(Index rank) const override;
   const Values& values() const { return values_; }
   Values& values() { return values_; }

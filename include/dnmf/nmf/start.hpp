@@ -57,4 +57,14 @@ StartT<Scalar> start_factorization(const Init& init, const std::string& resume,
                                    const InputMatrixT<Scalar>& input, FactorRun& run,
                                    PhaseSeconds& phases, mpi::Communicator& comm);
 
+/// Collective: the part of start_factorization after the seed-independent preparation
+/// (nmf/input_matrix.hpp: prepare_masked_input), for one of many fits of one input (dnmf
+/// sweep): the held-out set of `run.seed` taken out of the block into the start's mask (the
+/// counts into `run`), and the factors from `init`. The caller puts the held-out entries back
+/// (put_back_held_out) before the next seed's start.
+template <class Scalar>
+StartT<Scalar> start_from_prepared(const Init& init, const InputMatrixT<Scalar>& input,
+                                   const PreparedInput& prepared, FactorRun& run,
+                                   PhaseSeconds& phases, mpi::Communicator& comm);
+
 }  // namespace dnmf::nmf
