@@ -22,5 +22,6 @@ int run_train(const Invocation& invocation, mpi::Communicator& comm);
 int run_evaluate(const Invocation& invocation, mpi::Communicator& comm);
 int run_predict(const Invocation& invocation, mpi::Communicator& comm);
 int run_convert(const Invocation& invocation, mpi::Communicator& comm);
+int run_sweep(const Invocation& invocation, mpi::Communicator& comm);
 
 }  // namespace dnmf::cli

@@ -17,6 +17,7 @@ constexpr const char* kUsage =
     "usage: dnmf COMMAND [options]   (dnmf COMMAND --help for its options)\n"
     "commands:\n"
     "  factorize   A ≈ W H for a nonnegative matrix in an HDF5 file (MU, HALS, ANLS-BPP)\n"
+    "  sweep       replicates at many ranks k: their consensus, stability and held-out error\n"
     "  transform   the nonnegative codes of new rows against the fixed H of an earlier fit\n"
     "  generate    a synthetic low-rank nonnegative matrix, with its planted factors\n"
     "  info        the datasets, shapes, types and attributes of an HDF5 file\n"
@@ -38,10 +39,11 @@ std::string quote_for_shell(const std::string& argument) {
 int run(int argc, char** argv, dnmf::mpi::Communicator& comm) {
   using Runner = int (*)(const dnmf::cli::Invocation&, dnmf::mpi::Communicator&);
   const std::map<std::string, Runner> commands = {
-      {"factorize", dnmf::cli::run_factorize}, {"transform", dnmf::cli::run_transform},
-      {"generate", dnmf::cli::run_generate},   {"info", dnmf::cli::run_info},
-      {"train", dnmf::cli::run_train},         {"evaluate", dnmf::cli::run_evaluate},
-      {"predict", dnmf::cli::run_predict},     {"convert", dnmf::cli::run_convert},
+      {"factorize", dnmf::cli::run_factorize}, {"sweep", dnmf::cli::run_sweep},
+      {"transform", dnmf::cli::run_transform}, {"generate", dnmf::cli::run_generate},
+      {"info", dnmf::cli::run_info},           {"train", dnmf::cli::run_train},
+      {"evaluate", dnmf::cli::run_evaluate},   {"predict", dnmf::cli::run_predict},
+      {"convert", dnmf::cli::run_convert},
   };
   if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0) {
     // Asked for, the usage is the output; missing a command, it is an error message.

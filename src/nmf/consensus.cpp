@@ -222,8 +222,18 @@ Consensus consensus(const RowMatrix& pooled, const ConsensusOptions& options) {
           distance(kept[static_cast<std::size_t>(r)], kept[static_cast<std::size_t>(s)]);
     }
   }
-  const Clustering clustering =
+  Clustering clustering =
       kmeans(X, options.rank, options.seed, options.restarts, options.max_iterations);
+  // Clusters numbered in the order of their first member (the first replicate's components,
+  // mostly): the same numbering whatever order k-means found them in, so that rounding-level
+  // differences in the pooled components (another process layout) give the same consensus.
+  std::vector<int> renumbered(static_cast<std::size_t>(options.rank), -1);
+  int next = 0;
+  for (int& label : clustering.label) {
+    int& number = renumbered[static_cast<std::size_t>(label)];
+    if (number < 0) number = next++;
+    label = number;
+  }
   result.cluster.assign(static_cast<std::size_t>(unit.rows()), -1);
   std::vector<std::vector<Index>> members(static_cast<std::size_t>(options.rank));
   for (Index r = 0; r < result.kept; ++r) {

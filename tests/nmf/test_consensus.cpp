@@ -222,6 +222,11 @@ TEST(Consensus, PermutedRescaledReplicatesGiveTheirComponentsBack) {
     matched.insert(best);
   }
   EXPECT_EQ(matched.size(), static_cast<std::size_t>(k)) << "each component found once";
+  // Numbered by their first member: the first replicate's components, in its order.
+  for (Index c = 0; c < k; ++c) {
+    EXPECT_EQ(result.cluster[static_cast<std::size_t>(c)], c);
+    EXPECT_LT((unit.row(c) - result.components.row(c)).norm(), 64 * kUnit * n) << c;
+  }
   // Every cluster's members are copies of one component: a = 0, so s = 1 (to rounding).
   EXPECT_NEAR(result.silhouette, 1.0, 1e-6);
 }

@@ -27,6 +27,7 @@ struct ConsensusOptions {
 
 struct Consensus {
   RowMatrix components;         ///< k x n: each cluster's elementwise median, in its row
+                                ///< (clusters numbered in the order of their first member)
   std::vector<double> density;  ///< of every pooled component
   std::vector<int> cluster;     ///< of every pooled component; -1 where dropped
   Index kept = 0;               ///< components at or below the density threshold

@@ -1,0 +1,110 @@
+#pragma once
+// The replicates of dnmf sweep (dnmf_nmf_files): many factorizations of one input, at a list of
+// ranks k, replicate r of every k started from seed + r, so that each is the run
+// `dnmf factorize --rank k --seed seed+r` with the same options would make. A group of ranks
+// holds the input once and fits its share of the (k, replicate) tasks (nmf/sweep_plan.hpp) one
+// after another; what each fit leaves is gathered for the consensus (nmf/consensus.hpp).
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "dnmf/core/matrix.hpp"
+#include "dnmf/mpi/communicator.hpp"
+#include "dnmf/nmf/consensus.hpp"
+#include "dnmf/nmf/factor_file.hpp"
+#include "dnmf/nmf/input_matrix.hpp"
+#include "dnmf/nmf/start.hpp"
+#include "dnmf/nmf/sweep_plan.hpp"
+
+namespace dnmf::nmf {
+
+struct SweepOptions {
+  FactorRun run;  ///< every fit's options; solver.rank and seed are set per replicate
+  Init init;      ///< random or NNDSVD: a file would start every replicate alike
+  std::vector<Index> ranks;
+  int replicates = 10;
+  std::string output;  ///< named by the error a fit that overflowed raises
+};
+
+/// What one fit leaves besides its H.
+struct ReplicateFit {
+  double train_error = 0;  ///< final relative error on the entries fitted
+  double test_error = 0;   ///< on the held-out entries; 0 without a held-out set
+  double iterations = 0;
+  double seconds = 0;  ///< wall seconds of the fit (the group's slowest rank)
+  int group = 0;       ///< of the ranks that fitted it (mpi/rank_groups.hpp)
+};
+
+/// Every replicate of one k: H of replicate r in rows [r k, r k + k) of the R k x n matrix, in
+/// A's units, and its fit. Filled in by the group that fitted it, zero elsewhere until pooled.
+struct RankReplicates {
+  Index rank = 0;
+  RowMatrix H;
+  std::vector<ReplicateFit> fits;
+};
+
+/// Zero replicates of every k of `options.ranks`, for an input of `cols` columns.
+std::vector<RankReplicates> empty_replicates(const SweepOptions& options, Index cols);
+
+/// Collective over `group`: fits the replicates of `tasks` on `input` (the group's rows,
+/// prepared by prepare_masked_input once for all), each from its own held-out set (put back
+/// after the fit), into `results` (from empty_replicates, in the order of options.ranks).
+/// `group_index` is recorded in each fit. `progress` is called on every rank of the group after
+/// each fit. An InputError naming the
+/// input and options.output when a fit overflowed.
+template <class Scalar>
+void fit_replicates(const std::vector<SweepTask>& tasks, const SweepOptions& options,
+                    const InputMatrixT<Scalar>& input, const PreparedInput& prepared,
+                    std::vector<RankReplicates>& results,
+                    const std::function<void(Index, int, const ReplicateFit&)>& progress,
+                    int group_index, mpi::Communicator& group);
+
+/// Collective over `world`: after it every rank holds every replicate. Each replicate was
+/// filled in by one group; the ranks that pass `contribute` (one a group) add theirs to the
+/// zeros of the others, which leaves every value exact.
+void pool_replicates(std::vector<RankReplicates>& results, bool contribute,
+                     mpi::Communicator& world);
+
+/// The consensus of one k and the codes refitted to it.
+struct RankConsensus {
+  Consensus consensus;   ///< its components (unit rows: the consensus H), densities, clusters
+  bool filtered = true;  ///< false: the density threshold kept fewer than k; none was dropped
+  Matrix Wt;             ///< k x this rank's rows: W refitted to A with H fixed, in A's units
+  double error = 0;      ///< the refit's relative error on the observed entries
+};
+
+/// The input of the refits: this rank's rows of A in double (with its missing entries taken
+/// out, nmf/input_matrix.hpp: scale_masked_input with ScaledFactors::CodesOnly), its scale and
+/// its mask.
+struct RefitInput {
+  const LocalBlock& block;
+  const ScaledInput& scaled;
+  const EntryMask& mask;
+};
+
+/// Collective over `comm` (the ranks of `input`): the consensus (nmf/consensus.hpp) of the pooled
+/// replicates of one k with `density_threshold`, R/3 neighbours and k-means seeded by
+/// options.run.seed, then W = argmin loss(A, W H) + W's penalty with H the consensus
+/// (nmf/transform.hpp).
+RankConsensus consensus_fit(const RankReplicates& replicates, double density_threshold,
+                            const SweepOptions& options, const RefitInput& input,
+                            mpi::Communicator& comm);
+
+/// The summary row of one k.
+struct RankSummary {
+  Index rank = 0;
+  double test_error_mean = 0;
+  double test_error_sd = 0;  ///< sample standard deviation over the replicates
+  double train_error_mean = 0;
+  double stability = 0;  ///< the silhouette of the consensus clustering
+  double iterations_mean = 0;
+  double seconds = 0;  ///< summed over the replicates
+};
+
+RankSummary summarize(const RankReplicates& replicates, const RankConsensus& consensus);
+
+/// The one-standard-error choice (nmf/sweep_plan.hpp: chosen_rank) over the summaries.
+Index chosen_rank(const std::vector<RankSummary>& summaries, int replicates);
+
+}  // namespace dnmf::nmf

@@ -1,0 +1,209 @@
+// dnmf sweep: many replicates of the factorization at every rank k of a list, in groups of MPI
+// ranks; their consensus per k, and the k the held-out error chooses.
+
+#include <cstdio>
+#include <exception>
+#include <optional>
+
+#include "cli/command.hpp"
+#include "cli/fit_options.hpp"
+#include "dnmf/core/error.hpp"
+#include "dnmf/core/stopwatch.hpp"
+#include "dnmf/io/input_file.hpp"
+#include "dnmf/io/run_files.hpp"
+#include "dnmf/mpi/agree.hpp"
+#include "dnmf/mpi/rank_groups.hpp"
+#include "dnmf/nmf/sweep_file.hpp"
+
+namespace dnmf::cli {
+namespace {
+
+constexpr const char* kUsage =
+    "usage: dnmf sweep --input FILE --rank A:B[:STEP]|K1,K2,... --output FILE [options]\n"
+    "Factorizes A --replicates times at every rank k listed, replicate r from --seed + r (the\n"
+    "run dnmf factorize --rank k --seed (seed + r) would make), each with its own held-out set\n"
+    "(--holdout, default 0.05). The ranks split into --groups groups (consecutive ranks), each\n"
+    "holding A once and fitting its share of the replicates. Per k: the consensus of the\n"
+    "replicates' components (cNMF's: unit rows pooled, outliers by local density dropped,\n"
+    "k-means, cluster medians) with W refitted to it, its stability (silhouette), and the\n"
+    "test error's mean and spread; chosen_k is the smallest k whose mean test error is within\n"
+    "one standard error of the least. The factorize options apply to every replicate.";
+
+struct SweepCommandOptions {
+  InputMatrixOptions input;
+  nmf::SweepOptions sweep;
+  int groups = 1;
+  double density_threshold = 0.5;
+  bool force = false;
+  bool quiet = false;
+};
+
+std::optional<SweepCommandOptions> parse(const Invocation& invocation, mpi::Communicator& comm) {
+  po::options_description options("dnmf sweep options");
+  add_input_matrix_options(options, "factorize");
+  // clang-format off
+  options.add_options()
+      ("rank,k", po::value<std::string>()->required(),
+       "the ranks: A:B (A to B), A:B:STEP, or a list K1,K2,...; one value: its consensus only")
+      ("replicates,r", po::value<int>()->default_value(10), "replicates at every k (>= 2)")
+      ("groups", po::value<int>()->default_value(1),
+       "groups of consecutive MPI ranks, each fitting its share of the replicates; each holds A")
+      ("density-threshold", po::value<double>()->default_value(0.5),
+       "drop pooled components whose mean distance to their R/3 nearest neighbours (unit rows) "
+       "is above this before clustering")
+      ("output,o", po::value<std::string>()->required(), "HDF5 file to write the sweep to")
+      ("force,f", po::bool_switch(), "overwrite the output if it exists (never an input)")
+      ("quiet,q", po::bool_switch(), "print nothing but errors");
+  // clang-format on
+  add_fit_options(options, 0.05);
+  add_threads_option(options);
+  const auto values = parse_options(kUsage, options, {}, invocation, comm);
+  if (!values) return std::nullopt;
+  const po::variables_map& v = *values;
+  apply_threads_option(v);
+  SweepCommandOptions parsed;
+  parsed.input = input_matrix_options(v);
+  nmf::SweepOptions& sweep = parsed.sweep;
+  const FitOptions fit = fit_options(v, invocation);
+  if (fit.init.method == nmf::InitMethod::File) {
+    throw UsageError("--init " + fit.init.file +
+                     ": a file would start every replicate alike; sweep takes random or nndsvd*");
+  }
+  sweep.run = fit.run;
+  sweep.init = fit.init;
+  sweep.run.init = fit.init.text();
+  sweep.ranks = nmf::parse_ranks(v["rank"].as<std::string>());
+  sweep.replicates = v["replicates"].as<int>();
+  if (sweep.replicates < 2) {
+    throw UsageError("--replicates " + std::to_string(sweep.replicates) +
+                     ": the consensus needs at least 2");
+  }
+  sweep.output = v["output"].as<std::string>();
+  parsed.groups = v["groups"].as<int>();
+  if (parsed.groups < 1 || parsed.groups > comm.size()) {
+    throw UsageError("--groups " + std::to_string(parsed.groups) + ": between 1 and the " +
+                     std::to_string(comm.size()) + " MPI ranks");
+  }
+  parsed.density_threshold = v["density-threshold"].as<double>();
+  if (!(parsed.density_threshold > 0)) throw UsageError("--density-threshold must be > 0");
+  parsed.force = v["force"].as<bool>();
+  parsed.quiet = v["quiet"].as<bool>();
+  return parsed;
+}
+
+/// Collective over `world`: every replicate, fitted by the groups and pooled on every rank.
+template <class Scalar>
+std::vector<nmf::RankReplicates> fit_all(const SweepCommandOptions& options,
+                                         const std::string& first_line, mpi::RankGroups& groups,
+                                         mpi::Communicator& world) {
+  const nmf::SweepOptions& sweep = options.sweep;
+  mpi::Communicator& group = groups.group();
+  std::vector<nmf::RankReplicates> results;
+  std::exception_ptr failure;
+  try {
+    const nmf::InputMatrixT<Scalar> input =
+        nmf::load_input_matrix<Scalar>(options.input.file, options.input.dataset,
+                                       options.input.transpose, group, sweep.run.mask.missing_nan);
+    mpi::agree(group, [&] {
+      for (const Index k : sweep.ranks) {
+        nmf::SolverOptions solver = sweep.run.solver;
+        solver.rank = k;
+        try {
+          nmf::validate(solver, input.rows, input.cols);
+        } catch (const UsageError& error) {
+          throw UsageError(io::where(input.file, input.dataset) + ": " + error.what());
+        }
+      }
+    });
+    if (world.is_root() && !options.quiet) std::fprintf(stderr, "%s\n", first_line.c_str());
+    const nmf::PreparedInput prepared = nmf::prepare_masked_input(
+        input, nmf::ScaledFactors::Both, "nothing to factorize", sweep.run.mask, group);
+    results = nmf::empty_replicates(sweep, input.cols);
+    const auto progress = [&](Index k, int replicate, const nmf::ReplicateFit& fit) {
+      if (options.quiet || !group.is_root()) return;
+      std::fprintf(stderr,
+                   "dnmf sweep: group %d: k = %lld, replicate %d: %.0f iterations, "
+                   "rel.err %.6f, test %.6f, %.2f s\n",
+                   groups.index(), static_cast<long long>(k), replicate, fit.iterations,
+                   fit.train_error, fit.test_error, fit.seconds);
+    };
+    const auto plan = nmf::assign_tasks(sweep.ranks, sweep.replicates, 1, groups.count());
+    nmf::fit_replicates(plan[static_cast<std::size_t>(groups.index())], sweep, input, prepared,
+                        results, progress, groups.index(), group);
+  } catch (const Error&) {
+    failure = std::current_exception();  // every rank of the group has it; the others learn it:
+  }
+  mpi::agree(world, [&] {
+    if (failure) std::rethrow_exception(failure);
+  });
+  nmf::pool_replicates(results, group.is_root(), world);
+  return results;
+}
+
+/// The consensus of every k, its W refitted over all ranks to A read once more in double.
+void write_consensus(const SweepCommandOptions& options,
+                     const std::vector<nmf::RankReplicates>& replicates, const io::RunFiles& files,
+                     const Stopwatch& wall, mpi::Communicator& world) {
+  const nmf::SweepOptions& sweep = options.sweep;
+  const nmf::InputMatrix input =
+      nmf::load_input_matrix(options.input.file, options.input.dataset, options.input.transpose,
+                             world, sweep.run.mask.missing_nan);
+  nmf::MaskOptions missing_only = sweep.run.mask;
+  missing_only.holdout = 0;
+  nmf::EntryMask mask;
+  const nmf::ScaledInput scaled = nmf::scale_masked_input(
+      input, nmf::ScaledFactors::CodesOnly, "nothing to factorize", missing_only, 0, mask, world);
+  std::vector<nmf::RankConsensus> consensus;
+  for (const nmf::RankReplicates& of_k : replicates) {
+    consensus.push_back(mpi::agreed(world, [&] {
+      return nmf::consensus_fit(of_k, options.density_threshold, sweep,
+                                {*input.block, scaled, mask}, world);
+    }));
+  }
+  const nmf::SweepLayout layout{options.groups, 1, options.density_threshold,
+                                world.max(wall.seconds())};
+  nmf::write_sweep_file(sweep.output, files.if_exists("--output"), sweep, layout, input, replicates,
+                        consensus, world);
+  if (!world.is_root() || options.quiet) return;
+  std::printf("%6s %12s %12s %12s %10s %8s\n", "k", "test_error", "test_sd", "train_error",
+              "stability", "kept");
+  for (std::size_t i = 0; i < replicates.size(); ++i) {
+    const nmf::RankSummary summary = nmf::summarize(replicates[i], consensus[i]);
+    std::printf("%6lld %12.6f %12.6f %12.6f %10.4f %8lld%s\n", static_cast<long long>(summary.rank),
+                summary.test_error_mean, summary.test_error_sd, summary.train_error_mean,
+                summary.stability, static_cast<long long>(consensus[i].consensus.kept),
+                consensus[i].filtered ? "" : " (threshold kept < k: none dropped)");
+  }
+  std::printf("wrote %s: %zu values of k x %d replicates, %d groups, %.2f s\n",
+              sweep.output.c_str(), replicates.size(), sweep.replicates, options.groups,
+              layout.wall_seconds);
+}
+
+}  // namespace
+
+int run_sweep(const Invocation& invocation, mpi::Communicator& comm) {
+  const Stopwatch wall;
+  const std::optional<SweepCommandOptions> options =
+      mpi::agreed(comm, [&] { return parse(invocation, comm); });
+  if (!options) return 0;
+  io::RunFiles files;
+  files.input("--input", options->input.file)
+      .input("--mask", options->sweep.run.mask.mask_file())
+      .output("--output", options->sweep.output);
+  files.check(options->force, comm);
+  // Collective: made here, where every rank is, and printed once the input is known good.
+  const std::string first_line = layout_line("sweep", comm) + "; " +
+                                 std::to_string(options->groups) +
+                                 (options->groups == 1 ? " group" : " groups");
+  std::vector<nmf::RankReplicates> replicates;
+  {
+    mpi::RankGroups groups(comm, options->groups);
+    replicates = options->sweep.run.precision == nmf::Precision::Single
+                     ? fit_all<float>(*options, first_line, groups, comm)
+                     : fit_all<double>(*options, first_line, groups, comm);
+  }
+  write_consensus(*options, replicates, files, wall, comm);
+  return 0;
+}
+
+}  // namespace dnmf::cli

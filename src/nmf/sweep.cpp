@@ -1,0 +1,170 @@
+#include "dnmf/nmf/sweep.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "dnmf/core/stopwatch.hpp"
+#include "dnmf/io/input_file.hpp"
+#include "dnmf/nmf/history_file.hpp"
+#include "dnmf/nmf/transform.hpp"
+
+namespace dnmf::nmf {
+namespace {
+
+constexpr int kFitFields = 5;  // of ReplicateFit, pooled as doubles
+
+template <class Scalar>
+ReplicateFit fit_replicate(Index k, int replicate, const SweepOptions& options,
+                           const InputMatrixT<Scalar>& input, const PreparedInput& prepared,
+                           Eigen::Ref<RowMatrix> H, mpi::Communicator& group) {
+  const Stopwatch wall;
+  FactorRun run = options.run;
+  run.solver.rank = k;
+  run.seed = options.run.seed + static_cast<std::uint64_t>(replicate);
+  PhaseSeconds phases;
+  StartT<Scalar> start = start_from_prepared(options.init, input, prepared, run, phases, group);
+  // As dnmf factorize calls it, so that the replicate is that run's.
+  const SolveResult result =
+      solve(*input.block, start.factors, start.scaled.scaling.solver_options(run.solver),
+            start.scaled.statistics, group, {}, {}, &start.mask);
+  put_back_held_out(input, start.mask);
+  MatrixT<Scalar> scaled_back = start.factors.H;
+  scale_by_power_of_two(scaled_back, -start.scaled.scaling.h_exponent);
+  require_finite_result(io::where(input.file, input.dataset) + " (k = " + std::to_string(k) +
+                            ", replicate " + std::to_string(replicate) + ")",
+                        options.output, scaled_back.allFinite(), result.relative_error,
+                        result.history, group);
+  H = scaled_back.template cast<double>();
+  ReplicateFit fit;
+  fit.train_error = result.relative_error;
+  fit.test_error = result.history.empty() ? 0 : result.history.back().test_error;
+  fit.iterations = result.iterations;
+  fit.seconds = group.max(wall.seconds());
+  return fit;
+}
+
+}  // namespace
+
+std::vector<RankReplicates> empty_replicates(const SweepOptions& options, Index cols) {
+  std::vector<RankReplicates> results;
+  for (const Index k : options.ranks) {
+    RankReplicates replicates;
+    replicates.rank = k;
+    replicates.H = RowMatrix::Zero(options.replicates * k, cols);
+    replicates.fits.resize(static_cast<std::size_t>(options.replicates));
+    results.push_back(std::move(replicates));
+  }
+  return results;
+}
+
+template <class Scalar>
+void fit_replicates(const std::vector<SweepTask>& tasks, const SweepOptions& options,
+                    const InputMatrixT<Scalar>& input, const PreparedInput& prepared,
+                    std::vector<RankReplicates>& results,
+                    const std::function<void(Index, int, const ReplicateFit&)>& progress,
+                    int group_index, mpi::Communicator& group) {
+  for (const SweepTask& task : tasks) {
+    RankReplicates& of_k =
+        *std::find_if(results.begin(), results.end(),
+                      [&](const RankReplicates& r) { return r.rank == task.rank; });
+    for (int replicate = task.first; replicate < task.first + task.count; ++replicate) {
+      ReplicateFit fit = fit_replicate(
+          task.rank, replicate, options, input, prepared,
+          of_k.H.middleRows(static_cast<Index>(replicate) * task.rank, task.rank), group);
+      fit.group = group_index;
+      of_k.fits[static_cast<std::size_t>(replicate)] = fit;
+      if (progress) progress(task.rank, replicate, fit);
+    }
+  }
+}
+
+void pool_replicates(std::vector<RankReplicates>& results, bool contribute,
+                     mpi::Communicator& world) {
+  for (RankReplicates& of_k : results) {
+    if (!contribute) of_k.H.setZero();
+    world.allreduce_sum(of_k.H.data(), of_k.H.size());
+    std::vector<double> fields;
+    for (const ReplicateFit& fit : of_k.fits) {
+      const double values[kFitFields] = {fit.train_error, fit.test_error, fit.iterations,
+                                         fit.seconds, static_cast<double>(fit.group)};
+      for (const double value : values) fields.push_back(contribute ? value : 0.0);
+    }
+    world.allreduce_sum(fields.data(), static_cast<std::int64_t>(fields.size()));
+    for (std::size_t r = 0; r < of_k.fits.size(); ++r) {
+      const double* values = fields.data() + kFitFields * r;
+      of_k.fits[r] = {values[0], values[1], values[2], values[3], static_cast<int>(values[4])};
+    }
+  }
+}
+
+RankConsensus consensus_fit(const RankReplicates& replicates, double density_threshold,
+                            const SweepOptions& options, const RefitInput& input,
+                            mpi::Communicator& comm) {
+  const Index k = replicates.rank;
+  ConsensusOptions consensus_options;
+  consensus_options.rank = k;
+  consensus_options.neighbours = std::max(1, options.replicates / 3);
+  consensus_options.density_threshold = density_threshold;
+  consensus_options.seed = options.run.seed;
+  RankConsensus result;
+  // Where the threshold would keep fewer than k components, none is dropped (and it is said).
+  const std::vector<double> density =
+      local_density(squared_distances(unit_rows(replicates.H)), consensus_options.neighbours);
+  const auto kept = std::count_if(density.begin(), density.end(),
+                                  [&](double d) { return d <= density_threshold; });
+  result.filtered = kept >= k;
+  if (!result.filtered) consensus_options.density_threshold = HUGE_VAL;
+  result.consensus = consensus(replicates.H, consensus_options);
+  // A median of unit rows is not one: the consensus H is, so that W carries the scale.
+  result.consensus.components = unit_rows(result.consensus.components);
+
+  TransformOptions refit;
+  refit.loss = options.run.solver.loss;
+  refit.penalty = input.scaled.scaling.w_penalty(options.run.solver.w_penalty, refit.loss);
+  const Matrix H = result.consensus.components;
+  const TransformResult codes =
+      transform(input.block, H, refit, input.scaled.statistics, comm, {}, &input.mask);
+  result.Wt = codes.Wt;
+  scale_by_power_of_two(result.Wt, -input.scaled.scaling.w_exponent);
+  result.error = codes.relative_error;
+  return result;
+}
+
+RankSummary summarize(const RankReplicates& replicates, const RankConsensus& consensus) {
+  RankSummary summary;
+  summary.rank = replicates.rank;
+  const auto count = static_cast<double>(replicates.fits.size());
+  for (const ReplicateFit& fit : replicates.fits) {
+    summary.test_error_mean += fit.test_error / count;
+    summary.train_error_mean += fit.train_error / count;
+    summary.iterations_mean += fit.iterations / count;
+    summary.seconds += fit.seconds;
+  }
+  double squares = 0;
+  for (const ReplicateFit& fit : replicates.fits) {
+    squares +=
+        (fit.test_error - summary.test_error_mean) * (fit.test_error - summary.test_error_mean);
+  }
+  summary.test_error_sd = count > 1 ? std::sqrt(squares / (count - 1)) : 0;
+  summary.stability = consensus.consensus.silhouette;
+  return summary;
+}
+
+Index chosen_rank(const std::vector<RankSummary>& summaries, int replicates) {
+  std::vector<RankScore> scores;
+  for (const RankSummary& summary : summaries) {
+    scores.push_back({summary.rank, summary.test_error_mean, summary.test_error_sd, replicates});
+  }
+  return chosen_rank(scores);
+}
+
+#define DNMF_INSTANTIATE_SWEEP(Scalar)                                                 \
+  template void fit_replicates<Scalar>(                                                \
+      const std::vector<SweepTask>&, const SweepOptions&, const InputMatrixT<Scalar>&, \
+      const PreparedInput&, std::vector<RankReplicates>&,                              \
+      const std::function<void(Index, int, const ReplicateFit&)>&, int, mpi::Communicator&);
+DNMF_INSTANTIATE_SWEEP(float)
+DNMF_INSTANTIATE_SWEEP(double)
+#undef DNMF_INSTANTIATE_SWEEP
+
+}  // namespace dnmf::nmf
