@@ -2,14 +2,13 @@
 // ranks; their consensus per k, and the k the held-out error chooses.
 
 #include <cstdio>
-#include <exception>
 #include <optional>
 
 #include "cli/command.hpp"
 #include "cli/fit_options.hpp"
 #include "dnmf/core/error.hpp"
+#include "dnmf/core/stop_request.hpp"
 #include "dnmf/core/stopwatch.hpp"
-#include "dnmf/io/input_file.hpp"
 #include "dnmf/io/run_files.hpp"
 #include "dnmf/mpi/agree.hpp"
 #include "dnmf/mpi/rank_groups.hpp"
@@ -30,8 +29,9 @@ constexpr const char* kUsage =
     "one standard error of the least. The factorize options apply to every replicate.";
 
 struct SweepCommandOptions {
-  InputMatrixOptions input;
   nmf::SweepOptions sweep;
+  std::string checkpoint;
+  std::string resume;
   int groups = 1;
   double density_threshold = 0.5;
   bool force = false;
@@ -52,7 +52,13 @@ std::optional<SweepCommandOptions> parse(const Invocation& invocation, mpi::Comm
        "drop pooled components whose mean distance to their R/3 nearest neighbours (unit rows) "
        "is above this before clustering")
       ("output,o", po::value<std::string>()->required(), "HDF5 file to write the sweep to")
-      ("force,f", po::bool_switch(), "overwrite the output if it exists (never an input)")
+      ("force,f", po::bool_switch(),
+       "overwrite the output and checkpoint if they exist (never an input)")
+      ("checkpoint", po::value<std::string>()->default_value(""),
+       "when SIGTERM or SIGUSR1 arrives, write the replicates finished so far here (atomically) "
+       "and exit with code 75")
+      ("resume", po::value<std::string>()->default_value(""),
+       "continue the sweep a checkpoint records: its finished replicates are not fitted again")
       ("quiet,q", po::bool_switch(), "print nothing but errors");
   // clang-format on
   add_fit_options(options, 0.05);
@@ -62,8 +68,13 @@ std::optional<SweepCommandOptions> parse(const Invocation& invocation, mpi::Comm
   const po::variables_map& v = *values;
   apply_threads_option(v);
   SweepCommandOptions parsed;
-  parsed.input = input_matrix_options(v);
   nmf::SweepOptions& sweep = parsed.sweep;
+  const InputMatrixOptions input = input_matrix_options(v);
+  sweep.input_file = input.file;
+  sweep.input_dataset = input.dataset;
+  sweep.transpose = input.transpose;
+  parsed.checkpoint = v["checkpoint"].as<std::string>();
+  parsed.resume = v["resume"].as<std::string>();
   const FitOptions fit = fit_options(v, invocation);
   if (fit.init.method == nmf::InitMethod::File) {
     throw UsageError("--init " + fit.init.file +
@@ -91,63 +102,13 @@ std::optional<SweepCommandOptions> parse(const Invocation& invocation, mpi::Comm
   return parsed;
 }
 
-/// Collective over `world`: every replicate, fitted by the groups and pooled on every rank.
-template <class Scalar>
-std::vector<nmf::RankReplicates> fit_all(const SweepCommandOptions& options,
-                                         const std::string& first_line, mpi::RankGroups& groups,
-                                         mpi::Communicator& world) {
-  const nmf::SweepOptions& sweep = options.sweep;
-  mpi::Communicator& group = groups.group();
-  std::vector<nmf::RankReplicates> results;
-  std::exception_ptr failure;
-  try {
-    const nmf::InputMatrixT<Scalar> input =
-        nmf::load_input_matrix<Scalar>(options.input.file, options.input.dataset,
-                                       options.input.transpose, group, sweep.run.mask.missing_nan);
-    mpi::agree(group, [&] {
-      for (const Index k : sweep.ranks) {
-        nmf::SolverOptions solver = sweep.run.solver;
-        solver.rank = k;
-        try {
-          nmf::validate(solver, input.rows, input.cols);
-        } catch (const UsageError& error) {
-          throw UsageError(io::where(input.file, input.dataset) + ": " + error.what());
-        }
-      }
-    });
-    if (world.is_root() && !options.quiet) std::fprintf(stderr, "%s\n", first_line.c_str());
-    const nmf::PreparedInput prepared = nmf::prepare_masked_input(
-        input, nmf::ScaledFactors::Both, "nothing to factorize", sweep.run.mask, group);
-    results = nmf::empty_replicates(sweep, input.cols);
-    const auto progress = [&](Index k, int replicate, const nmf::ReplicateFit& fit) {
-      if (options.quiet || !group.is_root()) return;
-      std::fprintf(stderr,
-                   "dnmf sweep: group %d: k = %lld, replicate %d: %.0f iterations, "
-                   "rel.err %.6f, test %.6f, %.2f s\n",
-                   groups.index(), static_cast<long long>(k), replicate, fit.iterations,
-                   fit.train_error, fit.test_error, fit.seconds);
-    };
-    const auto plan = nmf::assign_tasks(sweep.ranks, sweep.replicates, 1, groups.count());
-    nmf::fit_replicates(plan[static_cast<std::size_t>(groups.index())], sweep, input, prepared,
-                        results, progress, groups.index(), group);
-  } catch (const Error&) {
-    failure = std::current_exception();  // every rank of the group has it; the others learn it:
-  }
-  mpi::agree(world, [&] {
-    if (failure) std::rethrow_exception(failure);
-  });
-  nmf::pool_replicates(results, group.is_root(), world);
-  return results;
-}
-
 /// The consensus of every k, its W refitted over all ranks to A read once more in double.
 void write_consensus(const SweepCommandOptions& options,
                      const std::vector<nmf::RankReplicates>& replicates, const io::RunFiles& files,
                      const Stopwatch& wall, mpi::Communicator& world) {
   const nmf::SweepOptions& sweep = options.sweep;
-  const nmf::InputMatrix input =
-      nmf::load_input_matrix(options.input.file, options.input.dataset, options.input.transpose,
-                             world, sweep.run.mask.missing_nan);
+  const nmf::InputMatrix input = nmf::load_input_matrix(
+      sweep.input_file, sweep.input_dataset, sweep.transpose, world, sweep.run.mask.missing_nan);
   nmf::MaskOptions missing_only = sweep.run.mask;
   missing_only.holdout = 0;
   nmf::EntryMask mask;
@@ -179,30 +140,77 @@ void write_consensus(const SweepCommandOptions& options,
               layout.wall_seconds);
 }
 
+/// Collective: every replicate, fitted by the groups; a checkpoint and exit code 75 when a
+/// signal stopped them.
+template <class Scalar>
+std::optional<nmf::SweepFits> fit(const SweepCommandOptions& options,
+                                  const nmf::ResumedReplicates* resumed,
+                                  const std::string& first_line, const io::RunFiles& files,
+                                  mpi::Communicator& world) {
+  mpi::RankGroups groups(world, options.groups);
+  mpi::Communicator& group = groups.group();
+  bool first = true;
+  const auto progress = [&](Index k, int replicate, const nmf::ReplicateFit& fit) {
+    if (options.quiet || !group.is_root()) return;
+    if (first && world.is_root()) std::fprintf(stderr, "%s\n", first_line.c_str());
+    first = false;
+    std::fprintf(stderr,
+                 "dnmf sweep: group %d: k = %lld, replicate %d: %.0f iterations, rel.err %.6f, "
+                 "test %.6f, %.2f s\n",
+                 groups.index(), static_cast<long long>(k), replicate, fit.iterations,
+                 fit.train_error, fit.test_error, fit.seconds);
+  };
+  nmf::SweepFits fits = nmf::fit_sweep<Scalar>(options.sweep, resumed, progress, groups, world);
+  if (!fits.stopped) return fits;
+  const char* checkpoint = options.checkpoint.c_str();
+  if (!options.checkpoint.empty()) {
+    nmf::write_sweep_checkpoint(options.checkpoint, files.if_exists("--checkpoint"), options.sweep,
+                                fits.input, fits.prepared, fits.replicates, world);
+  }
+  if (world.is_root()) {
+    if (options.checkpoint.empty()) {
+      std::fprintf(stderr, "dnmf: stopped by a signal; nothing kept (give --checkpoint)\n");
+    } else {
+      std::fprintf(stderr,
+                   "dnmf: stopped by a signal; the finished replicates are in %s, continue "
+                   "with --resume %s\n",
+                   checkpoint, checkpoint);
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 int run_sweep(const Invocation& invocation, mpi::Communicator& comm) {
+  // SIGTERM/SIGUSR1 stop the replicates cleanly (after a checkpoint with --checkpoint).
+  install_stop_handlers();
   const Stopwatch wall;
   const std::optional<SweepCommandOptions> options =
       mpi::agreed(comm, [&] { return parse(invocation, comm); });
   if (!options) return 0;
+  const nmf::SweepOptions& sweep = options->sweep;
   io::RunFiles files;
-  files.input("--input", options->input.file)
-      .input("--mask", options->sweep.run.mask.mask_file())
-      .output("--output", options->sweep.output);
+  files.input("--input", sweep.input_file)
+      .input("--mask", sweep.run.mask.mask_file())
+      .input("--resume", options->resume)
+      .output("--output", sweep.output)
+      // A resumed sweep's checkpoint may be the file it resumed from: it replaces that state.
+      .output("--checkpoint", options->checkpoint, "--resume");
   files.check(options->force, comm);
-  // Collective: made here, where every rank is, and printed once the input is known good.
+  // Collective: made here, where every rank is, and printed after the first replicate.
   const std::string first_line = layout_line("sweep", comm) + "; " +
                                  std::to_string(options->groups) +
                                  (options->groups == 1 ? " group" : " groups");
-  std::vector<nmf::RankReplicates> replicates;
-  {
-    mpi::RankGroups groups(comm, options->groups);
-    replicates = options->sweep.run.precision == nmf::Precision::Single
-                     ? fit_all<float>(*options, first_line, groups, comm)
-                     : fit_all<double>(*options, first_line, groups, comm);
-  }
-  write_consensus(*options, replicates, files, wall, comm);
+  std::optional<nmf::ResumedReplicates> resumed;
+  if (!options->resume.empty()) resumed = nmf::read_sweep_checkpoint(options->resume, sweep, comm);
+  const nmf::ResumedReplicates* from = resumed ? &*resumed : nullptr;
+  const std::optional<nmf::SweepFits> fits =
+      sweep.run.precision == nmf::Precision::Single
+          ? fit<float>(*options, from, first_line, files, comm)
+          : fit<double>(*options, from, first_line, files, comm);
+  if (!fits) return kExitStoppedBySignal;
+  write_consensus(*options, fits->replicates, files, wall, comm);
   return 0;
 }
 

@@ -67,11 +67,22 @@ void require_same_mask(const io::InputFile& file, const MaskOptions& mask) {
   }
 }
 
-/// UsageError or InputError unless `file` was made from `input`, read the same way.
-void require_same_matrix(const io::InputFile& file, const io::MatrixSource& input,
-                         const ScaledInput& scaled) {
-  const std::string& path = file.path();
-  if ((file.number_attribute("transpose") != 0) != input.transposed) {
+}  // namespace
+
+void require_same_fit(const io::InputFile& file, const FactorRun& run) {
+  require_same_steps(file, run.solver);
+  require_same_mask(file, run.mask);
+}
+
+RecordedMatrix read_recorded_matrix(const io::InputFile& file) {
+  return {file.number_attribute("transpose") != 0, file.number_attribute("input_sum"),
+          file.number_attribute("input_squared_norm"),
+          static_cast<int>(file.number_attribute("input_scale_exponent"))};
+}
+
+void require_same_matrix(const std::string& path, const RecordedMatrix& recorded,
+                         const io::MatrixSource& input, const ScaledInput& scaled) {
+  if (recorded.transposed != input.transposed) {
     throw UsageError(path + ": was made " + (input.transposed ? "without" : "with") +
                      " --transpose; resume it the same way");
   }
@@ -83,17 +94,13 @@ void require_same_matrix(const io::InputFile& file, const io::MatrixSource& inpu
   // The file's statistics are of A scaled by its own exponent, which read at the other
   // precision can differ by 2 from this run's (a largest entry that rounds up to a power of
   // two): brought to this run's scale first.
-  const int rescale =
-      scaled.scaling.exponent - static_cast<int>(file.number_attribute("input_scale_exponent"));
-  if (differs(std::ldexp(file.number_attribute("input_sum"), rescale), scaled.statistics.sum) ||
-      differs(std::ldexp(file.number_attribute("input_squared_norm"), 2 * rescale),
-              scaled.statistics.squared_norm)) {
+  const int rescale = scaled.scaling.exponent - recorded.scale_exponent;
+  if (differs(std::ldexp(recorded.sum, rescale), scaled.statistics.sum) ||
+      differs(std::ldexp(recorded.squared_norm, 2 * rescale), scaled.statistics.squared_norm)) {
     throw InputError(path + ": was made from another matrix than " +
                      io::where(input.file, input.dataset) + " (its sum and norm differ)");
   }
 }
-
-}  // namespace
 
 std::uint64_t read_resumed_seed(const std::string& path, std::optional<std::uint64_t> seed_given,
                                 mpi::Communicator& comm) {
@@ -113,9 +120,8 @@ SolveResult read_resumed_run(const std::string& path, const FactorRun& run,
                              mpi::Communicator& comm) {
   const io::InputFile file(path, comm);
   return mpi::agreed(comm, [&] {
-    require_same_steps(file, run.solver);
-    require_same_mask(file, run.mask);
-    require_same_matrix(file, input, scaled);
+    require_same_fit(file, run);
+    require_same_matrix(path, read_recorded_matrix(file), input, scaled);
     SolveResult so_far;
     so_far.history = read_history(file, scaled.scaling.objective_exponent(run.solver.loss));
     so_far.iterations = so_far.history.empty() ? 0 : so_far.history.back().iteration;

@@ -3,15 +3,20 @@
 #include <algorithm>
 #include <cmath>
 
+#include <exception>
+
+#include "dnmf/core/error.hpp"
+#include "dnmf/core/stop_request.hpp"
 #include "dnmf/core/stopwatch.hpp"
 #include "dnmf/io/input_file.hpp"
+#include "dnmf/mpi/agree.hpp"
 #include "dnmf/nmf/history_file.hpp"
 #include "dnmf/nmf/transform.hpp"
 
 namespace dnmf::nmf {
 namespace {
 
-constexpr int kFitFields = 5;  // of ReplicateFit, pooled as doubles
+constexpr int kFitFields = 6;  // of ReplicateFit, pooled as doubles
 
 template <class Scalar>
 ReplicateFit fit_replicate(Index k, int replicate, const SweepOptions& options,
@@ -28,6 +33,8 @@ ReplicateFit fit_replicate(Index k, int replicate, const SweepOptions& options,
       solve(*input.block, start.factors, start.scaled.scaling.solver_options(run.solver),
             start.scaled.statistics, group, {}, {}, &start.mask);
   put_back_held_out(input, start.mask);
+  ReplicateFit fit;
+  if (result.reason == StopReason::Signal) return fit;  // not done: fitted again on resume
   MatrixT<Scalar> scaled_back = start.factors.H;
   scale_by_power_of_two(scaled_back, -start.scaled.scaling.h_exponent);
   require_finite_result(io::where(input.file, input.dataset) + " (k = " + std::to_string(k) +
@@ -35,7 +42,7 @@ ReplicateFit fit_replicate(Index k, int replicate, const SweepOptions& options,
                         options.output, scaled_back.allFinite(), result.relative_error,
                         result.history, group);
   H = scaled_back.template cast<double>();
-  ReplicateFit fit;
+  fit.done = true;
   fit.train_error = result.relative_error;
   fit.test_error = result.history.empty() ? 0 : result.history.back().test_error;
   fit.iterations = result.iterations;
@@ -58,7 +65,7 @@ std::vector<RankReplicates> empty_replicates(const SweepOptions& options, Index 
 }
 
 template <class Scalar>
-void fit_replicates(const std::vector<SweepTask>& tasks, const SweepOptions& options,
+bool fit_replicates(const std::vector<SweepTask>& tasks, const SweepOptions& options,
                     const InputMatrixT<Scalar>& input, const PreparedInput& prepared,
                     std::vector<RankReplicates>& results,
                     const std::function<void(Index, int, const ReplicateFit&)>& progress,
@@ -68,14 +75,17 @@ void fit_replicates(const std::vector<SweepTask>& tasks, const SweepOptions& opt
         *std::find_if(results.begin(), results.end(),
                       [&](const RankReplicates& r) { return r.rank == task.rank; });
     for (int replicate = task.first; replicate < task.first + task.count; ++replicate) {
+      if (group.max(stop_signal()) != 0) return true;
       ReplicateFit fit = fit_replicate(
           task.rank, replicate, options, input, prepared,
           of_k.H.middleRows(static_cast<Index>(replicate) * task.rank, task.rank), group);
+      if (!fit.done) return true;
       fit.group = group_index;
       of_k.fits[static_cast<std::size_t>(replicate)] = fit;
       if (progress) progress(task.rank, replicate, fit);
     }
   }
+  return false;
 }
 
 void pool_replicates(std::vector<RankReplicates>& results, bool contribute,
@@ -85,16 +95,102 @@ void pool_replicates(std::vector<RankReplicates>& results, bool contribute,
     world.allreduce_sum(of_k.H.data(), of_k.H.size());
     std::vector<double> fields;
     for (const ReplicateFit& fit : of_k.fits) {
-      const double values[kFitFields] = {fit.train_error, fit.test_error, fit.iterations,
-                                         fit.seconds, static_cast<double>(fit.group)};
+      const double values[kFitFields] = {fit.train_error,
+                                         fit.test_error,
+                                         fit.iterations,
+                                         fit.seconds,
+                                         static_cast<double>(fit.group),
+                                         fit.done ? 1.0 : 0.0};
       for (const double value : values) fields.push_back(contribute ? value : 0.0);
     }
     world.allreduce_sum(fields.data(), static_cast<std::int64_t>(fields.size()));
     for (std::size_t r = 0; r < of_k.fits.size(); ++r) {
       const double* values = fields.data() + kFitFields * r;
-      of_k.fits[r] = {values[0], values[1], values[2], values[3], static_cast<int>(values[4])};
+      of_k.fits[r] = {values[0],     values[1], values[2], values[3], static_cast<int>(values[4]),
+                      values[5] != 0};
     }
   }
+}
+
+namespace {
+
+/// Collective over `group`: a UsageError naming the input unless every k fits its shape; a
+/// resumed checkpoint of another matrix or shape is refused.
+template <class Scalar>
+void check_input(const InputMatrixT<Scalar>& input, const PreparedInput& prepared,
+                 const SweepOptions& options, const ResumedReplicates* resumed,
+                 mpi::Communicator& group) {
+  mpi::agree(group, [&] {
+    for (const Index k : options.ranks) {
+      SolverOptions solver = options.run.solver;
+      solver.rank = k;
+      try {
+        validate(solver, input.rows, input.cols);
+      } catch (const UsageError& error) {
+        throw UsageError(io::where(input.file, input.dataset) + ": " + error.what());
+      }
+    }
+    if (resumed == nullptr) return;
+    require_same_matrix(resumed->path, resumed->matrix, input, prepared.scaled);
+    if (resumed->replicates.front().H.cols() != input.cols) {
+      throw InputError(resumed->path + ": its replicates have " +
+                       std::to_string(resumed->replicates.front().H.cols()) + " columns, " +
+                       io::where(input.file, input.dataset) + " has " + std::to_string(input.cols));
+    }
+  });
+}
+
+}  // namespace
+
+template <class Scalar>
+SweepFits fit_sweep(const SweepOptions& options, const ResumedReplicates* resumed,
+                    const std::function<void(Index, int, const ReplicateFit&)>& progress,
+                    mpi::RankGroups& groups, mpi::Communicator& world) {
+  mpi::Communicator& group = groups.group();
+  SweepFits fits;
+  std::exception_ptr failure;
+  try {
+    const InputMatrixT<Scalar> input =
+        load_input_matrix<Scalar>(options.input_file, options.input_dataset, options.transpose,
+                                  group, options.run.mask.missing_nan);
+    const PreparedInput prepared = prepare_masked_input(
+        input, ScaledFactors::Both, "nothing to factorize", options.run.mask, group);
+    check_input(input, prepared, options, resumed, group);
+    fits.input = input;
+    fits.prepared = prepared.scaled;
+    fits.replicates = empty_replicates(options, input.cols);
+    const auto done = [&](Index k, int replicate) {
+      if (resumed == nullptr) return false;
+      const std::size_t at = static_cast<std::size_t>(
+          std::find(options.ranks.begin(), options.ranks.end(), k) - options.ranks.begin());
+      return resumed->replicates[at].fits[static_cast<std::size_t>(replicate)].done;
+    };
+    const auto plan = assign_tasks(options.ranks, options.replicates, 1, groups.count(), done);
+    fits.stopped = fit_replicates(plan[static_cast<std::size_t>(groups.index())], options, input,
+                                  prepared, fits.replicates, progress, groups.index(), group);
+  } catch (const Error&) {
+    failure = std::current_exception();  // every rank of the group has it; the others learn it:
+  }
+  mpi::agree(world, [&] {
+    if (failure) std::rethrow_exception(failure);
+  });
+  pool_replicates(fits.replicates, group.is_root(), world);
+  fits.stopped = world.max(fits.stopped ? 1 : 0) != 0;
+  // Rank 0's statistics, recorded by a checkpoint: identical on every rank.
+  world.broadcast(&fits.prepared.statistics.sum, 1, 0);
+  world.broadcast(&fits.prepared.statistics.squared_norm, 1, 0);
+  for (std::size_t i = 0; resumed != nullptr && i < fits.replicates.size(); ++i) {
+    RankReplicates& of_k = fits.replicates[i];
+    const RankReplicates& earlier = resumed->replicates[i];
+    for (std::size_t r = 0; r < of_k.fits.size(); ++r) {
+      if (!earlier.fits[r].done) continue;
+      of_k.fits[r] = earlier.fits[r];
+      const Index k = of_k.rank;
+      of_k.H.middleRows(static_cast<Index>(r) * k, k) =
+          earlier.H.middleRows(static_cast<Index>(r) * k, k);
+    }
+  }
+  return fits;
 }
 
 RankConsensus consensus_fit(const RankReplicates& replicates, double density_threshold,
@@ -158,11 +254,15 @@ Index chosen_rank(const std::vector<RankSummary>& summaries, int replicates) {
   return chosen_rank(scores);
 }
 
-#define DNMF_INSTANTIATE_SWEEP(Scalar)                                                 \
-  template void fit_replicates<Scalar>(                                                \
-      const std::vector<SweepTask>&, const SweepOptions&, const InputMatrixT<Scalar>&, \
-      const PreparedInput&, std::vector<RankReplicates>&,                              \
-      const std::function<void(Index, int, const ReplicateFit&)>&, int, mpi::Communicator&);
+#define DNMF_INSTANTIATE_SWEEP(Scalar)                                                       \
+  template bool fit_replicates<Scalar>(                                                      \
+      const std::vector<SweepTask>&, const SweepOptions&, const InputMatrixT<Scalar>&,       \
+      const PreparedInput&, std::vector<RankReplicates>&,                                    \
+      const std::function<void(Index, int, const ReplicateFit&)>&, int, mpi::Communicator&); \
+  template SweepFits fit_sweep<Scalar>(                                                      \
+      const SweepOptions&, const ResumedReplicates*,                                         \
+      const std::function<void(Index, int, const ReplicateFit&)>&, mpi::RankGroups&,         \
+      mpi::Communicator&);
 DNMF_INSTANTIATE_SWEEP(float)
 DNMF_INSTANTIATE_SWEEP(double)
 #undef DNMF_INSTANTIATE_SWEEP

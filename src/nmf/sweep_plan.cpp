@@ -59,11 +59,22 @@ std::vector<Index> parse_ranks(const std::string& text) {
 }
 
 std::vector<std::vector<SweepTask>> assign_tasks(const std::vector<Index>& ranks, int replicates,
-                                                 int batch, int groups) {
+                                                 int batch, int groups,
+                                                 const std::function<bool(Index, int)>& done) {
   std::vector<SweepTask> tasks;
   for (const Index k : ranks) {
-    for (int first = 0; first < replicates; first += batch) {
-      tasks.push_back({k, first, std::min(batch, replicates - first)});
+    // Runs of consecutive replicates still to fit, cut into batches.
+    for (int first = 0; first < replicates;) {
+      if (done && done(k, first)) {
+        ++first;
+        continue;
+      }
+      int count = 1;
+      while (count < batch && first + count < replicates && !(done && done(k, first + count))) {
+        ++count;
+      }
+      tasks.push_back({k, first, count});
+      first += count;
     }
   }
   const auto cost = [](const SweepTask& task) {

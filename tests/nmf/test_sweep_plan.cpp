@@ -98,6 +98,32 @@ TEST(SweepPlan, EveryReplicateOfEveryRankOnceAndTheGroupsBalanced) {
   }
 }
 
+TEST(SweepPlan, DoneReplicatesAreLeftOutAndBatchesNeverSpanThem) {
+  const std::vector<Index> ranks{3, 5, 8};
+  // Done: replicates 1, 2 and 5 of k = 5, and every replicate of k = 8.
+  const auto done = [](Index k, int r) {
+    return k == 8 || (k == 5 && (r == 1 || r == 2 || r == 5));
+  };
+  for (const int groups : {1, 2, 3}) {
+    for (const int batch : {1, 2, 4}) {
+      std::map<Index, std::vector<int>> seen;
+      for (const auto& group : nmf::assign_tasks(ranks, 7, batch, groups, done)) {
+        for (const nmf::SweepTask& task : group) {
+          EXPECT_LE(task.count, batch);
+          for (int r = task.first; r < task.first + task.count; ++r) {
+            EXPECT_FALSE(done(task.rank, r)) << "k = " << task.rank << ", replicate " << r;
+            seen[task.rank].push_back(r);
+          }
+        }
+      }
+      for (auto& [k, replicates] : seen) std::sort(replicates.begin(), replicates.end());
+      EXPECT_EQ(seen[3], (std::vector<int>{0, 1, 2, 3, 4, 5, 6}));
+      EXPECT_EQ(seen[5], (std::vector<int>{0, 3, 4, 6}));
+      EXPECT_EQ(seen.count(8), 0u);
+    }
+  }
+}
+
 TEST(SweepPlan, OneStandardErrorRule) {
   // The held-out errors of the missing-values issue's masked ALS at k = 3, 5, 6, 7, 14, with a
   // spread of 0.001 over 10 replicates: the least mean is at 7; 6 is within its standard error

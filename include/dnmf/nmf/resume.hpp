@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "dnmf/io/input_file.hpp"
 #include "dnmf/io/matrix_rows.hpp"
 #include "dnmf/mpi/communicator.hpp"
 #include "dnmf/nmf/factor_file.hpp"
@@ -31,5 +32,28 @@ std::uint64_t read_resumed_seed(const std::string& path, std::optional<std::uint
 SolveResult read_resumed_run(const std::string& path, const FactorRun& run,
                              const io::MatrixSource& input, const ScaledInput& scaled,
                              mpi::Communicator& comm);
+
+/// Not collective: a UsageError naming the option unless `file` records a fit with the algorithm,
+/// loss, penalties and entries left out (--missing, --mask, --holdout) of `run`.
+void require_same_fit(const io::InputFile& file, const FactorRun& run);
+
+/// What a factor file (or a sweep's checkpoint) records of the matrix it was made from: its
+/// orientation, and Σ A and ||A||² of the scaled entries fitted with the scale's exponent.
+struct RecordedMatrix {
+  bool transposed = false;
+  double sum = 0;
+  double squared_norm = 0;
+  int scale_exponent = 0;
+};
+
+/// Not collective: the root attributes transpose, input_sum, input_squared_norm and
+/// input_scale_exponent of `file`.
+RecordedMatrix read_recorded_matrix(const io::InputFile& file);
+
+/// Not collective: a UsageError (--transpose) or an InputError (another matrix) naming `path`
+/// unless `recorded` is of `input` read the same way: the sums as in `scaled` to 1e-6 (summed in
+/// another order or precision), compared at this run's scale.
+void require_same_matrix(const std::string& path, const RecordedMatrix& recorded,
+                         const io::MatrixSource& input, const ScaledInput& scaled);
 
 }  // namespace dnmf::nmf

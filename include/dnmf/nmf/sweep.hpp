@@ -11,15 +11,20 @@
 
 #include "dnmf/core/matrix.hpp"
 #include "dnmf/mpi/communicator.hpp"
+#include "dnmf/mpi/rank_groups.hpp"
 #include "dnmf/nmf/consensus.hpp"
 #include "dnmf/nmf/factor_file.hpp"
 #include "dnmf/nmf/input_matrix.hpp"
+#include "dnmf/nmf/resume.hpp"
 #include "dnmf/nmf/start.hpp"
 #include "dnmf/nmf/sweep_plan.hpp"
 
 namespace dnmf::nmf {
 
 struct SweepOptions {
+  std::string input_file;     ///< A: as io/matrix_rows.hpp reads it
+  std::string input_dataset;  ///< empty: the default one
+  bool transpose = false;
   FactorRun run;  ///< every fit's options; solver.rank and seed are set per replicate
   Init init;      ///< random or NNDSVD: a file would start every replicate alike
   std::vector<Index> ranks;
@@ -34,6 +39,7 @@ struct ReplicateFit {
   double iterations = 0;
   double seconds = 0;  ///< wall seconds of the fit (the group's slowest rank)
   int group = 0;       ///< of the ranks that fitted it (mpi/rank_groups.hpp)
+  bool done = false;   ///< fitted to its end (not yet, or stopped by a signal: false)
 };
 
 /// Every replicate of one k: H of replicate r in rows [r k, r k + k) of the R k x n matrix, in
@@ -51,14 +57,41 @@ std::vector<RankReplicates> empty_replicates(const SweepOptions& options, Index 
 /// prepared by prepare_masked_input once for all), each from its own held-out set (put back
 /// after the fit), into `results` (from empty_replicates, in the order of options.ranks).
 /// `group_index` is recorded in each fit. `progress` is called on every rank of the group after
-/// each fit. An InputError naming the
+/// each fit. Returns true when a SIGTERM or SIGUSR1 (core/stop_request.hpp) stopped it: the
+/// fits finished before it are done, the one it interrupted is not. An InputError naming the
 /// input and options.output when a fit overflowed.
 template <class Scalar>
-void fit_replicates(const std::vector<SweepTask>& tasks, const SweepOptions& options,
+bool fit_replicates(const std::vector<SweepTask>& tasks, const SweepOptions& options,
                     const InputMatrixT<Scalar>& input, const PreparedInput& prepared,
                     std::vector<RankReplicates>& results,
                     const std::function<void(Index, int, const ReplicateFit&)>& progress,
                     int group_index, mpi::Communicator& group);
+
+/// The replicates a sweep fitted, and what they were fitted to.
+struct SweepFits {
+  std::vector<RankReplicates> replicates;  ///< every k's, pooled on every rank
+  bool stopped = false;    ///< by a signal, on some group: not every replicate is done
+  io::MatrixSource input;  ///< its description (rows and columns, file, dataset, orientation)
+  ScaledInput prepared;    ///< its scale and the statistics of the whole scaled input (rank 0's)
+};
+
+/// What a checkpoint gives back to a resumed sweep: its replicates (those `done` are not fitted
+/// again) and where they came from, checked against the input (nmf/resume.hpp).
+struct ResumedReplicates {
+  std::string path;
+  std::vector<RankReplicates> replicates;
+  RecordedMatrix matrix;
+};
+
+/// Collective over `world`, in `groups`: each group reads A in Scalar, checks every k against
+/// its shape (and a `resumed` checkpoint against A), prepares it once, and fits its share of
+/// the replicates not done (nmf/sweep_plan.hpp: assign_tasks, batches of one); the fits are
+/// pooled, the resumed ones added. An error in any group is thrown on every rank, once every
+/// group has finished. `progress` as fit_replicates.
+template <class Scalar>
+SweepFits fit_sweep(const SweepOptions& options, const ResumedReplicates* resumed,
+                    const std::function<void(Index, int, const ReplicateFit&)>& progress,
+                    mpi::RankGroups& groups, mpi::Communicator& world);
 
 /// Collective over `world`: after it every rank holds every replicate. Each replicate was
 /// filled in by one group; the ranks that pass `contribute` (one a group) add theirs to the
