@@ -2,8 +2,9 @@
 """dnmf sweep stopped by a signal (SIGTERM at one rank, SIGUSR1 through mpirun, which forwards
 it) writes the replicates it finished to --checkpoint, exits with code 75 and leaves no output;
 --resume fits only the others and ends with every dataset of an uninterrupted sweep, bitwise
-(the same layout), but the seconds and which group fitted a replicate. A checkpoint resumed with other options is refused in
-one line; without --checkpoint the stop keeps nothing and says so."""
+(the same layout), but the seconds and which group fitted a replicate. A checkpoint resumed
+with other options is refused in one line; without --checkpoint the stop keeps nothing and
+says so."""
 
 import argparse
 import os
