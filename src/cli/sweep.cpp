@@ -102,6 +102,35 @@ std::optional<SweepCommandOptions> parse(const Invocation& invocation, mpi::Comm
   return parsed;
 }
 
+/// The table of the summaries, the chosen k and what to make of it.
+void print_summary(const SweepCommandOptions& options,
+                   const std::vector<nmf::RankReplicates>& replicates,
+                   const std::vector<nmf::RankConsensus>& consensus,
+                   const nmf::SweepLayout& layout) {
+  std::printf("%6s %12s %12s %12s %10s %8s\n", "k", "test_error", "test_sd", "train_error",
+              "stability", "kept");
+  std::vector<nmf::RankSummary> summaries;
+  for (std::size_t i = 0; i < replicates.size(); ++i) {
+    const nmf::RankSummary& summary =
+        summaries.emplace_back(nmf::summarize(replicates[i], consensus[i]));
+    std::printf("%6lld %12.6f %12.6f %12.6f %10.4f %8lld%s\n", static_cast<long long>(summary.rank),
+                summary.test_error_mean, summary.test_error_sd, summary.train_error_mean,
+                summary.stability, static_cast<long long>(consensus[i].consensus.kept),
+                consensus[i].filtered ? "" : " (threshold kept < k: none dropped)");
+  }
+  const nmf::SweepOptions& sweep = options.sweep;
+  if (const std::optional<Index> chosen = nmf::chosen_k(summaries, sweep)) {
+    std::printf("chosen k = %lld", static_cast<long long>(*chosen));
+    if (summaries.size() > 1 && *chosen == summaries.back().rank) {
+      std::printf(" (the largest swept: the test error still falls there; extend --rank)");
+    }
+    std::printf("\n");
+  }
+  std::printf("wrote %s: %zu values of k x %d replicates, %d groups, %.2f s\n",
+              sweep.output.c_str(), replicates.size(), sweep.replicates, options.groups,
+              layout.wall_seconds);
+}
+
 /// The consensus of every k, its W refitted over all ranks to A read once more in double.
 void write_consensus(const SweepCommandOptions& options,
                      const std::vector<nmf::RankReplicates>& replicates, const io::RunFiles& files,
@@ -125,19 +154,7 @@ void write_consensus(const SweepCommandOptions& options,
                                 world.max(wall.seconds())};
   nmf::write_sweep_file(sweep.output, files.if_exists("--output"), sweep, layout, input, replicates,
                         consensus, world);
-  if (!world.is_root() || options.quiet) return;
-  std::printf("%6s %12s %12s %12s %10s %8s\n", "k", "test_error", "test_sd", "train_error",
-              "stability", "kept");
-  for (std::size_t i = 0; i < replicates.size(); ++i) {
-    const nmf::RankSummary summary = nmf::summarize(replicates[i], consensus[i]);
-    std::printf("%6lld %12.6f %12.6f %12.6f %10.4f %8lld%s\n", static_cast<long long>(summary.rank),
-                summary.test_error_mean, summary.test_error_sd, summary.train_error_mean,
-                summary.stability, static_cast<long long>(consensus[i].consensus.kept),
-                consensus[i].filtered ? "" : " (threshold kept < k: none dropped)");
-  }
-  std::printf("wrote %s: %zu values of k x %d replicates, %d groups, %.2f s\n",
-              sweep.output.c_str(), replicates.size(), sweep.replicates, options.groups,
-              layout.wall_seconds);
+  if (world.is_root() && !options.quiet) print_summary(options, replicates, consensus, layout);
 }
 
 /// Collective: every replicate, fitted by the groups; a checkpoint and exit code 75 when a

@@ -246,10 +246,14 @@ RankSummary summarize(const RankReplicates& replicates, const RankConsensus& con
   return summary;
 }
 
-Index chosen_rank(const std::vector<RankSummary>& summaries, int replicates) {
+std::optional<Index> chosen_k(const std::vector<RankSummary>& summaries,
+                              const SweepOptions& options) {
+  if (summaries.size() == 1) return summaries.front().rank;
+  if (options.run.mask.holdout == 0) return std::nullopt;
   std::vector<RankScore> scores;
   for (const RankSummary& summary : summaries) {
-    scores.push_back({summary.rank, summary.test_error_mean, summary.test_error_sd, replicates});
+    scores.push_back(
+        {summary.rank, summary.test_error_mean, summary.test_error_sd, options.replicates});
   }
   return chosen_rank(scores);
 }

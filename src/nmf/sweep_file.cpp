@@ -114,11 +114,8 @@ void write_sweep_file(const std::string& target, io::IfExists if_exists,
     out.set_attribute("groups", static_cast<std::int64_t>(layout.groups));
     out.set_attribute("batch", static_cast<std::int64_t>(layout.batch));
     out.set_attribute("density_threshold", layout.density_threshold);
-    if (options.run.mask.holdout > 0 || summaries.size() == 1) {
-      out.set_attribute(
-          "chosen_k", static_cast<std::int64_t>(summaries.size() == 1
-                                                    ? summaries.front().rank
-                                                    : chosen_rank(summaries, options.replicates)));
+    if (const std::optional<Index> chosen = chosen_k(summaries, options)) {
+      out.set_attribute("chosen_k", static_cast<std::int64_t>(*chosen));
     }
     out.set_attribute("mpi_ranks", static_cast<std::int64_t>(comm.size()));
     out.set_attribute("wall_seconds", layout.wall_seconds);

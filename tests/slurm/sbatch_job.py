@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""slurm/factorize.sbatch or slurm/train.sbatch on a real (one-node) Slurm cluster: submitted
+"""slurm/factorize.sbatch, slurm/sweep.sbatch or slurm/train.sbatch on a real (one-node) Slurm cluster: submitted
 with `sbatch --wait` the job writes bitwise what the same run writes under mpirun -np 2; sent USR1
 mid-run (as --signal=B:USR1@N does before a time limit) it checkpoints, requeues itself, resumes
 by itself and ends with bitwise the result of the uninterrupted run. Needs SLURM_CONF
@@ -38,6 +38,19 @@ JOBS = {
         "marker": "it 30/",
         "checkpoint_every": "20",
         "datasets": ["W", "H"],
+    },
+    "sweep": {
+        "script_args": lambda data, out: [data, "/train/images", "4:8:2", out, "--replicates",
+                                          "3", "--groups", "2", "--max-iter", "200", "--tol", "0",
+                                          "--seed", "3"],
+        "dnmf_args": lambda data, out: ["sweep", "--input", data, "--dataset", "/train/images",
+                                        "--rank", "4:8:2", "--replicates", "3", "--groups", "2",
+                                        "--max-iter", "200", "--tol", "0", "--seed", "3",
+                                        "--output", out, "--quiet"],
+        "marker": "k = 8, replicate 0",
+        "checkpoint_every": "0",
+        "datasets": ["k4/H", "k4/W", "k8/H", "k8/W", "k4/replicates/H", "k6/replicates/H",
+                     "k8/replicates/H", "summary/test_error_mean", "summary/stability"],
     },
     "train": {
         "script_args": lambda data, out: [data, out, "--model", "cnn", "--conv-filters", "8",

@@ -6,6 +6,7 @@
 // after another; what each fit leaves is gathered for the consensus (nmf/consensus.hpp).
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -137,7 +138,10 @@ struct RankSummary {
 
 RankSummary summarize(const RankReplicates& replicates, const RankConsensus& consensus);
 
-/// The one-standard-error choice (nmf/sweep_plan.hpp: chosen_rank) over the summaries.
-Index chosen_rank(const std::vector<RankSummary>& summaries, int replicates);
+/// The k a sweep chooses: the one-standard-error choice (nmf/sweep_plan.hpp: chosen_rank) over
+/// the summaries' test errors with a held-out set; the k itself when only one was swept;
+/// nothing otherwise (without a held-out set there is no test error to choose by).
+std::optional<Index> chosen_k(const std::vector<RankSummary>& summaries,
+                              const SweepOptions& options);
 
 }  // namespace dnmf::nmf
