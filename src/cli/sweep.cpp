@@ -51,7 +51,9 @@ std::optional<SweepCommandOptions> parse(const Invocation& invocation, mpi::Comm
       ("density-threshold", po::value<double>()->default_value(0.5),
        "drop pooled components whose mean distance to their R/3 nearest neighbours (unit rows) "
        "is above this before clustering")
-      ("output,o", po::value<std::string>()->required(), "HDF5 file to write the sweep to")
+      ("output,o", po::value<std::string>()->required(),
+       "HDF5 file to write the sweep to; FILE.h5ad: an AnnData file with the chosen k's W in "
+       "obsm['X_nmf'], H transposed in varm['nmf_loadings'] and the sweep in uns['dnmf_sweep']")
       ("force,f", po::bool_switch(),
        "overwrite the output and checkpoint if they exist (never an input)")
       ("checkpoint", po::value<std::string>()->default_value(""),
@@ -90,6 +92,11 @@ std::optional<SweepCommandOptions> parse(const Invocation& invocation, mpi::Comm
                      ": the consensus needs at least 2");
   }
   sweep.output = v["output"].as<std::string>();
+  if (nmf::writes_anndata(sweep.output) && sweep.run.mask.holdout == 0 && sweep.ranks.size() > 1) {
+    throw UsageError("--output " + sweep.output +
+                     ": an AnnData file holds the chosen k's factors, and without --holdout no k "
+                     "is chosen (give --holdout F, or one --rank)");
+  }
   parsed.groups = v["groups"].as<int>();
   if (parsed.groups < 1 || parsed.groups > comm.size()) {
     throw UsageError("--groups " + std::to_string(parsed.groups) + ": between 1 and the " +

@@ -501,6 +501,43 @@ std::optional<std::vector<double>> InputFile::object_number_attribute(
   return values;
 }
 
+std::vector<std::string> InputFile::read_strings(const std::string& path) const {
+  const std::string what = where(path_, path);
+  if (!is_dataset(path)) throw InputError(what + ": not a dataset");
+  Handle dataset(H5Dopen2(file_.get(), path.c_str(), H5P_DEFAULT), H5Dclose);
+  Handle type(H5Dget_type(dataset.get()), H5Tclose);
+  Handle space(H5Dget_space(dataset.get()), H5Sclose);
+  if (H5Tget_class(type.get()) != H5T_STRING || H5Sget_simple_extent_ndims(space.get()) != 1) {
+    throw InputError(what + ": not a 1-D dataset of strings");
+  }
+  const auto count = static_cast<std::size_t>(H5Sget_simple_extent_npoints(space.get()));
+  std::vector<std::string> strings;
+  strings.reserve(count);
+  Handle memory(H5Tcopy(H5T_C_S1), H5Tclose);
+  H5Tset_cset(memory.get(), H5Tget_cset(type.get()));
+  if (H5Tis_variable_str(type.get()) > 0) {
+    H5Tset_size(memory.get(), H5T_VARIABLE);
+    std::vector<char*> pointers(count, nullptr);
+    if (H5Dread(dataset.get(), memory.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, pointers.data()) < 0) {
+      throw InputError(what + ": cannot read its strings");
+    }
+    for (char* text : pointers) strings.emplace_back(text != nullptr ? text : "");
+    H5Dvlen_reclaim(memory.get(), space.get(), H5P_DEFAULT, pointers.data());
+    return strings;
+  }
+  const std::size_t width = H5Tget_size(type.get());
+  H5Tset_size(memory.get(), width);
+  std::vector<char> buffer(count * width);
+  if (H5Dread(dataset.get(), memory.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, buffer.data()) < 0) {
+    throw InputError(what + ": cannot read its strings");
+  }
+  for (std::size_t i = 0; i < count; ++i) {
+    const char* text = buffer.data() + i * width;
+    strings.emplace_back(text, strnlen(text, width));  // NUL-padded, or exactly `width` long
+  }
+  return strings;
+}
+
 std::vector<AttributeText> InputFile::attributes() const {
   AttributeCollection collection{{}, path_, comm_->rank(), {}};
   hsize_t position = 0;

@@ -175,24 +175,77 @@ template void OutputFile::write_array<std::uint8_t>(const std::string&,
                                                     const std::uint8_t*);
 
 void OutputFile::set_attribute(const std::string& name, const std::string& value) {
+  set_attribute("/", name, value);
+}
+
+void OutputFile::set_attribute(const std::string& object, const std::string& name,
+                               const std::string& value) {
   mpi::agree(comm_, [&] {
-    if (comm_.is_root()) write_text_attribute(name, value);
+    if (!comm_.is_root()) return;
+    // Variable-length UTF-8, the string form h5py and most HDF5 tools read back as text.
+    Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
+    H5Tset_size(type.get(), H5T_VARIABLE);
+    H5Tset_cset(type.get(), H5T_CSET_UTF8);
+    Handle space(H5Screate(H5S_SCALAR), H5Sclose);
+    const char* text = value.c_str();
+    write_object_attribute(object, name, type.get(), type.get(), space.get(), &text);
   });
 }
 
-void OutputFile::write_text_attribute(const std::string& name, const std::string& value) {
-  // Variable-length UTF-8, the string form h5py and most HDF5 tools read back as text.
-  Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
-  H5Tset_size(type.get(), H5T_VARIABLE);
-  H5Tset_cset(type.get(), H5T_CSET_UTF8);
-  Handle space(H5Screate(H5S_SCALAR), H5Sclose);
-  Handle attribute(
-      H5Acreate2(file_.get(), name.c_str(), type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT),
-      H5Aclose);
-  const char* text = value.c_str();
-  if (H5Awrite(attribute.get(), type.get(), &text) < 0) {
-    throw IoError(target_ + ": writing attribute " + name + " failed");
+void OutputFile::set_attribute(const std::string& object, const std::string& name,
+                               const std::vector<double>& values) {
+  mpi::agree(comm_, [&] {
+    if (!comm_.is_root()) return;
+    const hsize_t size = values.size();
+    Handle space(H5Screate_simple(1, &size, nullptr), H5Sclose);
+    write_object_attribute(object, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, space.get(),
+                           values.data());
+  });
+}
+
+void OutputFile::write_object_attribute(const std::string& object, const std::string& name,
+                                        hid_t file_type, hid_t memory_type, hid_t space,
+                                        const void* value) {
+  Handle attribute(H5Acreate_by_name(file_.get(), object.c_str(), name.c_str(), file_type, space,
+                                     H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                   H5Aclose);
+  // An empty array has nothing to write (and HDF5 refuses the write from no buffer).
+  const bool empty = H5Sget_simple_extent_npoints(space) == 0;
+  if (!attribute.valid() || (!empty && H5Awrite(attribute.get(), memory_type, value) < 0)) {
+    throw IoError(target_ + ": writing attribute " + name + " of " + object + " failed");
   }
+}
+
+void OutputFile::create_group(const std::string& name) {
+  mpi::agree(comm_, [&] {
+    if (!comm_.is_root()) return;
+    Handle link_list = with_intermediate_groups();
+    Handle group(H5Gcreate2(file_.get(), name.c_str(), link_list.get(), H5P_DEFAULT, H5P_DEFAULT),
+                 H5Gclose);
+    if (!group.valid()) throw IoError(target_ + ": cannot create group " + name);
+  });
+}
+
+void OutputFile::write_strings(const std::string& name, const std::vector<std::string>& values) {
+  mpi::agree(comm_, [&] {
+    if (!comm_.is_root()) return;
+    Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
+    H5Tset_size(type.get(), H5T_VARIABLE);
+    H5Tset_cset(type.get(), H5T_CSET_UTF8);
+    const hsize_t size = values.size();
+    Handle space(H5Screate_simple(1, &size, nullptr), H5Sclose);
+    Handle link_list = with_intermediate_groups();
+    Handle dataset(H5Dcreate2(file_.get(), name.c_str(), type.get(), space.get(), link_list.get(),
+                              H5P_DEFAULT, H5P_DEFAULT),
+                   H5Dclose);
+    std::vector<const char*> pointers;
+    pointers.reserve(values.size());
+    for (const std::string& value : values) pointers.push_back(value.c_str());
+    if (!dataset.valid() ||
+        H5Dwrite(dataset.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, pointers.data()) < 0) {
+      throw IoError(target_ + ": cannot write dataset " + name);
+    }
+  });
 }
 
 void OutputFile::set_attribute(const std::string& name, double value) {
@@ -206,19 +259,10 @@ void OutputFile::set_attribute(const std::string& name, std::int64_t value) {
 void OutputFile::write_scalar_attribute(const std::string& name, hid_t file_type, hid_t memory_type,
                                         const void* value) {
   mpi::agree(comm_, [&] {
-    if (comm_.is_root()) write_root_attribute(name, file_type, memory_type, value);
+    if (!comm_.is_root()) return;
+    Handle space(H5Screate(H5S_SCALAR), H5Sclose);
+    write_object_attribute("/", name, file_type, memory_type, space.get(), value);
   });
-}
-
-void OutputFile::write_root_attribute(const std::string& name, hid_t file_type, hid_t memory_type,
-                                      const void* value) {
-  Handle space(H5Screate(H5S_SCALAR), H5Sclose);
-  Handle attribute(
-      H5Acreate2(file_.get(), name.c_str(), file_type, space.get(), H5P_DEFAULT, H5P_DEFAULT),
-      H5Aclose);
-  if (H5Awrite(attribute.get(), memory_type, value) < 0) {
-    throw IoError(target_ + ": writing attribute " + name + " failed");
-  }
 }
 
 void OutputFile::commit() {

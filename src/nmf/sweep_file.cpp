@@ -1,7 +1,10 @@
 #include "dnmf/nmf/sweep_file.hpp"
 
+#include <algorithm>
 #include <functional>
+#include <utility>
 
+#include "dnmf/io/anndata_file.hpp"
 #include "dnmf/io/input_file.hpp"
 #include "dnmf/io/output_file.hpp"
 #include "dnmf/mpi/agree.hpp"
@@ -11,14 +14,48 @@
 namespace dnmf::nmf {
 namespace {
 
-void write_summary(io::OutputFile& out, const std::vector<RankSummary>& summaries,
+/// Writes the sweep's datasets below a prefix ("" in a sweep file, "/uns/dnmf_sweep" in an
+/// AnnData file) and lists them, so that an AnnData file can tag each with its encoding.
+class Elements {
+ public:
+  Elements(io::OutputFile& out, std::string prefix) : out_(out), prefix_(std::move(prefix)) {}
+
+  void vector(const std::string& name, const std::vector<double>& values) {
+    out_.write_vector(at(name, false), values);
+  }
+  void integers(const std::string& name, const std::vector<std::int64_t>& values) {
+    out_.write_array(at(name, false), {static_cast<std::int64_t>(values.size())}, values.data());
+  }
+  void integer(const std::string& name, std::int64_t value) {
+    out_.write_array(at(name, true), {}, &value);
+  }
+  void matrix(const std::string& name, const RowMatrix& values) {
+    out_.write_matrix(at(name, false), values);
+  }
+  /// This rank's rows of a matrix of `input.rows` rows, from a k x rows column-major array.
+  void rows(const std::string& name, const io::MatrixSource& input, const Matrix& Wt) {
+    out_.write_rows(at(name, false), input.rows, Wt.rows(), Wt.data(), input.row_begin, Wt.cols());
+  }
+  const std::vector<std::pair<std::string, bool>>& written() const { return written_; }
+
+ private:
+  std::string at(const std::string& name, bool scalar) {
+    written_.emplace_back(prefix_ + name, scalar);
+    return prefix_ + name;
+  }
+
+  io::OutputFile& out_;
+  std::string prefix_;
+  std::vector<std::pair<std::string, bool>> written_;  ///< path, and whether a scalar
+};
+
+void write_summary(Elements& out, const std::vector<RankSummary>& summaries,
                    const std::vector<RankConsensus>& consensus) {
   const auto column = [&](const std::function<double(std::size_t)>& value) {
     std::vector<double> values;
     for (std::size_t i = 0; i < summaries.size(); ++i) values.push_back(value(i));
     return values;
   };
-  const auto count = static_cast<std::int64_t>(summaries.size());
   std::vector<std::int64_t> ks;
   std::vector<std::int64_t> kept;
   std::vector<std::int64_t> filtered;
@@ -27,28 +64,26 @@ void write_summary(io::OutputFile& out, const std::vector<RankSummary>& summarie
     kept.push_back(consensus[i].consensus.kept);
     filtered.push_back(consensus[i].filtered ? 1 : 0);
   }
-  out.write_array("/summary/k", {count}, ks.data());
-  out.write_vector("/summary/test_error_mean",
-                   column([&](std::size_t i) { return summaries[i].test_error_mean; }));
-  out.write_vector("/summary/test_error_sd",
-                   column([&](std::size_t i) { return summaries[i].test_error_sd; }));
-  out.write_vector("/summary/train_error_mean",
-                   column([&](std::size_t i) { return summaries[i].train_error_mean; }));
-  out.write_vector("/summary/stability",
-                   column([&](std::size_t i) { return summaries[i].stability; }));
-  out.write_vector("/summary/iterations_mean",
-                   column([&](std::size_t i) { return summaries[i].iterations_mean; }));
-  out.write_vector("/summary/seconds", column([&](std::size_t i) { return summaries[i].seconds; }));
-  out.write_vector("/summary/consensus_error",
-                   column([&](std::size_t i) { return consensus[i].error; }));
-  out.write_array("/summary/kept", {count}, kept.data());
-  out.write_array("/summary/density_filtered", {count}, filtered.data());
+  out.integers("/summary/k", ks);
+  out.vector("/summary/test_error_mean",
+             column([&](std::size_t i) { return summaries[i].test_error_mean; }));
+  out.vector("/summary/test_error_sd",
+             column([&](std::size_t i) { return summaries[i].test_error_sd; }));
+  out.vector("/summary/train_error_mean",
+             column([&](std::size_t i) { return summaries[i].train_error_mean; }));
+  out.vector("/summary/stability", column([&](std::size_t i) { return summaries[i].stability; }));
+  out.vector("/summary/iterations_mean",
+             column([&](std::size_t i) { return summaries[i].iterations_mean; }));
+  out.vector("/summary/seconds", column([&](std::size_t i) { return summaries[i].seconds; }));
+  out.vector("/summary/consensus_error", column([&](std::size_t i) { return consensus[i].error; }));
+  out.integers("/summary/kept", kept);
+  out.integers("/summary/density_filtered", filtered);
 }
 
-/// /<prefix>/replicates/... of one k.
-void write_replicates(io::OutputFile& out, const std::string& prefix, const SweepOptions& options,
+/// <prefix>/replicates/... of one k.
+void write_replicates(Elements& out, const std::string& prefix, const SweepOptions& options,
                       const RankReplicates& replicates) {
-  out.write_matrix(prefix + "/replicates/H", replicates.H);
+  out.matrix(prefix + "/replicates/H", replicates.H);
   std::vector<double> train, test, iterations, seconds;
   std::vector<std::int64_t> seeds, groups, done;
   for (std::size_t r = 0; r < replicates.fits.size(); ++r) {
@@ -61,40 +96,74 @@ void write_replicates(io::OutputFile& out, const std::string& prefix, const Swee
     groups.push_back(fit.group);
     done.push_back(fit.done ? 1 : 0);
   }
-  out.write_vector(prefix + "/replicates/train_error", train);
-  out.write_vector(prefix + "/replicates/test_error", test);
-  out.write_vector(prefix + "/replicates/iterations", iterations);
-  out.write_vector(prefix + "/replicates/seconds", seconds);
-  const std::vector<std::int64_t> count = {static_cast<std::int64_t>(seeds.size())};
-  out.write_array(prefix + "/replicates/seed", count, seeds.data());
-  out.write_array(prefix + "/replicates/group", count, groups.data());
-  out.write_array(prefix + "/replicates/done", count, done.data());
+  out.vector(prefix + "/replicates/train_error", train);
+  out.vector(prefix + "/replicates/test_error", test);
+  out.vector(prefix + "/replicates/iterations", iterations);
+  out.vector(prefix + "/replicates/seconds", seconds);
+  out.integers(prefix + "/replicates/seed", seeds);
+  out.integers(prefix + "/replicates/group", groups);
+  out.integers(prefix + "/replicates/done", done);
 }
 
-void write_rank(io::OutputFile& out, const SweepOptions& options, const io::MatrixSource& input,
+void write_rank(Elements& out, const SweepOptions& options, const io::MatrixSource& input,
                 const RankReplicates& replicates, const RankConsensus& consensus) {
-  const Index k = replicates.rank;
-  const std::string prefix = "/k" + std::to_string(k);
-  out.write_rows(prefix + "/W", input.rows, k, consensus.Wt.data(), input.row_begin,
-                 consensus.Wt.cols());
-  out.write_matrix(prefix + "/H", consensus.consensus.components);
-  out.write_vector(prefix + "/density", consensus.consensus.density);
-  const std::vector<std::int64_t> cluster(consensus.consensus.cluster.begin(),
-                                          consensus.consensus.cluster.end());
-  out.write_array(prefix + "/cluster", {static_cast<std::int64_t>(cluster.size())}, cluster.data());
+  const std::string prefix = "/k" + std::to_string(replicates.rank);
+  out.rows(prefix + "/W", input, consensus.Wt);
+  out.matrix(prefix + "/H", consensus.consensus.components);
+  out.vector(prefix + "/density", consensus.consensus.density);
+  out.integers(prefix + "/cluster", std::vector<std::int64_t>(consensus.consensus.cluster.begin(),
+                                                              consensus.consensus.cluster.end()));
   write_replicates(out, prefix, options, replicates);
 }
 
-/// The attributes of the options, and replicates.
-void write_sweep_attributes(io::OutputFile& out, const SweepOptions& options,
+/// The attributes of the options, the replicates, and /ranks.
+void write_sweep_attributes(io::OutputFile& out, Elements& elements, const SweepOptions& options,
                             const io::MatrixSource& input) {
   write_fit_option_attributes(out, options.run, input);
   out.set_attribute("replicates", static_cast<std::int64_t>(options.replicates));
-  std::vector<std::int64_t> ks(options.ranks.begin(), options.ranks.end());
-  out.write_array("/ranks", {static_cast<std::int64_t>(ks.size())}, ks.data());
+  elements.integers("/ranks",
+                    std::vector<std::int64_t>(options.ranks.begin(), options.ranks.end()));
+}
+
+/// The names of A's rows and columns: those of an AnnData input (obs and var, swapped by
+/// --transpose), else their numbers, as anndata names them.
+std::pair<std::vector<std::string>, std::vector<std::string>> axis_names(
+    const io::MatrixSource& input, mpi::Communicator& comm) {
+  const io::InputFile file(input.file, comm);
+  auto names = mpi::agreed(comm, [&] {
+    return std::pair{io::read_anndata_names(file, input.transposed ? "var" : "obs"),
+                     io::read_anndata_names(file, input.transposed ? "obs" : "var")};
+  });
+  const auto numbers = [](std::int64_t count) {
+    std::vector<std::string> numbered;
+    for (std::int64_t i = 0; i < count; ++i) numbered.push_back(std::to_string(i));
+    return numbered;
+  };
+  return {names.first.value_or(numbers(input.rows)), names.second.value_or(numbers(input.cols))};
+}
+
+/// The AnnData parts of an .h5ad output: the chosen k's consensus W in obsm["X_nmf"] and Hᵀ in
+/// varm["nmf_loadings"], the sweep (written below /uns/dnmf_sweep) tagged, and the frame.
+void write_anndata(io::OutputFile& out, Elements& elements, const io::MatrixSource& input,
+                   const RankConsensus& chosen,
+                   const std::pair<std::vector<std::string>, std::vector<std::string>>& names) {
+  std::vector<std::pair<std::string, bool>> datasets = elements.written();
+  out.write_rows("/obsm/X_nmf", input.rows, chosen.Wt.rows(), chosen.Wt.data(), input.row_begin,
+                 chosen.Wt.cols());
+  out.write_matrix("/varm/nmf_loadings", RowMatrix(chosen.consensus.components.transpose()));
+  datasets.emplace_back("/obsm/X_nmf", false);
+  datasets.emplace_back("/varm/nmf_loadings", false);
+  const std::vector<std::string> groups = io::tag_anndata_elements(out, datasets);
+  io::write_anndata_frame(out, names.first, names.second, groups);
 }
 
 }  // namespace
+
+bool writes_anndata(const std::string& target) {
+  const std::string suffix = ".h5ad";
+  return target.size() >= suffix.size() &&
+         target.compare(target.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
 
 void write_sweep_file(const std::string& target, io::IfExists if_exists,
                       const SweepOptions& options, const SweepLayout& layout,
@@ -104,21 +173,32 @@ void write_sweep_file(const std::string& target, io::IfExists if_exists,
   for (std::size_t i = 0; i < replicates.size(); ++i) {
     summaries.push_back(summarize(replicates[i], consensus[i]));
   }
+  const std::optional<Index> chosen = chosen_k(summaries, options);
+  const bool anndata = writes_anndata(target);
+  const auto names = anndata ? axis_names(input, comm)
+                             : std::pair<std::vector<std::string>, std::vector<std::string>>{};
   io::OutputFile out(target, comm, if_exists);
   mpi::agree(comm, [&] {
-    write_summary(out, summaries, consensus);
+    Elements elements(out, anndata ? "/uns/dnmf_sweep" : "");
+    write_summary(elements, summaries, consensus);
     for (std::size_t i = 0; i < replicates.size(); ++i) {
-      write_rank(out, options, input, replicates[i], consensus[i]);
+      write_rank(elements, options, input, replicates[i], consensus[i]);
     }
-    write_sweep_attributes(out, options, input);
+    write_sweep_attributes(out, elements, options, input);
     out.set_attribute("groups", static_cast<std::int64_t>(layout.groups));
     out.set_attribute("batch", static_cast<std::int64_t>(layout.batch));
     out.set_attribute("density_threshold", layout.density_threshold);
-    if (const std::optional<Index> chosen = chosen_k(summaries, options)) {
+    if (chosen) {
       out.set_attribute("chosen_k", static_cast<std::int64_t>(*chosen));
+      elements.integer("/chosen_k", *chosen);
     }
     out.set_attribute("mpi_ranks", static_cast<std::int64_t>(comm.size()));
     out.set_attribute("wall_seconds", layout.wall_seconds);
+    if (anndata) {
+      const auto at = static_cast<std::size_t>(
+          std::find(options.ranks.begin(), options.ranks.end(), *chosen) - options.ranks.begin());
+      write_anndata(out, elements, input, consensus[at], names);
+    }
   });
   out.commit();
 }
@@ -134,10 +214,11 @@ void write_sweep_checkpoint(const std::string& path, io::IfExists if_exists,
                             mpi::Communicator& comm) {
   io::OutputFile out(path, comm, if_exists);
   mpi::agree(comm, [&] {
+    Elements elements(out, "");
     for (const RankReplicates& of_k : replicates) {
-      write_replicates(out, "/k" + std::to_string(of_k.rank), options, of_k);
+      write_replicates(elements, "/k" + std::to_string(of_k.rank), options, of_k);
     }
-    write_sweep_attributes(out, options, input);
+    write_sweep_attributes(out, elements, options, input);
     out.set_attribute("checkpoint", static_cast<std::int64_t>(1));
     out.set_attribute("input_scale_exponent", static_cast<std::int64_t>(prepared.scaling.exponent));
     out.set_attribute("input_sum", prepared.statistics.sum);

@@ -9,6 +9,8 @@
 - the summary (means, sample deviation, the one-standard-error choice of k) from the replicates;
 - at more than one rank, --groups 1 and one group a rank give the same clusters, and consensus
   components within what the replicates' differences allow;
+- an .h5ad output opens in anndata with an AnnData input's names (swapped by --transpose), the
+  chosen k's W and Hᵀ and the sweep in uns, equal to the plain sweep file;
 - bad options get one line each, exit 2, and write nothing."""
 
 import argparse
@@ -164,9 +166,42 @@ def check_groups_agree(one, many, what):
                   f"{what}, k = {k}: consensus H within {bound:.1e} of --groups 1's")
 
 
+def check_anndata_output(dnmf, ranks, A, d):
+    """An AnnData input's names reach the .h5ad output, swapped with --transpose; the file holds
+    what the plain sweep file holds, read back through anndata."""
+    import anndata
+    import pandas as pd
+    cells = [f"cell{i}" for i in range(A.shape[0])]
+    genes = [f"gene{j}" for j in range(A.shape[1])]
+    source = os.path.join(d, "cells.h5ad")
+    anndata.AnnData(X=A, dtype=A.dtype, obs=pd.DataFrame(index=cells),
+                    var=pd.DataFrame(index=genes)).write_h5ad(source)
+    for transpose in (False, True):
+        flag = ["--transpose"] if transpose else []
+        plain, programs = os.path.join(d, f"plain-{transpose}.h5"), os.path.join(d, f"programs-{transpose}.h5ad")
+        for out in (plain, programs):
+            run_ok(dnmf, ranks, ["sweep", "--input", source, "--rank", "3,4", "--replicates", "2",
+                                 "--seed", str(SEED), "--output", out, "--quiet", *FIT, *flag])
+        a = anndata.read_h5ad(programs)
+        rows, columns = (genes, cells) if transpose else (cells, genes)
+        with h5py.File(plain, "r") as f:
+            k = int(f.attrs["chosen_k"])
+            same = (list(a.obs_names) == rows and list(a.var_names) == columns
+                    and np.array_equal(a.obsm["X_nmf"], f[f"k{k}/W"][()])
+                    and np.array_equal(a.varm["nmf_loadings"], f[f"k{k}/H"][()].T)
+                    and a.uns["dnmf_sweep"]["chosen_k"] == k
+                    and np.array_equal(a.uns["dnmf_sweep"]["summary"]["test_error_mean"],
+                                       f["summary/test_error_mean"][()])
+                    and np.array_equal(a.uns["dnmf_sweep"][f"k{k}"]["replicates"]["H"],
+                                       f[f"k{k}/replicates/H"][()]))
+        check(same, f"--output .h5ad{' with --transpose' if transpose else ''}: anndata reads "
+                    f"the names, X_nmf = W and nmf_loadings = Hᵀ of the chosen k = {k}, and the "
+                    f"sweep in uns['dnmf_sweep'], equal to the plain sweep file's")
+
+
 def check_bad_options(dnmf, ranks, data, d):
     out = os.path.join(d, "never.h5")
-    base = ["sweep", "--input", data, "--dataset", "/A", "--output", out]
+    base = ["sweep", "--input", data, "--dataset", "/A"]
     cases = [
         (["--rank", "5:3"], "the range is empty"),
         (["--rank", "0:3"], "is not a whole number >= 1"),
@@ -177,12 +212,14 @@ def check_bad_options(dnmf, ranks, data, d):
         (["--rank", "3", "--holdout", "1.5"], "--holdout"),
         (["--rank", "3", "--init", data], "would start every replicate alike"),
         (["--rank", "3", "--density-threshold", "0"], "--density-threshold must be > 0"),
+        (["--rank", "3:4", "--holdout", "0", "--output", out + "ad"], "without --holdout no k"),
     ]
     for arguments, message in cases:
-        result = run(dnmf, ranks, base + arguments)
+        given = arguments if "--output" in arguments else arguments + ["--output", out]
+        result = run(dnmf, ranks, base + given)
         lines = [line for line in result.stderr.splitlines() if line.startswith("dnmf")]
         check(result.returncode in (1, 2) and len(lines) == 1 and message in lines[0]
-              and not os.path.exists(out),
+              and not os.path.exists(out) and not os.path.exists(out + "ad"),
               f"{' '.join(arguments)}: one line saying '{message}', nothing written "
               f"(exit {result.returncode}: {result.stderr.strip()!r})")
 
@@ -227,6 +264,7 @@ def main():
                                      "--output", os.path.join(d, "sweep-0.h5")])
         check(existing.returncode != 0 and "--force" in existing.stderr,
               "an existing output is refused without --force")
+        check_anndata_output(dnmf, ranks, A, d)
         check_bad_options(dnmf, ranks, data, d)
     return check.exit_code()
 

@@ -92,6 +92,10 @@ class InputFile {
                                                      const std::string& name) const;
   std::optional<std::vector<double>> object_number_attribute(const std::string& path,
                                                              const std::string& name) const;
+  /// Every element of the 1-D dataset of strings at `path` (variable- or fixed-length, as
+  /// AnnData's obs and var names are); an InputError naming it if it is anything else. Not
+  /// collective.
+  std::vector<std::string> read_strings(const std::string& path) const;
   /// Elements [begin, begin + count) of a 1-D numeric dataset, converted by HDF5 to T (double
   /// or std::int64_t). Not collective: each rank reads its own range.
   template <class T>

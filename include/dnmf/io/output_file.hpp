@@ -53,7 +53,16 @@ class OutputFile {
   void set_attribute(const std::string& name, const std::string& value);
   void set_attribute(const std::string& name, double value);
   void set_attribute(const std::string& name, std::int64_t value);
-
+  /// Collective: an attribute of the group or dataset `object` (which exists by then): text, or
+  /// a 1-D float64 array (empty too), rank 0's values.
+  void set_attribute(const std::string& object, const std::string& name, const std::string& value);
+  void set_attribute(const std::string& object, const std::string& name,
+                     const std::vector<double>& values);
+  /// Collective: an (empty) group, with the missing groups on its way.
+  void create_group(const std::string& name);
+  /// Collective: a 1-D dataset of variable-length UTF-8 strings, rank 0's written (by HDF5 on
+  /// rank 0: names and labels, not bulk data).
+  void write_strings(const std::string& name, const std::vector<std::string>& values);
   /// Collective: closes the file and renames it to the target; IoError on every rank if that
   /// fails, or if the target exists by then and may not be replaced.
   void commit();
@@ -62,9 +71,9 @@ class OutputFile {
   Handle create_dataset(const std::string& name, const std::vector<hsize_t>& dims, hid_t type);
   void write_scalar_attribute(const std::string& name, hid_t file_type, hid_t memory_type,
                               const void* value);
-  void write_root_attribute(const std::string& name, hid_t file_type, hid_t memory_type,
-                            const void* value);
-  void write_text_attribute(const std::string& name, const std::string& value);
+  /// Rank 0: creates and writes one attribute of `object`.
+  void write_object_attribute(const std::string& object, const std::string& name, hid_t file_type,
+                              hid_t memory_type, hid_t space, const void* value);
   template <class T>
   void write_block(const std::string& name, const std::vector<hsize_t>& dims, const T* local,
                    std::int64_t row_begin, std::int64_t local_rows);

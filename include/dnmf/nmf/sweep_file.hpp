@@ -28,6 +28,12 @@ struct SweepLayout {
   double wall_seconds = 0;
 };
 
+/// Whether `target` names an AnnData file (".h5ad"): write_sweep_file then writes the chosen k's
+/// consensus W into obsm["X_nmf"] and Hᵀ into varm["nmf_loadings"], the whole sweep (the layout
+/// above, and chosen_k) below uns["dnmf_sweep"], and obs and var indexed by the names of an
+/// AnnData input (else 0, 1, ...); anndata.read_h5ad opens it. It needs a chosen k.
+bool writes_anndata(const std::string& target);
+
 /// Collective over `comm`, the ranks of `input`'s rows (the rows of every consensus Wt).
 void write_sweep_file(const std::string& target, io::IfExists if_exists,
                       const SweepOptions& options, const SweepLayout& layout,
