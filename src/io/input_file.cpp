@@ -497,6 +497,7 @@ std::optional<std::vector<double>> InputFile::object_number_attribute(
   if (!attribute.valid()) return std::nullopt;
   Handle space(H5Aget_space(attribute.get()), H5Sclose);
   std::vector<double> values(static_cast<std::size_t>(H5Sget_simple_extent_npoints(space.get())));
+  if (values.empty()) return values;  // nothing to read (and HDF5 refuses a read into nothing)
   if (H5Aread(attribute.get(), H5T_NATIVE_DOUBLE, values.data()) < 0) return std::nullopt;
   return values;
 }
