@@ -1,5 +1,7 @@
-// dnmf info: what an HDF5 file holds (datasets, shapes, types) and its root attributes.
+// dnmf info: what an HDF5 file holds (datasets, shapes, types), the summary of a sweep output,
+// and its root attributes.
 
+#include <cstdio>
 #include <iostream>
 
 #include "cli/command.hpp"
@@ -9,6 +11,39 @@
 #include "dnmf/mpi/agree.hpp"
 
 namespace dnmf::cli {
+namespace {
+
+/// The summary table of a dnmf sweep output (or of the sweep inside an .h5ad it wrote), if
+/// `file` is one: a line per k. Collective.
+std::string sweep_summary(const io::InputFile& file, mpi::Communicator& comm) {
+  return mpi::agreed(comm, [&] {
+    std::string prefix;
+    for (const char* candidate : {"", "/uns/dnmf_sweep"}) {
+      if (file.is_group(std::string(candidate) + "/summary") &&
+          file.is_dataset(std::string(candidate) + "/summary/k")) {
+        prefix = std::string(candidate) + "/summary/";
+      }
+    }
+    if (prefix.empty()) return std::string();
+    const auto column = [&](const char* name) {
+      return file.read_array<double>(file.dataset(prefix + name));
+    };
+    const std::vector<double> k = column("k"), test = column("test_error_mean"),
+                              spread = column("test_error_sd"), train = column("train_error_mean"),
+                              stability = column("stability");
+    std::string table =
+        "sweep summary:\n       k   test_error      test_sd  train_error  stability\n";
+    char line[128];
+    for (std::size_t i = 0; i < k.size(); ++i) {
+      std::snprintf(line, sizeof line, "  %6.0f %12.6f %12.6f %12.6f %10.4f\n", k[i], test[i],
+                    spread[i], train[i], stability[i]);
+      table += line;
+    }
+    return table;
+  });
+}
+
+}  // namespace
 
 int run_info(const Invocation& invocation, mpi::Communicator& comm) {
   po::options_description options("dnmf info options");
@@ -26,6 +61,7 @@ int run_info(const Invocation& invocation, mpi::Communicator& comm) {
       mpi::agreed(comm, [&] { return io::find_sparse_groups(file); });
   const std::vector<io::AttributeText> attributes =
       mpi::agreed(comm, [&] { return file.attributes(); });
+  const std::string sweep = sweep_summary(file, comm);
   if (!comm.is_root()) return 0;
   std::cout << path << "\n";
   for (const io::DatasetInfo& dataset : datasets) {
@@ -42,6 +78,7 @@ int run_info(const Invocation& invocation, mpi::Communicator& comm) {
               << layout.format << ", " << io::shape_text(layout.data.shape) << " stored values ("
               << layout.data.type << ")\n";
   }
+  std::cout << sweep;
   if (!attributes.empty()) std::cout << "attributes:\n";
   for (const io::AttributeText& attribute : attributes) {
     std::cout << "  " << attribute.name << " = " << attribute.value << "\n";

@@ -251,6 +251,12 @@ def main():
                 for k in RANKS_K:
                     check_consensus(f, k, f.attrs["density_threshold"], matrix, name)
                 check_summary(f, name)
+                info = run_ok(dnmf, 1, ["info", out]).stdout
+                rows = info.split("sweep summary:")[-1].splitlines()[2:2 + len(RANKS_K)]
+                check("sweep summary:" in info and [int(r.split()[0]) for r in rows] == list(RANKS_K)
+                      and all(abs(float(r.split()[1]) - m) < 1e-6 for r, m in
+                              zip(rows, f["summary/test_error_mean"][()])),
+                      f"{name}: dnmf info prints the summary, a line per k")
                 check(f.attrs["groups"] == ranks and f.attrs["replicates"] == REPLICATES
                       and f.attrs["mpi_ranks"] == ranks and f.attrs["seed"] == SEED,
                       f"{name}: the attributes say how it ran")
