@@ -1,7 +1,9 @@
 // dnmf sweep: many replicates of the factorization at every rank k of a list, in groups of MPI
 // ranks; their consensus per k, and the k the held-out error chooses.
 
+#include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <optional>
 
 #include "cli/command.hpp"
@@ -32,7 +34,7 @@ struct SweepCommandOptions {
   nmf::SweepOptions sweep;
   std::string checkpoint;
   std::string resume;
-  int groups = 1;
+  int groups = 0;  ///< 0: automatic (run_sweep decides)
   double density_threshold = 0.5;
   bool force = false;
   bool quiet = false;
@@ -46,8 +48,9 @@ std::optional<SweepCommandOptions> parse(const Invocation& invocation, mpi::Comm
       ("rank,k", po::value<std::string>()->required(),
        "the ranks: A:B (A to B), A:B:STEP, or a list K1,K2,...; one value: its consensus only")
       ("replicates,r", po::value<int>()->default_value(10), "replicates at every k (>= 2)")
-      ("groups", po::value<int>()->default_value(1),
-       "groups of consecutive MPI ranks, each fitting its share of the replicates; each holds A")
+      ("groups", po::value<int>()->default_value(0),
+       "groups of consecutive MPI ranks, each fitting its share of the replicates; each holds A "
+       "(0: as many as the tasks allow with a copy of A within half the memory of its ranks)")
       ("density-threshold", po::value<double>()->default_value(0.5),
        "drop pooled components whose mean distance to their R/3 nearest neighbours (unit rows) "
        "is above this before clustering")
@@ -98,9 +101,10 @@ std::optional<SweepCommandOptions> parse(const Invocation& invocation, mpi::Comm
                      "is chosen (give --holdout F, or one --rank)");
   }
   parsed.groups = v["groups"].as<int>();
-  if (parsed.groups < 1 || parsed.groups > comm.size()) {
-    throw UsageError("--groups " + std::to_string(parsed.groups) + ": between 1 and the " +
-                     std::to_string(comm.size()) + " MPI ranks");
+  if (parsed.groups < 0 || parsed.groups > comm.size()) {
+    throw UsageError("--groups " + std::to_string(parsed.groups) +
+                     ": between 0 (automatic) and the " + std::to_string(comm.size()) +
+                     " MPI ranks");
   }
   parsed.density_threshold = v["density-threshold"].as<double>();
   if (!(parsed.density_threshold > 0)) throw UsageError("--density-threshold must be > 0");
@@ -164,6 +168,22 @@ void write_consensus(const SweepCommandOptions& options,
   if (world.is_root() && !options.quiet) print_summary(options, replicates, consensus, layout);
 }
 
+/// Collective: --groups 0's count (mpi/rank_groups.hpp: default_group_count), taking a copy of A
+/// in memory as three times its file (A in double from float or compressed storage, and the
+/// solver's buffers); one group when the file's size is unknown.
+int automatic_groups(const nmf::SweepOptions& sweep, mpi::Communicator& comm) {
+  double file_bytes = 0;
+  if (comm.is_root()) {
+    std::error_code error;
+    const auto size = std::filesystem::file_size(sweep.input_file, error);
+    file_bytes = error ? HUGE_VAL : static_cast<double>(size);
+  }
+  comm.broadcast(&file_bytes, 1, 0);
+  const int tasks = sweep.replicates * static_cast<int>(sweep.ranks.size());
+  return mpi::default_group_count(comm.size(), tasks, 3 * file_bytes,
+                                  mpi::memory_budget_per_rank(comm));
+}
+
 /// Collective: every replicate, fitted by the groups; a checkpoint and exit code 75 when a
 /// signal stopped them.
 template <class Scalar>
@@ -210,10 +230,11 @@ int run_sweep(const Invocation& invocation, mpi::Communicator& comm) {
   // SIGTERM/SIGUSR1 stop the replicates cleanly (after a checkpoint with --checkpoint).
   install_stop_handlers();
   const Stopwatch wall;
-  const std::optional<SweepCommandOptions> options =
+  std::optional<SweepCommandOptions> options =
       mpi::agreed(comm, [&] { return parse(invocation, comm); });
   if (!options) return 0;
   const nmf::SweepOptions& sweep = options->sweep;
+  if (options->groups == 0) options->groups = automatic_groups(sweep, comm);
   io::RunFiles files;
   files.input("--input", sweep.input_file)
       .input("--mask", sweep.run.mask.mask_file())

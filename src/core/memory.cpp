@@ -1,5 +1,6 @@
 #include "dnmf/core/memory.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <string>
 
@@ -17,6 +18,51 @@ std::int64_t peak_resident_bytes() {
     status.ignore(1 << 12, '\n');
   }
   return -1;
+}
+
+namespace {
+
+/// The first number in `path` (a cgroup file), or -1 ("max", missing, unreadable).
+std::int64_t number_in(const std::string& path) {
+  std::ifstream file(path);
+  std::int64_t value = -1;
+  if (!(file >> value)) return -1;
+  return value;
+}
+
+/// The cgroup v2 directory of this process ("0::/path" in /proc/self/cgroup), or "".
+std::string own_cgroup() {
+  std::ifstream groups("/proc/self/cgroup");
+  std::string line;
+  while (std::getline(groups, line)) {
+    if (line.rfind("0::", 0) == 0) return "/sys/fs/cgroup" + line.substr(3);
+  }
+  return "";
+}
+
+}  // namespace
+
+std::int64_t available_memory_bytes() {
+  std::int64_t available = -1;
+  std::ifstream info("/proc/meminfo");
+  std::string key;
+  while (info >> key) {
+    if (key == "MemAvailable:") {
+      std::int64_t kibibytes = 0;
+      info >> kibibytes;
+      available = kibibytes * 1024;
+      break;
+    }
+    info.ignore(1 << 12, '\n');
+  }
+  const std::string cgroup = own_cgroup();
+  const std::int64_t limit = cgroup.empty() ? -1 : number_in(cgroup + "/memory.max");
+  if (limit >= 0) {
+    const std::int64_t left =
+        limit - std::max<std::int64_t>(number_in(cgroup + "/memory.current"), 0);
+    available = available < 0 ? left : std::min(available, left);
+  }
+  return available;
 }
 
 }  // namespace dnmf

@@ -208,7 +208,7 @@ def check_bad_options(dnmf, ranks, data, d):
         (["--rank", "4,3"], "ascending"),
         (["--rank", "3:500"], "must be between 1 and min(m, n)"),
         (["--rank", "3", "--replicates", "1"], "the consensus needs at least 2"),
-        (["--rank", "3", "--groups", str(ranks + 1)], f"between 1 and the {ranks} MPI ranks"),
+        (["--rank", "3", "--groups", str(ranks + 1)], f"and the {ranks} MPI ranks"),
         (["--rank", "3", "--holdout", "1.5"], "--holdout"),
         (["--rank", "3", "--init", data], "would start every replicate alike"),
         (["--rank", "3", "--density-threshold", "0"], "--density-threshold must be > 0"),

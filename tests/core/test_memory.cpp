@@ -1,8 +1,10 @@
 // core/memory: peak_resident_bytes is the VmHWM line of /proc/self/status in bytes, and it grows
-// past memory this process has touched.
+// past memory this process has touched; available_memory_bytes is at most MemAvailable and
+// positive on Linux.
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -45,6 +47,29 @@ TEST(Memory, PeakCoversMemoryTouched) {
   EXPECT_GE(after, before);
   EXPECT_GE(after, static_cast<std::int64_t>(kBytes));
   EXPECT_EQ(block[kBytes / 2], 1);
+}
+
+/// MemAvailable in bytes, parsed line by line; -1 if absent.
+std::int64_t naive_available() {
+  std::FILE* info = std::fopen("/proc/meminfo", "r");
+  if (info == nullptr) return -1;
+  char line[256];
+  std::int64_t bytes = -1;
+  while (std::fgets(line, sizeof line, info) != nullptr) {
+    long long kib = 0;
+    if (std::sscanf(line, "MemAvailable: %lld kB", &kib) == 1) bytes = kib * 1024;
+  }
+  std::fclose(info);
+  return bytes;
+}
+
+TEST(Memory, AvailableIsAtMostMemAvailable) {
+  const std::int64_t before = naive_available();
+  ASSERT_GT(before, 0) << "this test needs Linux's /proc/meminfo";
+  const std::int64_t available = dnmf::available_memory_bytes();
+  EXPECT_GT(available, 0);
+  // Other processes change MemAvailable between the reads: within 1 GiB of either.
+  EXPECT_LE(available, std::max(before, naive_available()) + (std::int64_t{1} << 30));
 }
 
 }  // namespace

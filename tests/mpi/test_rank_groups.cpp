@@ -47,4 +47,22 @@ TEST(RankGroups, ACountOutOfRangeIsRefusedBeforeAnySplit) {
   EXPECT_THROW(RankGroups(world, world.size() + 1), std::invalid_argument);
 }
 
+TEST(RankGroups, DefaultCountHoldsACopyOfTheInputWithinTheBudget) {
+  using dnmf::mpi::default_group_count;
+  EXPECT_EQ(default_group_count(8, 100, 1e9, 4e9), 8) << "A fits on every rank";
+  EXPECT_EQ(default_group_count(8, 3, 1e9, 4e9), 3) << "no more groups than tasks";
+  EXPECT_EQ(default_group_count(8, 100, 1e9, 0.5e9), 4) << "two ranks hold one copy";
+  EXPECT_EQ(default_group_count(8, 100, 1e9, 0.3e9), 2) << "four ranks (ceil 3.3) a copy";
+  EXPECT_EQ(default_group_count(8, 100, 1e9, 0.1e9), 1) << "more than all ranks: one group";
+  EXPECT_EQ(default_group_count(8, 100, 1e9, 0.0), 1) << "unknown memory: one group";
+  EXPECT_EQ(default_group_count(3, 100, 1e9, 0.6e9), 1) << "2 ranks a copy: 3 / 2 = 1 group";
+}
+
+TEST(RankGroups, MemoryBudgetIsTheLeastOverRanksAndPositiveOnLinux) {
+  Communicator world = Communicator::world();
+  const double budget = dnmf::mpi::memory_budget_per_rank(world);
+  EXPECT_GT(budget, 0);
+  EXPECT_EQ(world.max(budget), budget) << "the same on every rank";
+}
+
 }  // namespace

@@ -29,4 +29,15 @@ class RankGroups {
   Communicator group_;
 };
 
+/// The groups dnmf sweep runs when --groups is not given: as many as the ranks and the `tasks`
+/// allow while each group holds one copy of the input: a group of s ranks holds `copy_bytes` / s
+/// on each, which must stay within `budget_bytes` a rank, so a group has at least
+/// ceil(copy_bytes / budget_bytes) ranks. A budget <= 0 (unknown) allows one group.
+int default_group_count(int ranks, int tasks, double copy_bytes, double budget_bytes);
+
+/// Collective: half of what this rank's node can still give (core/memory.hpp:
+/// available_memory_bytes) shared by the ranks on the node, the least over `comm`; 0 where the
+/// OS does not say.
+double memory_budget_per_rank(Communicator& comm);
+
 }  // namespace dnmf::mpi
