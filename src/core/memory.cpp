@@ -5,22 +5,22 @@
 #include <string>
 
 namespace dnmf {
+namespace {
 
-std::int64_t peak_resident_bytes() {
-  std::ifstream status("/proc/self/status");
-  std::string key;
-  while (status >> key) {
-    if (key == "VmHWM:") {
+/// The value of the "KEY: N kB" line of a /proc file, in bytes; -1 if it has none.
+std::int64_t kibibyte_line(const char* path, const std::string& key) {
+  std::ifstream file(path);
+  std::string word;
+  while (file >> word) {
+    if (word == key) {
       std::int64_t kibibytes = 0;
-      status >> kibibytes;
+      file >> kibibytes;
       return kibibytes * 1024;
     }
-    status.ignore(1 << 12, '\n');
+    file.ignore(1 << 12, '\n');
   }
   return -1;
 }
-
-namespace {
 
 /// The first number in `path` (a cgroup file), or -1 ("max", missing, unreadable).
 std::int64_t number_in(const std::string& path) {
@@ -42,19 +42,10 @@ std::string own_cgroup() {
 
 }  // namespace
 
+std::int64_t peak_resident_bytes() { return kibibyte_line("/proc/self/status", "VmHWM:"); }
+
 std::int64_t available_memory_bytes() {
-  std::int64_t available = -1;
-  std::ifstream info("/proc/meminfo");
-  std::string key;
-  while (info >> key) {
-    if (key == "MemAvailable:") {
-      std::int64_t kibibytes = 0;
-      info >> kibibytes;
-      available = kibibytes * 1024;
-      break;
-    }
-    info.ignore(1 << 12, '\n');
-  }
+  std::int64_t available = kibibyte_line("/proc/meminfo", "MemAvailable:");
   const std::string cgroup = own_cgroup();
   const std::int64_t limit = cgroup.empty() ? -1 : number_in(cgroup + "/memory.max");
   if (limit >= 0) {

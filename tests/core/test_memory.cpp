@@ -14,19 +14,22 @@
 
 namespace {
 
-/// VmHWM in bytes, parsed from the whole file line by line; -1 if absent.
-std::int64_t naive_peak() {
-  std::FILE* status = std::fopen("/proc/self/status", "r");
-  if (status == nullptr) return -1;
+/// The "KEY: N kB" line of a /proc file in bytes, parsed line by line; -1 if absent.
+std::int64_t naive_line(const char* path, const char* format) {
+  std::FILE* file = std::fopen(path, "r");
+  if (file == nullptr) return -1;
   char line[256];
   std::int64_t bytes = -1;
-  while (std::fgets(line, sizeof line, status) != nullptr) {
+  while (std::fgets(line, sizeof line, file) != nullptr) {
     long long kib = 0;
-    if (std::sscanf(line, "VmHWM: %lld kB", &kib) == 1) bytes = kib * 1024;
+    if (std::sscanf(line, format, &kib) == 1) bytes = kib * 1024;
   }
-  std::fclose(status);
+  std::fclose(file);
   return bytes;
 }
+
+std::int64_t naive_peak() { return naive_line("/proc/self/status", "VmHWM: %lld kB"); }
+std::int64_t naive_available() { return naive_line("/proc/meminfo", "MemAvailable: %lld kB"); }
 
 TEST(Memory, PeakIsVmHwmInBytes) {
   const std::int64_t expected = naive_peak();
@@ -47,20 +50,6 @@ TEST(Memory, PeakCoversMemoryTouched) {
   EXPECT_GE(after, before);
   EXPECT_GE(after, static_cast<std::int64_t>(kBytes));
   EXPECT_EQ(block[kBytes / 2], 1);
-}
-
-/// MemAvailable in bytes, parsed line by line; -1 if absent.
-std::int64_t naive_available() {
-  std::FILE* info = std::fopen("/proc/meminfo", "r");
-  if (info == nullptr) return -1;
-  char line[256];
-  std::int64_t bytes = -1;
-  while (std::fgets(line, sizeof line, info) != nullptr) {
-    long long kib = 0;
-    if (std::sscanf(line, "MemAvailable: %lld kB", &kib) == 1) bytes = kib * 1024;
-  }
-  std::fclose(info);
-  return bytes;
 }
 
 TEST(Memory, AvailableIsAtMostMemAvailable) {
