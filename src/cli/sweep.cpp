@@ -193,18 +193,19 @@ std::optional<nmf::SweepFits> fit(const SweepCommandOptions& options,
                                   mpi::Communicator& world) {
   mpi::RankGroups groups(world, options.groups);
   mpi::Communicator& group = groups.group();
-  bool first = true;
-  const auto progress = [&](Index k, int replicate, const nmf::ReplicateFit& fit) {
+  nmf::SweepHooks hooks;
+  hooks.ready = [&] {
+    if (world.is_root() && !options.quiet) std::fprintf(stderr, "%s\n", first_line.c_str());
+  };
+  hooks.progress = [&](Index k, int replicate, const nmf::ReplicateFit& fit) {
     if (options.quiet || !group.is_root()) return;
-    if (first && world.is_root()) std::fprintf(stderr, "%s\n", first_line.c_str());
-    first = false;
     std::fprintf(stderr,
                  "dnmf sweep: group %d: k = %lld, replicate %d: %.0f iterations, rel.err %.6f, "
                  "test %.6f, %.2f s\n",
                  groups.index(), static_cast<long long>(k), replicate, fit.iterations,
                  fit.train_error, fit.test_error, fit.seconds);
   };
-  nmf::SweepFits fits = nmf::fit_sweep<Scalar>(options.sweep, resumed, progress, groups, world);
+  nmf::SweepFits fits = nmf::fit_sweep<Scalar>(options.sweep, resumed, hooks, groups, world);
   if (!fits.stopped) return fits;
   const char* checkpoint = options.checkpoint.c_str();
   if (!options.checkpoint.empty()) {
@@ -243,7 +244,7 @@ int run_sweep(const Invocation& invocation, mpi::Communicator& comm) {
       // A resumed sweep's checkpoint may be the file it resumed from: it replaces that state.
       .output("--checkpoint", options->checkpoint, "--resume");
   files.check(options->force, comm);
-  // Collective: made here, where every rank is, and printed after the first replicate.
+  // Collective: made here, where every rank is; printed once the input is read and checked.
   const std::string first_line = layout_line("sweep", comm) + "; " +
                                  std::to_string(options->groups) +
                                  (options->groups == 1 ? " group" : " groups");

@@ -144,8 +144,7 @@ void check_input(const InputMatrixT<Scalar>& input, const PreparedInput& prepare
 
 template <class Scalar>
 SweepFits fit_sweep(const SweepOptions& options, const ResumedReplicates* resumed,
-                    const std::function<void(Index, int, const ReplicateFit&)>& progress,
-                    mpi::RankGroups& groups, mpi::Communicator& world) {
+                    const SweepHooks& hooks, mpi::RankGroups& groups, mpi::Communicator& world) {
   mpi::Communicator& group = groups.group();
   SweepFits fits;
   std::exception_ptr failure;
@@ -156,6 +155,7 @@ SweepFits fit_sweep(const SweepOptions& options, const ResumedReplicates* resume
     const PreparedInput prepared = prepare_masked_input(
         input, ScaledFactors::Both, "nothing to factorize", options.run.mask, group);
     check_input(input, prepared, options, resumed, group);
+    if (hooks.ready) hooks.ready();
     fits.input = input;
     fits.prepared = prepared.scaled;
     fits.replicates = empty_replicates(options, input.cols);
@@ -167,7 +167,7 @@ SweepFits fit_sweep(const SweepOptions& options, const ResumedReplicates* resume
     };
     const auto plan = assign_tasks(options.ranks, options.replicates, 1, groups.count(), done);
     fits.stopped = fit_replicates(plan[static_cast<std::size_t>(groups.index())], options, input,
-                                  prepared, fits.replicates, progress, groups.index(), group);
+                                  prepared, fits.replicates, hooks.progress, groups.index(), group);
   } catch (const Error&) {
     failure = std::current_exception();  // every rank of the group has it; the others learn it:
   }
@@ -263,10 +263,8 @@ std::optional<Index> chosen_k(const std::vector<RankSummary>& summaries,
       const std::vector<SweepTask>&, const SweepOptions&, const InputMatrixT<Scalar>&,       \
       const PreparedInput&, std::vector<RankReplicates>&,                                    \
       const std::function<void(Index, int, const ReplicateFit&)>&, int, mpi::Communicator&); \
-  template SweepFits fit_sweep<Scalar>(                                                      \
-      const SweepOptions&, const ResumedReplicates*,                                         \
-      const std::function<void(Index, int, const ReplicateFit&)>&, mpi::RankGroups&,         \
-      mpi::Communicator&);
+  template SweepFits fit_sweep<Scalar>(const SweepOptions&, const ResumedReplicates*,        \
+                                       const SweepHooks&, mpi::RankGroups&, mpi::Communicator&);
 DNMF_INSTANTIATE_SWEEP(float)
 DNMF_INSTANTIATE_SWEEP(double)
 #undef DNMF_INSTANTIATE_SWEEP

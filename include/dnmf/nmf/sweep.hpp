@@ -84,15 +84,20 @@ struct ResumedReplicates {
   RecordedMatrix matrix;
 };
 
+/// What a sweep tells its caller as it goes, on every rank of a group.
+struct SweepHooks {
+  std::function<void()> ready;  ///< the input read and checked, before the first fit
+  std::function<void(Index, int, const ReplicateFit&)> progress;  ///< after each fit
+};
+
 /// Collective over `world`, in `groups`: each group reads A in Scalar, checks every k against
 /// its shape (and a `resumed` checkpoint against A), prepares it once, and fits its share of
 /// the replicates not done (nmf/sweep_plan.hpp: assign_tasks, batches of one); the fits are
 /// pooled, the resumed ones added. An error in any group is thrown on every rank, once every
-/// group has finished. `progress` as fit_replicates.
+/// group has finished.
 template <class Scalar>
 SweepFits fit_sweep(const SweepOptions& options, const ResumedReplicates* resumed,
-                    const std::function<void(Index, int, const ReplicateFit&)>& progress,
-                    mpi::RankGroups& groups, mpi::Communicator& world);
+                    const SweepHooks& hooks, mpi::RankGroups& groups, mpi::Communicator& world);
 
 /// Collective over `world`: after it every rank holds every replicate. Each replicate was
 /// filled in by one group; the ranks that pass `contribute` (one a group) add theirs to the
