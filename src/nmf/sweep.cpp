@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-
 #include <exception>
 
 #include "dnmf/core/error.hpp"
