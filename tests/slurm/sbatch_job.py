@@ -41,11 +41,11 @@ JOBS = {
     },
     "sweep": {
         "script_args": lambda data, out: [data, "/train/images", "4:8:2", out, "--replicates",
-                                          "3", "--groups", "2", "--max-iter", "200", "--tol", "0",
+                                          "3", "--groups", "2", "--max-iter", "80", "--tol", "0",
                                           "--seed", "3"],
         "dnmf_args": lambda data, out: ["sweep", "--input", data, "--dataset", "/train/images",
                                         "--rank", "4:8:2", "--replicates", "3", "--groups", "2",
-                                        "--max-iter", "200", "--tol", "0", "--seed", "3",
+                                        "--max-iter", "80", "--tol", "0", "--seed", "3",
                                         "--output", out, "--quiet"],
         "marker": "k = 8, replicate 0",
         "checkpoint_every": "0",
