@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """dnmf sweep driven as a user would, checked against dnmf factorize, numpy and scipy:
 - every replicate is the run `dnmf factorize --rank k --seed seed+r` with the same options, on as
-  many ranks as its group had: H, the training and the test error bitwise equal (dense data, and
-  data with NaN entries under --missing nan, whose held-out entries go back after each fit);
+  many ranks as its group had: H, the training and the test error bitwise equal (dense data,
+  data with NaN entries under --missing nan, CSR data with its zeros, --precision single; each
+  fit's held-out entries go back before the next);
 - the consensus of each k rebuilt in numpy from the replicates' H in the file: the local densities
   (R/3 nearest neighbours), the outliers dropped, k-means' fixed point and its numbering, the
   medians, the silhouette; W refitted to the consensus H equals scipy's NNLS row by row;
@@ -242,9 +243,21 @@ def main():
         with_nan[np.random.default_rng(1).random(A.shape) < 0.05] = np.nan
         with h5py.File(holes, "w") as f:
             f["A"] = with_nan
-        for name, path, matrix, extra in (("dense", data, A, ()),
-                                          ("NaN missing", holes, with_nan, ("--missing", "nan"))):
-            out = os.path.join(d, f"sweep-{len(extra)}.h5")
+        sparse = os.path.join(d, "sparse.h5")
+        with_zeros = np.where(A < np.quantile(A, 0.3), 0.0, A)
+        with h5py.File(sparse, "w") as f:
+            g = f.create_group("A")
+            rows, cols = np.nonzero(with_zeros)
+            g["data"], g["indices"] = with_zeros[rows, cols], cols.astype(np.int32)
+            g["indptr"] = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=A.shape[0]))])
+            g.attrs["shape"] = np.array(A.shape)
+            g.attrs["encoding-type"] = "csr_matrix"
+        cases = (("dense", data, A, ()),
+                 ("NaN missing", holes, with_nan, ("--missing", "nan")),
+                 ("sparse CSR", sparse, with_zeros, ()),
+                 ("single precision", data, A, ("--precision", "single")))
+        for case, (name, path, matrix, extra) in enumerate(cases):
+            out = os.path.join(d, f"sweep-{case}.h5")
             sweep(dnmf, ranks, path, out, ranks, extra)
             check_replicates_are_factorize_runs(dnmf, ranks, ranks, path, out, d, extra, name)
             with h5py.File(out, "r") as f:
@@ -261,7 +274,7 @@ def main():
                       and f.attrs["mpi_ranks"] == ranks and f.attrs["seed"] == SEED,
                       f"{name}: the attributes say how it ran")
             if ranks > 1:
-                one = os.path.join(d, f"one-group-{len(extra)}.h5")
+                one = os.path.join(d, f"one-group-{case}.h5")
                 sweep(dnmf, ranks, path, one, 1, extra)
                 check_replicates_are_factorize_runs(dnmf, ranks, 1, path, one, d, extra,
                                                     f"{name}, one group")
