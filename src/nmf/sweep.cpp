@@ -49,8 +49,7 @@ ReplicateFit fit_replicate(Index k, int replicate, const SweepOptions& options,
   return fit;
 }
 
-}  // namespace
-
+/// Zero replicates of every k of `options.ranks`, for an input of `cols` columns.
 std::vector<RankReplicates> empty_replicates(const SweepOptions& options, Index cols) {
   std::vector<RankReplicates> results;
   for (const Index k : options.ranks) {
@@ -63,6 +62,8 @@ std::vector<RankReplicates> empty_replicates(const SweepOptions& options, Index 
   return results;
 }
 
+/// Collective over `group`: fits the replicates of `tasks` into `results`, each recording
+/// `group_index`; true when a signal stopped it (the fit it interrupted is not done).
 template <class Scalar>
 bool fit_replicates(const std::vector<SweepTask>& tasks, const SweepOptions& options,
                     const InputMatrixT<Scalar>& input, const PreparedInput& prepared,
@@ -87,6 +88,8 @@ bool fit_replicates(const std::vector<SweepTask>& tasks, const SweepOptions& opt
   return false;
 }
 
+/// Collective over `world`: every rank gets every replicate. Each was filled in by one group; the
+/// ranks that `contribute` (one a group) add theirs to the zeros of the others: exact.
 void pool_replicates(std::vector<RankReplicates>& results, bool contribute,
                      mpi::Communicator& world) {
   for (RankReplicates& of_k : results) {
@@ -110,8 +113,6 @@ void pool_replicates(std::vector<RankReplicates>& results, bool contribute,
     }
   }
 }
-
-namespace {
 
 /// Collective over `group`: a UsageError naming the input unless every k fits its shape; a
 /// resumed checkpoint of another matrix or shape is refused.
@@ -257,12 +258,8 @@ std::optional<Index> chosen_k(const std::vector<RankSummary>& summaries,
   return chosen_rank(scores);
 }
 
-#define DNMF_INSTANTIATE_SWEEP(Scalar)                                                       \
-  template bool fit_replicates<Scalar>(                                                      \
-      const std::vector<SweepTask>&, const SweepOptions&, const InputMatrixT<Scalar>&,       \
-      const PreparedInput&, std::vector<RankReplicates>&,                                    \
-      const std::function<void(Index, int, const ReplicateFit&)>&, int, mpi::Communicator&); \
-  template SweepFits fit_sweep<Scalar>(const SweepOptions&, const ResumedReplicates*,        \
+#define DNMF_INSTANTIATE_SWEEP(Scalar)                                                \
+  template SweepFits fit_sweep<Scalar>(const SweepOptions&, const ResumedReplicates*, \
                                        const SweepHooks&, mpi::RankGroups&, mpi::Communicator&);
 DNMF_INSTANTIATE_SWEEP(float)
 DNMF_INSTANTIATE_SWEEP(double)

@@ -51,23 +51,6 @@ struct RankReplicates {
   std::vector<ReplicateFit> fits;
 };
 
-/// Zero replicates of every k of `options.ranks`, for an input of `cols` columns.
-std::vector<RankReplicates> empty_replicates(const SweepOptions& options, Index cols);
-
-/// Collective over `group`: fits the replicates of `tasks` on `input` (the group's rows,
-/// prepared by prepare_masked_input once for all), each from its own held-out set (put back
-/// after the fit), into `results` (from empty_replicates, in the order of options.ranks).
-/// `group_index` is recorded in each fit. `progress` is called on every rank of the group after
-/// each fit. Returns true when a SIGTERM or SIGUSR1 (core/stop_request.hpp) stopped it: the
-/// fits finished before it are done, the one it interrupted is not. An InputError naming the
-/// input and options.output when a fit overflowed.
-template <class Scalar>
-bool fit_replicates(const std::vector<SweepTask>& tasks, const SweepOptions& options,
-                    const InputMatrixT<Scalar>& input, const PreparedInput& prepared,
-                    std::vector<RankReplicates>& results,
-                    const std::function<void(Index, int, const ReplicateFit&)>& progress,
-                    int group_index, mpi::Communicator& group);
-
 /// The replicates a sweep fitted, and what they were fitted to.
 struct SweepFits {
   std::vector<RankReplicates> replicates;  ///< every k's, pooled on every rank
@@ -93,17 +76,14 @@ struct SweepHooks {
 /// Collective over `world`, in `groups`: each group reads A in Scalar, checks every k against
 /// its shape (and a `resumed` checkpoint against A), prepares it once, and fits its share of
 /// the replicates not done (nmf/sweep_plan.hpp: assign_tasks, batches of one); the fits are
-/// pooled, the resumed ones added. An error in any group is thrown on every rank, once every
-/// group has finished.
+/// pooled, the resumed ones added: afterwards every rank holds every replicate. Each replicate
+/// takes out its own seed's held-out set and puts it back after its fit. A SIGTERM or SIGUSR1
+/// (core/stop_request.hpp) stops each group after its fit in progress (`stopped`). An error in
+/// any group (a fit that overflowed: an InputError naming the input and options.output) is
+/// thrown on every rank, once every group has finished.
 template <class Scalar>
 SweepFits fit_sweep(const SweepOptions& options, const ResumedReplicates* resumed,
                     const SweepHooks& hooks, mpi::RankGroups& groups, mpi::Communicator& world);
-
-/// Collective over `world`: after it every rank holds every replicate. Each replicate was
-/// filled in by one group; the ranks that pass `contribute` (one a group) add theirs to the
-/// zeros of the others, which leaves every value exact.
-void pool_replicates(std::vector<RankReplicates>& results, bool contribute,
-                     mpi::Communicator& world);
 
 /// The consensus of one k and the codes refitted to it.
 struct RankConsensus {
