@@ -127,7 +127,7 @@ void print_summary(const SweepCommandOptions& options,
     std::printf("%6lld %12.6f %12.6f %12.6f %10.4f %8lld%s\n", static_cast<long long>(summary.rank),
                 summary.test_error_mean, summary.test_error_sd, summary.train_error_mean,
                 summary.stability, static_cast<long long>(consensus[i].consensus.kept),
-                consensus[i].filtered ? "" : " (threshold kept < k: none dropped)");
+                consensus[i].consensus.filtered ? "" : " (threshold kept < k: none dropped)");
   }
   const nmf::SweepOptions& sweep = options.sweep;
   if (const std::optional<Index> chosen = nmf::chosen_k(summaries, sweep)) {

@@ -206,6 +206,11 @@ Consensus consensus(const RowMatrix& pooled, const ConsensusOptions& options) {
   for (Index i = 0; i < unit.rows(); ++i) {
     if (result.density[static_cast<std::size_t>(i)] <= options.density_threshold) kept.push_back(i);
   }
+  if (static_cast<Index>(kept.size()) < options.rank && options.keep_all_below_k) {
+    result.filtered = false;
+    kept.resize(static_cast<std::size_t>(unit.rows()));
+    for (Index i = 0; i < unit.rows(); ++i) kept[static_cast<std::size_t>(i)] = i;
+  }
   result.kept = static_cast<Index>(kept.size());
   if (result.kept < options.rank) {
     throw InputError("the density threshold " + std::to_string(options.density_threshold) +

@@ -202,14 +202,8 @@ RankConsensus consensus_fit(const RankReplicates& replicates, double density_thr
   consensus_options.neighbours = std::max(1, options.replicates / 3);
   consensus_options.density_threshold = density_threshold;
   consensus_options.seed = options.run.seed;
+  consensus_options.keep_all_below_k = true;  // one k's outliers must not end the sweep
   RankConsensus result;
-  // Where the threshold would keep fewer than k components, none is dropped (and it is said).
-  const std::vector<double> density =
-      local_density(squared_distances(unit_rows(replicates.H)), consensus_options.neighbours);
-  const auto kept = std::count_if(density.begin(), density.end(),
-                                  [&](double d) { return d <= density_threshold; });
-  result.filtered = kept >= k;
-  if (!result.filtered) consensus_options.density_threshold = HUGE_VAL;
   result.consensus = consensus(replicates.H, consensus_options);
   // A median of unit rows is not one: the consensus H is, so that W carries the scale.
   result.consensus.components = unit_rows(result.consensus.components);

@@ -62,7 +62,7 @@ void write_summary(Elements& out, const std::vector<RankSummary>& summaries,
   for (std::size_t i = 0; i < summaries.size(); ++i) {
     ks.push_back(summaries[i].rank);
     kept.push_back(consensus[i].consensus.kept);
-    filtered.push_back(consensus[i].filtered ? 1 : 0);
+    filtered.push_back(consensus[i].consensus.filtered ? 1 : 0);
   }
   out.integers("/summary/k", ks);
   out.vector("/summary/test_error_mean",

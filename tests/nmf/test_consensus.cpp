@@ -262,4 +262,25 @@ TEST(Consensus, AThresholdKeepingFewerThanKIsAnInputError) {
   EXPECT_THROW(nmf::consensus(uniform_rows(12, 5, 13), options), dnmf::InputError);
 }
 
+TEST(Consensus, KeepAllBelowKClustersEveryComponentAndSaysSo) {
+  const RowMatrix pooled = uniform_rows(12, 5, 13);
+  nmf::ConsensusOptions options;
+  options.rank = 3;
+  options.neighbours = 2;
+  options.density_threshold = 0.0;  // keeps none
+  options.keep_all_below_k = true;
+  const nmf::Consensus all = nmf::consensus(pooled, options);
+  EXPECT_FALSE(all.filtered);
+  EXPECT_EQ(all.kept, 12);
+  EXPECT_EQ(std::count(all.cluster.begin(), all.cluster.end(), -1), 0);
+  // The same as a threshold that drops nothing (unit rows are at most 2 apart).
+  options.density_threshold = 2.0;
+  options.keep_all_below_k = false;
+  const nmf::Consensus unfiltered = nmf::consensus(pooled, options);
+  EXPECT_TRUE(unfiltered.filtered);
+  EXPECT_EQ(all.cluster, unfiltered.cluster);
+  EXPECT_EQ(all.components, unfiltered.components);
+  EXPECT_EQ(all.silhouette, unfiltered.silhouette);
+}
+
 }  // namespace

@@ -20,9 +20,12 @@ struct ConsensusOptions {
   Index rank = 0;                  ///< k, the clusters
   Index neighbours = 1;            ///< for the local density: cNMF's 0.3 R; the sweep uses R / 3
   double density_threshold = 0.5;  ///< drop components whose density is above it
-  std::uint64_t seed = 1;          ///< of k-means++
-  int restarts = 10;               ///< k-means runs from independent starts; the best is kept
-  int max_iterations = 300;        ///< Lloyd's iterations per run
+  /// When the threshold keeps fewer than k components: keep them all (Consensus::filtered
+  /// false) instead of refusing (the sweep, where one k must not end the others).
+  bool keep_all_below_k = false;
+  std::uint64_t seed = 1;    ///< of k-means++
+  int restarts = 10;         ///< k-means runs from independent starts; the best is kept
+  int max_iterations = 300;  ///< Lloyd's iterations per run
 };
 
 struct Consensus {
@@ -31,6 +34,7 @@ struct Consensus {
   std::vector<double> density;  ///< of every pooled component
   std::vector<int> cluster;     ///< of every pooled component; -1 where dropped
   Index kept = 0;               ///< components at or below the density threshold
+  bool filtered = true;         ///< false: keep_all_below_k kept every component
   double silhouette = 0;        ///< mean silhouette of the kept components' clustering
 };
 
@@ -62,7 +66,7 @@ Clustering kmeans(const RowMatrix& X, Index k, std::uint64_t seed, int restarts,
 double silhouette(const Matrix& squared_distance, const std::vector<int>& label, Index k);
 
 /// The whole consensus of `pooled` (R k x n, one component a row). Throws InputError when the
-/// density threshold keeps fewer than k components.
+/// density threshold keeps fewer than k components (unless options.keep_all_below_k).
 Consensus consensus(const RowMatrix& pooled, const ConsensusOptions& options);
 
 }  // namespace dnmf::nmf

@@ -87,10 +87,11 @@ SweepFits fit_sweep(const SweepOptions& options, const ResumedReplicates* resume
 
 /// The consensus of one k and the codes refitted to it.
 struct RankConsensus {
-  Consensus consensus;   ///< its components (unit rows: the consensus H), densities, clusters
-  bool filtered = true;  ///< false: the density threshold kept fewer than k; none was dropped
-  Matrix Wt;             ///< k x this rank's rows: W refitted to A with H fixed, in A's units
-  double error = 0;      ///< the refit's relative error on the observed entries
+  /// Its components (unit rows: the consensus H), densities, clusters; `filtered` false where
+  /// the density threshold kept fewer than k (none was dropped then).
+  Consensus consensus;
+  Matrix Wt;         ///< k x this rank's rows: W refitted to A with H fixed, in A's units
+  double error = 0;  ///< the refit's relative error on the observed entries
 };
 
 /// The input of the refits: this rank's rows of A in double (with its missing entries taken
