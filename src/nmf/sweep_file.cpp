@@ -157,6 +157,38 @@ void write_anndata(io::OutputFile& out, Elements& elements, const io::MatrixSour
   io::write_anndata_frame(out, names.first, names.second, groups);
 }
 
+/// UsageError naming the option unless the checkpoint `file` was made with `options`.
+void require_same_sweep(const io::InputFile& file, const SweepOptions& options) {
+  const std::string& path = file.path();
+  require_same_fit(file, options.run);
+  const auto differs = [&](const std::string& option, const std::string& made_with) {
+    throw UsageError(path + ": was made with " + option + " " + made_with +
+                     "; resume it with the same " + option);
+  };
+  const FactorRun& run = options.run;
+  if (file.integer_attribute("seed") != static_cast<std::int64_t>(run.seed)) {
+    differs("--seed", std::to_string(file.integer_attribute("seed")));
+  }
+  if (file.string_attribute("precision") != to_string(run.precision)) {
+    differs("--precision", file.string_attribute("precision"));
+  }
+  if (file.string_attribute("init") != run.init) differs("--init", file.string_attribute("init"));
+  if (file.integer_attribute("max_iter") != run.solver.stop.max_iterations) {
+    differs("--max-iter", std::to_string(file.integer_attribute("max_iter")));
+  }
+  if (file.number_attribute("tol") != run.solver.stop.tolerance ||
+      file.number_attribute("time_limit") != run.solver.stop.time_limit) {
+    differs("--tol and --time-limit", "other values");
+  }
+  if (file.integer_attribute("replicates") != options.replicates) {
+    differs("--replicates", std::to_string(file.integer_attribute("replicates")));
+  }
+  const std::vector<std::int64_t> ks = file.read_array<std::int64_t>(file.dataset("/ranks"));
+  if (ks != std::vector<std::int64_t>(options.ranks.begin(), options.ranks.end())) {
+    differs("--rank", "another list");
+  }
+}
+
 }  // namespace
 
 bool writes_anndata(const std::string& target) {
@@ -203,10 +235,6 @@ void write_sweep_file(const std::string& target, io::IfExists if_exists,
   out.commit();
 }
 
-}  // namespace dnmf::nmf
-
-namespace dnmf::nmf {
-
 void write_sweep_checkpoint(const std::string& path, io::IfExists if_exists,
                             const SweepOptions& options, const io::MatrixSource& input,
                             const ScaledInput& prepared,
@@ -227,42 +255,6 @@ void write_sweep_checkpoint(const std::string& path, io::IfExists if_exists,
   out.commit();
 }
 
-namespace {
-
-/// UsageError naming the option unless the checkpoint `file` was made with `options`.
-void require_same_sweep(const io::InputFile& file, const SweepOptions& options) {
-  const std::string& path = file.path();
-  require_same_fit(file, options.run);
-  const auto differs = [&](const std::string& option, const std::string& made_with) {
-    throw UsageError(path + ": was made with " + option + " " + made_with +
-                     "; resume it with the same " + option);
-  };
-  const FactorRun& run = options.run;
-  if (file.integer_attribute("seed") != static_cast<std::int64_t>(run.seed)) {
-    differs("--seed", std::to_string(file.integer_attribute("seed")));
-  }
-  if (file.string_attribute("precision") != to_string(run.precision)) {
-    differs("--precision", file.string_attribute("precision"));
-  }
-  if (file.string_attribute("init") != run.init) differs("--init", file.string_attribute("init"));
-  if (file.integer_attribute("max_iter") != run.solver.stop.max_iterations) {
-    differs("--max-iter", std::to_string(file.integer_attribute("max_iter")));
-  }
-  if (file.number_attribute("tol") != run.solver.stop.tolerance ||
-      file.number_attribute("time_limit") != run.solver.stop.time_limit) {
-    differs("--tol and --time-limit", "other values");
-  }
-  if (file.integer_attribute("replicates") != options.replicates) {
-    differs("--replicates", std::to_string(file.integer_attribute("replicates")));
-  }
-  const std::vector<std::int64_t> ks = file.read_array<std::int64_t>(file.dataset("/ranks"));
-  if (ks != std::vector<std::int64_t>(options.ranks.begin(), options.ranks.end())) {
-    differs("--rank", "another list");
-  }
-}
-
-}  // namespace
-
 ResumedReplicates read_sweep_checkpoint(const std::string& path, const SweepOptions& options,
                                         mpi::Communicator& comm) {
   const io::InputFile file(path, comm);
@@ -281,7 +273,13 @@ ResumedReplicates read_sweep_checkpoint(const std::string& path, const SweepOpti
       of_k.rank = k;
       of_k.H = file.read_all<double>(file.dataset(prefix + "H"));
       const auto column = [&](const std::string& name) {
-        return file.read_array<double>(file.dataset(prefix + name));
+        std::vector<double> values = file.read_array<double>(file.dataset(prefix + name));
+        if (values.size() != static_cast<std::size_t>(options.replicates)) {
+          throw InputError(path + ": " + prefix + name + " holds " + std::to_string(values.size()) +
+                           " values, not one for each of the " +
+                           std::to_string(options.replicates) + " replicates");
+        }
+        return values;
       };
       const std::vector<double> train = column("train_error"), test = column("test_error"),
                                 iterations = column("iterations"), seconds = column("seconds"),
@@ -290,8 +288,7 @@ ResumedReplicates read_sweep_checkpoint(const std::string& path, const SweepOpti
         of_k.fits.push_back({train[r], test[r], iterations[r], seconds[r],
                              static_cast<int>(group[r]), done[r] != 0});
       }
-      if (of_k.H.rows() != options.replicates * k ||
-          of_k.fits.size() != static_cast<std::size_t>(options.replicates)) {
+      if (of_k.H.rows() != options.replicates * k) {
         throw InputError(path + ": " + prefix + " does not hold " +
                          std::to_string(options.replicates) +
                          " replicates of k = " + std::to_string(k));

@@ -3,8 +3,8 @@
 it) writes the replicates it finished to --checkpoint, exits with code 75 and leaves no output;
 --resume fits only the others and ends with every dataset of an uninterrupted sweep, bitwise
 (the same layout), but the seconds and which group fitted a replicate. A checkpoint resumed
-with other options is refused in one line; without --checkpoint the stop keeps nothing and
-says so."""
+with other options, or one whose replicate columns are cut short, is refused in one line;
+without --checkpoint the stop keeps nothing and says so."""
 
 import argparse
 import os
@@ -66,6 +66,20 @@ def main():
         lines = [line for line in wrong.stderr.splitlines() if line.startswith("dnmf:")]
         check(wrong.returncode == 2 and len(lines) == 1 and "--seed 4" in lines[0]
               and not os.path.exists(out), f"another --seed is refused in one line: {lines}")
+
+        damaged = os.path.join(d, "damaged.h5")
+        with h5py.File(checkpoint, "r") as f, h5py.File(damaged, "w") as g:
+            for name in f:
+                f.copy(f[name], g, name)
+            g.attrs.update(f.attrs)
+            seconds = g["k6/replicates/seconds"][()]
+            del g["k6/replicates/seconds"]
+            g["k6/replicates/seconds"] = seconds[:-1]
+        broken = run(dnmf, ranks, sweep + ["--output", out, "--resume", damaged])
+        lines = [line for line in broken.stderr.splitlines() if line.startswith("dnmf:")]
+        check(broken.returncode == 1 and len(lines) == 1 and "k6/replicates/seconds" in lines[0]
+              and not os.path.exists(out), f"a checkpoint with a short column is refused in one "
+                                           f"line naming it: {lines}")
 
         result = run_ok(dnmf, ranks, sweep + ["--output", out, "--resume", checkpoint])
         fitted = sum(1 for line in result.stderr.splitlines() if ", replicate " in line)
