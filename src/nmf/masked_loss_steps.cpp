@@ -60,12 +60,18 @@ class MaskedFrobeniusSteps final : public LossSteps<Scalar> {
   }
 
   void end_w_update(MatrixT<Scalar>& WtA) override {
-    sides_.update(Side::Rows, Wt_, rhs_, w_rule_, options_.w_penalty, false);
+    update_w_from(rhs_, Wt_);
     // Wᵀ (P_O A): a second pass over the block, which the rows' grouping needs.
     for (Index row = 0; row < Wt_.cols(); row += kRowsPerBlock) {
       const Index rows = std::min(kRowsPerBlock, Wt_.cols() - row);
       A_.add_product_with_rows(Wt_.middleCols(row, rows), row, rows, WtA);
     }
+  }
+
+  const LocalBlockT<Scalar>* shared_product_block() const override { return &A_; }
+  void update_w_from(Eigen::Ref<const MatrixT<Scalar>> rhs,
+                     Eigen::Ref<MatrixT<Scalar>> Wt) override {
+    sides_.update(Side::Rows, Wt, rhs, w_rule_, options_.w_penalty, false);
   }
 
   void update_h_block(Eigen::Ref<MatrixT<Scalar>> H_block,

@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <vector>
 
 #include "dnmf/core/stop_request.hpp"
@@ -43,174 +45,6 @@ std::string to_string(StopReason reason) {
 
 namespace {
 
-/// ½||A - WH||²: both factors by the update rule (MU, HALS, BPP) from the Grams.
-template <class Scalar>
-class FrobeniusSteps final : public LossSteps<Scalar> {
- public:
-  /// [column_begin, column_begin + column_count) is this rank's column block C_r of H.
-  FrobeniusSteps(const LocalBlockT<Scalar>& A, const MatrixT<Scalar>& H, Index column_begin,
-                 Index column_count, const SolverOptions& options,
-                 const InputStatistics& statistics, mpi::Communicator& comm,
-                 UpdateRuleT<Scalar>& w_rule, UpdateRuleT<Scalar>& h_rule)
-      : A_(A),
-        H_(H),
-        column_begin_(column_begin),
-        column_count_(column_count),
-        options_(options),
-        statistics_(statistics),
-        comm_(comm),
-        w_rule_(w_rule),
-        h_rule_(h_rule),
-        k_(options.rank),
-        WtW_(k_, k_),
-        HHt_(k_, k_),
-        gram_(k_, k_) {}
-
-  Index gram_size() const override { return k_ * k_; }
-  void write_gram(Eigen::Map<Matrix>& gram) const override {
-    const auto H_C = H_.middleCols(column_begin_, column_count_).template cast<double>();
-    gram.noalias() = H_C * H_C.transpose();  // in double
-  }
-  void take_gram(const Eigen::Map<Matrix>& gram) override { HHt_ = gram; }
-  void start() override {}
-  void begin_w_update() override {
-    WtW_.setZero();
-    w_gram_ = &with_ridge(HHt_, options_.w_penalty.l2);
-  }
-  void update_w_rows(Index row, Index rows, Eigen::Ref<MatrixT<Scalar>> rhs,
-                     Eigen::Ref<MatrixT<Scalar>> Wt_b, MatrixT<Scalar>& WtA) override {
-    A_.times_transposed_rows(H_, row, rows, rhs);
-    w_rule_.update(Wt_b, *w_gram_, rhs, options_.w_penalty.l1);
-    A_.add_product_with_rows(Wt_b, row, rows, WtA);
-    const auto& W_b = Wt_b.template cast<double>();  // Wt_b itself when Scalar is double
-    WtW_.noalias() += W_b * W_b.transpose();         // in double
-  }
-  void update_h_block(Eigen::Ref<MatrixT<Scalar>> H_block,
-                      const MatrixT<Scalar>& WtA_block) override {
-    comm_.allreduce_sum(WtW_.data(), k_ * k_);
-    h_rule_.update(H_block, with_ridge(WtW_, options_.h_penalty.l2), WtA_block,
-                   options_.h_penalty.l1);
-  }
-  double loss_term(const MatrixT<Scalar>& WtA_block, Index column_begin) override {
-    const auto H_block = H_.middleCols(column_begin, WtA_block.cols());
-    return (WtA_block.template cast<double>().array() * H_block.template cast<double>().array())
-        .sum();
-  }
-  void measure(double loss_term, double, double penalties, IterationRecord& record) const override {
-    // ||A||² - 2 <Wᵀ A, H> + <Wᵀ W, H Hᵀ>, without forming W H.
-    const double fit =
-        statistics_.squared_norm - 2.0 * loss_term + (WtW_.array() * HHt_.array()).sum();
-    record.objective = 0.5 * fit + penalties;
-    record.relative_error =
-        std::sqrt(std::max(2.0 * record.objective, 0.0) / statistics_.squared_norm);
-  }
-  double final_relative_error(const FactorsT<Scalar>& factors) override {
-    return relative_error(A_, factors, statistics_, comm_, Loss::Frobenius);
-  }
-  double product_passes() const override { return 1.0; }
-
- private:
-  /// G + l2 I, or G itself without a ridge.
-  const Matrix& with_ridge(const Matrix& G, double l2) {
-    if (l2 == 0) return G;
-    gram_ = G;
-    gram_.diagonal().array() += l2;
-    return gram_;
-  }
-
-  const LocalBlockT<Scalar>& A_;
-  const MatrixT<Scalar>& H_;
-  const Index column_begin_;
-  const Index column_count_;
-  const SolverOptions& options_;
-  const InputStatistics& statistics_;
-  mpi::Communicator& comm_;
-  UpdateRuleT<Scalar>& w_rule_;
-  UpdateRuleT<Scalar>& h_rule_;
-  const Index k_;
-  // In double (see "Precision" in solver.hpp):
-  Matrix WtW_;   // Wᵀ W, allreduced
-  Matrix HHt_;   // H Hᵀ, allreduced
-  Matrix gram_;  // G + l2 I handed to the update rule
-  const Matrix* w_gram_ = nullptr;
-};
-
-/// The generalized KL divergence D(A || WH): Lee & Seung's (2001) multiplicative updates.
-template <class Scalar>
-class KlSteps final : public LossSteps<Scalar> {
- public:
-  KlSteps(const LocalBlockT<Scalar>& A, const MatrixT<Scalar>& Wt, const MatrixT<Scalar>& H,
-          const SolverOptions& options, const InputStatistics& statistics, mpi::Communicator& comm)
-      : A_(A),
-        Wt_(Wt),
-        H_(H),
-        options_(options),
-        statistics_(statistics),
-        comm_(comm),
-        ratio_(A.same_pattern()),
-        w_sums_(options.rank),
-        h_sums_(options.rank) {}
-
-  Index gram_size() const override { return 0; }
-  void write_gram(Eigen::Map<Matrix>&) const override {}
-  void take_gram(const Eigen::Map<Matrix>&) override {}
-  void start() override {
-    ratio_pass();
-    h_sums_ = H_.template cast<double>().rowwise().sum();
-  }
-  void begin_w_update() override {}
-  void update_w_rows(Index row, Index rows, Eigen::Ref<MatrixT<Scalar>> rhs,
-                     Eigen::Ref<MatrixT<Scalar>> Wt_b, MatrixT<Scalar>& WtQ) override {
-    ratio_->times_transposed_rows(H_, row, rows, rhs);
-    kl_multiplicative_update<Scalar>(Wt_b, h_sums_, rhs, options_.w_penalty);
-    A_.divide_by_product(Wt_b, H_, row, rows, *ratio_);
-    ratio_->add_product_with_rows(Wt_b, row, rows, WtQ);
-  }
-  void update_h_block(Eigen::Ref<MatrixT<Scalar>> H_block,
-                      const MatrixT<Scalar>& WtQ_block) override {
-    w_sums_ = Wt_.template cast<double>().rowwise().sum();
-    comm_.allreduce_sum(w_sums_.data(), w_sums_.size());
-    kl_multiplicative_update<Scalar>(H_block, w_sums_, WtQ_block, options_.h_penalty);
-  }
-  double loss_term(const MatrixT<Scalar>&, Index) override {
-    const double log_sum = ratio_pass();
-    h_sums_ = H_.template cast<double>().rowwise().sum();
-    return log_sum;
-  }
-  void measure(double loss_term, double, double penalties, IterationRecord& record) const override {
-    // Σ A log(A / WH) - Σ A + Σ WH, with Σ WH = (column sums of W) · (row sums of H).
-    const double divergence = loss_term - statistics_.sum + w_sums_.dot(h_sums_);
-    record.objective = divergence + penalties;
-    record.relative_error = std::max(record.objective, 0.0) / statistics_.sum;
-  }
-  double final_relative_error(const FactorsT<Scalar>& factors) override {
-    return relative_error(A_, factors, statistics_, comm_, Loss::KullbackLeibler);
-  }
-  double product_passes() const override { return 2.0; }
-
- private:
-  /// Q <- A ⊘ (W H); returns this rank's Σ A log(A / WH).
-  double ratio_pass() {
-    double log_sum = 0;
-    for (Index row = 0; row < A_.rows(); row += kRowsPerBlock) {
-      const Index rows = std::min(kRowsPerBlock, A_.rows() - row);
-      log_sum += A_.divide_by_product(Wt_.middleCols(row, rows), H_, row, rows, *ratio_);
-    }
-    return log_sum;
-  }
-
-  const LocalBlockT<Scalar>& A_;
-  const MatrixT<Scalar>& Wt_;
-  const MatrixT<Scalar>& H_;
-  const SolverOptions& options_;
-  const InputStatistics& statistics_;
-  mpi::Communicator& comm_;
-  // Q = A ⊘ (W H) at A's nonzeros, this rank's rows (the shape and pattern of A_r).
-  const std::unique_ptr<LocalBlockT<Scalar>> ratio_;
-  Vector w_sums_;  // column sums of W, allreduced          (k)
-  Vector h_sums_;  // row sums of H (H is replicated)       (k)
-};
-
 /// The state of the alternating iteration on one rank and its three steps, in the order the
 /// loop in solve() calls them: update_w (streamed over row blocks of A), update_h (this rank's
 /// column block, then the allgather) and measure (one allreduce of the scalars, the objective).
@@ -234,7 +68,8 @@ class Iteration {
         column_count_(column_blocks_.size(comm.rank())),
         w_rule_(make_update_rule<Scalar>(options.algorithm)),
         h_rule_(make_update_rule<Scalar>(options.algorithm)),
-        loss_(make_loss_steps(A, factors, options, statistics, mask, comm)),
+        loss_(make_loss_steps(A, factors, column_begin_, column_count_, options, statistics, mask,
+                              comm, *w_rule_, *h_rule_)),
         rhs_block_(k_, std::min(kRowsPerBlock, local_rows_)),
         WtA_(k_, A.cols()),
         WtA_block_(k_, column_count_),
@@ -258,6 +93,15 @@ class Iteration {
     }
     loss_->end_w_update(WtA_);
   }
+
+  /// 1, for a fit of a batch (solve_batch): the W update of all rows from rhs = H Pᵀ, which
+  /// the batch formed with the shared_product_block() P; the batch then puts Wᵀ P into WtA().
+  void update_w_from(Eigen::Ref<const MatrixT<Scalar>> rhs) {
+    loss_->begin_w_update();
+    loss_->update_w_from(rhs, Wt_);
+  }
+  const LocalBlockT<Scalar>* shared_product_block() const { return loss_->shared_product_block(); }
+  MatrixT<Scalar>& WtA() { return WtA_; }
 
   /// 2. H update on this rank's column block C_r, from (Wᵀ A)[:, C_r] after the reduce-scatter;
   /// the blocks then gathered so that every rank holds all of H.
@@ -303,20 +147,6 @@ class Iteration {
   }
 
  private:
-  std::unique_ptr<LossSteps<Scalar>> make_loss_steps(
-      const LocalBlockT<Scalar>& A, FactorsT<Scalar>& factors, const SolverOptions& options,
-      const InputStatistics& statistics, const EntryMaskT<Scalar>* mask, mpi::Communicator& comm) {
-    if (mask != nullptr && mask->any()) {
-      return make_masked_loss_steps(A, factors, column_begin_, column_count_, options, statistics,
-                                    *mask, comm, *w_rule_, *h_rule_);
-    }
-    if (options.loss == Loss::KullbackLeibler) {
-      return std::make_unique<KlSteps<Scalar>>(A, factors.Wt, factors.H, options, statistics, comm);
-    }
-    return std::make_unique<FrobeniusSteps<Scalar>>(A, factors.H, column_begin_, column_count_,
-                                                    options, statistics, comm, *w_rule_, *h_rule_);
-  }
-
   /// The one allreduce of an iteration: [the loss's Gram (Frobenius: H_C H_Cᵀ, k*k) | loss
   /// term | test term | elapsed seconds | stop votes | Σ W_r | ||W_r||² (the last two only with
   /// penalties on W)].
@@ -380,6 +210,62 @@ std::optional<StopReason> stop_reason(const std::vector<IterationRecord>& histor
   return std::nullopt;
 }
 
+/// The collectives' time and bytes on this rank as of a moment.
+struct CollectiveTally {
+  double seconds = 0;
+  std::uint64_t bytes = 0;
+};
+
+/// One fit's result as its loop goes: the history, the iterations, and why it stopped.
+class RunRecord {
+ public:
+  /// `resumed`: the run this one continues (its history feeds the stopping rule), or empty.
+  explicit RunRecord(const SolveResult& resumed)
+      : result_(resumed),
+        seconds_before_(resumed.history.empty() ? 0.0 : resumed.history.back().seconds),
+        iterations_before_(resumed.iterations) {
+    result_.reason = StopReason::MaxIterations;
+  }
+
+  /// Adds `record`, timed by the ranks' mean seconds in this loop; the reason to stop after it.
+  std::optional<StopReason> add(IterationRecord record, double mean_seconds, bool stop_requested,
+                                const StopRule& rule) {
+    record.seconds = seconds_before_ + mean_seconds;
+    result_.history.push_back(record);
+    result_.iterations = record.iteration;
+    const std::optional<StopReason> stop =
+        stop_reason(result_.history, stop_requested, mean_seconds, rule);
+    if (stop) result_.reason = *stop;
+    return stop;
+  }
+  const SolveResult& so_far() const { return result_; }
+
+  /// Collective: the result, with the loop's times and bytes since `before` and the flops and
+  /// relative error of `step`.
+  template <class Scalar>
+  SolveResult finish(Iteration<Scalar>& step, const FactorsT<Scalar>& factors,
+                     const Stopwatch& loop_watch, const CollectiveTally& before,
+                     mpi::Communicator& comm) {
+    SolveResult result = result_;
+    result.loop_seconds = loop_watch.seconds();
+    result.communicate_seconds = comm.seconds_in_collectives() - before.seconds;
+    result.compute_seconds = result.loop_seconds - result.communicate_seconds;
+    result.iterations_this_run = result.iterations - iterations_before_;
+    if (result.iterations_this_run > 0) {
+      result.bytes_per_iteration = static_cast<double>(comm.bytes_in_collectives() - before.bytes) /
+                                   result.iterations_this_run;
+    }
+    result.flops_per_iteration = step.flops();
+    result.relative_error = step.final_relative_error(factors);
+    return result;
+  }
+
+ private:
+  SolveResult result_;
+  const double seconds_before_;
+  const int iterations_before_;
+};
+
 }  // namespace
 
 template <class Scalar>
@@ -388,45 +274,92 @@ SolveResult solve(const LocalBlockT<Scalar>& A, FactorsT<Scalar>& factors,
                   mpi::Communicator& comm, const SolveResult& resumed,
                   const SolverHooksT<Scalar>& hooks, const EntryMaskT<Scalar>* mask) {
   Iteration<Scalar> step(A, factors, options, statistics, mask, comm);
-  SolveResult result = resumed;
-  result.reason = StopReason::MaxIterations;
-  const double seconds_before = resumed.history.empty() ? 0.0 : resumed.history.back().seconds;
-  const double collective_seconds_before = comm.seconds_in_collectives();
-  const std::uint64_t bytes_before = comm.bytes_in_collectives();
+  RunRecord run(resumed);
+  const CollectiveTally before{comm.seconds_in_collectives(), comm.bytes_in_collectives()};
   const Stopwatch loop_watch;
   step.start();
   for (int iteration = resumed.iterations + 1; iteration <= options.stop.max_iterations;
        ++iteration) {
     step.update_w();
     step.update_h();
-    IterationRecord record = step.measure(iteration, loop_watch.seconds());
-    record.seconds = seconds_before + step.mean_seconds();
-    result.history.push_back(record);
-    result.iterations = iteration;
-    if (hooks.progress) hooks.progress(record);
+    const IterationRecord record = step.measure(iteration, loop_watch.seconds());
     const std::optional<StopReason> stop =
-        stop_reason(result.history, step.stop_requested(), step.mean_seconds(), options.stop);
+        run.add(record, step.mean_seconds(), step.stop_requested(), options.stop);
+    if (hooks.progress) hooks.progress(run.so_far().history.back());
     if (stop) {
-      result.reason = *stop;
       // A stop request leaves a checkpoint to resume from.
-      if (*stop == StopReason::Signal && hooks.checkpoint) hooks.checkpoint(factors, result);
+      if (*stop == StopReason::Signal && hooks.checkpoint) hooks.checkpoint(factors, run.so_far());
       break;
     }
     if (hooks.checkpoint && hooks.checkpoint_every > 0 && iteration % hooks.checkpoint_every == 0) {
-      hooks.checkpoint(factors, result);
+      hooks.checkpoint(factors, run.so_far());
     }
   }
-  result.loop_seconds = loop_watch.seconds();
-  result.communicate_seconds = comm.seconds_in_collectives() - collective_seconds_before;
-  result.compute_seconds = result.loop_seconds - result.communicate_seconds;
-  result.iterations_this_run = result.iterations - resumed.iterations;
-  if (result.iterations_this_run > 0) {
-    result.bytes_per_iteration = static_cast<double>(comm.bytes_in_collectives() - bytes_before) /
-                                 result.iterations_this_run;
+  return run.finish(step, factors, loop_watch, before, comm);
+}
+
+template <class Scalar>
+std::vector<SolveResult> solve_batch(const LocalBlockT<Scalar>& A,
+                                     std::vector<FactorsT<Scalar>>& batch,
+                                     const SolverOptions& options,
+                                     const InputStatistics& statistics, mpi::Communicator& comm,
+                                     const EntryMaskT<Scalar>* mask) {
+  const Index k = options.rank;
+  std::vector<std::unique_ptr<Iteration<Scalar>>> steps;
+  std::vector<RunRecord> runs;
+  std::vector<std::size_t> fitting;  // the fits not stopped yet, in batch order
+  for (std::size_t f = 0; f < batch.size(); ++f) {
+    steps.push_back(
+        std::make_unique<Iteration<Scalar>>(A, batch[f], options, statistics, mask, comm));
+    if (steps.back()->shared_product_block() != &A) {
+      throw std::logic_error("solve_batch: the loss's products are not with the input's block");
+    }
+    runs.emplace_back(SolveResult{});
+    fitting.push_back(f);
   }
-  result.flops_per_iteration = step.flops();
-  result.relative_error = step.final_relative_error(factors);
-  return result;
+  const CollectiveTally before{comm.seconds_in_collectives(), comm.bytes_in_collectives()};
+  const Stopwatch loop_watch;
+  for (auto& step : steps) step->start();
+  MatrixT<Scalar> H_stack, rhs_stack, Wt_stack, WtA_stack;  // fitting.size() k rows
+  for (int iteration = 1; iteration <= options.stop.max_iterations && !fitting.empty();
+       ++iteration) {
+    const Index rows = k * static_cast<Index>(fitting.size());
+    H_stack.resize(rows, A.cols());
+    Wt_stack.resize(rows, A.rows());
+    rhs_stack.resize(rows, A.rows());
+    WtA_stack.setZero(rows, A.cols());
+    for (std::size_t s = 0; s < fitting.size(); ++s) {
+      H_stack.middleRows(k * static_cast<Index>(s), k) = batch[fitting[s]].H;
+    }
+    for (Index row = 0; row < A.rows(); row += kRowsPerBlock) {
+      const Index count = std::min(kRowsPerBlock, A.rows() - row);
+      A.times_transposed_rows(H_stack, row, count, rhs_stack.middleCols(row, count));
+    }
+    for (std::size_t s = 0; s < fitting.size(); ++s) {
+      steps[fitting[s]]->update_w_from(rhs_stack.middleRows(k * static_cast<Index>(s), k));
+      Wt_stack.middleRows(k * static_cast<Index>(s), k) = batch[fitting[s]].Wt;
+    }
+    for (Index row = 0; row < A.rows(); row += kRowsPerBlock) {
+      const Index count = std::min(kRowsPerBlock, A.rows() - row);
+      A.add_product_with_rows(Wt_stack.middleCols(row, count), row, count, WtA_stack);
+    }
+    std::vector<std::size_t> still_fitting;
+    for (std::size_t s = 0; s < fitting.size(); ++s) {
+      Iteration<Scalar>& step = *steps[fitting[s]];
+      step.WtA() = WtA_stack.middleRows(k * static_cast<Index>(s), k);
+      step.update_h();
+      const IterationRecord record = step.measure(iteration, loop_watch.seconds());
+      if (!runs[fitting[s]].add(record, step.mean_seconds(), step.stop_requested(), options.stop)) {
+        still_fitting.push_back(fitting[s]);
+      }
+    }
+    fitting = std::move(still_fitting);
+  }
+  std::vector<SolveResult> results;
+  for (std::size_t f = 0; f < batch.size(); ++f) {
+    results.push_back(runs[f].finish(*steps[f], batch[f], loop_watch, before, comm));
+  }
+  return results;
 }
 
 template <class Scalar>
@@ -458,6 +391,9 @@ double relative_error(const LocalBlockT<Scalar>& A, const FactorsT<Scalar>& fact
                                      const SolverOptions&, const InputStatistics&,            \
                                      mpi::Communicator&, const SolveResult&,                  \
                                      const SolverHooksT<Scalar>&, const EntryMaskT<Scalar>*); \
+  template std::vector<SolveResult> solve_batch<Scalar>(                                      \
+      const LocalBlockT<Scalar>&, std::vector<FactorsT<Scalar>>&, const SolverOptions&,       \
+      const InputStatistics&, mpi::Communicator&, const EntryMaskT<Scalar>*);                 \
   template double relative_error<Scalar>(const LocalBlockT<Scalar>&, const FactorsT<Scalar>&, \
                                          const InputStatistics&, mpi::Communicator&, Loss);
 DNMF_INSTANTIATE_SOLVER(float)

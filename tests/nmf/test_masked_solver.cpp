@@ -3,11 +3,15 @@
 // its block, the solver runs on MPI_COMM_WORLD, and its rows of W and all of H are compared
 // with the naive run on the whole matrix from the same start. Also the errors it reports (the
 // training error on the observed entries, the test error on the held-out ones) against the
-// naive sums, and the held-out set's counts.
+// naive sums, and the held-out set's counts. And solve_batch, masked or not, against one
+// solve() a start.
 
 #include <gtest/gtest.h>
 
 #include <random>
+#include <stdexcept>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "dnmf/mpi/partition.hpp"
@@ -112,115 +116,143 @@ double condition_of_grams(const Matrix& fit, const Matrix& W, const Matrix& H) {
   return worst;
 }
 
-void expect_matches_naive(const Case& c) {
-  dnmf::mpi::Communicator world = dnmf::mpi::Communicator::world();
-  Matrix A = naive::random_matrix(kRows, kCols, 7);
-  if (c.sparse) A = naive::count_matrix(kRows, kCols, 7, 0.4, 10, 2);
+/// The input of a case on this rank: A, its fitted and test entries (1 where), this rank's rows
+/// with the unobserved entries taken out of its block, and the mask that took them out.
+struct MaskedInput {
+  Matrix A, fit, test;
+  dnmf::nmf::HeldOutSet held_out;
+  Index begin = 0, count = 0;  // this rank's rows
+  std::unique_ptr<dnmf::nmf::LocalBlock> block;
+  dnmf::nmf::EntryMask mask;
+  dnmf::nmf::InputStatistics statistics;
+};
+
+MaskedInput masked_input(const Case& c, dnmf::mpi::Communicator& world) {
+  MaskedInput in;
+  in.A = naive::random_matrix(kRows, kCols, 7);
+  in.fit.resize(kRows, kCols);
+  in.test.resize(kRows, kCols);
+  in.held_out = dnmf::nmf::HeldOutSet(c.holdout, kSeed);
+  if (c.sparse) in.A = naive::count_matrix(kRows, kCols, 7, 0.4, 10, 2);
   const Matrix missing = missing_pattern(c.missing);
-  const dnmf::nmf::HeldOutSet held_out(c.holdout, kSeed);
-  const Matrix held = held_out_pattern(held_out);
-  Matrix fit(kRows, kCols), test(kRows, kCols);
+  const Matrix held = held_out_pattern(in.held_out);
   for (Index i = 0; i < kRows; ++i)
     for (Index j = 0; j < kCols; ++j) {
-      fit(i, j) = missing(i, j) == 0 && held(i, j) == 0 ? 1 : 0;
-      test(i, j) = missing(i, j) == 0 && held(i, j) != 0 ? 1 : 0;
+      in.fit(i, j) = missing(i, j) == 0 && held(i, j) == 0 ? 1 : 0;
+      in.test(i, j) = missing(i, j) == 0 && held(i, j) != 0 ? 1 : 0;
     }
 
   // This rank's rows, with NaN where an entry is missing (taken out as --missing nan does).
   const dnmf::mpi::BlockPartition partition(kRows, world.size());
-  const Index begin = partition.begin(world.rank());
-  const Index count = partition.size(world.rank());
-  Matrix mine = A.middleRows(begin, count);
-  for (Index i = 0; i < count; ++i)
+  in.begin = partition.begin(world.rank());
+  in.count = partition.size(world.rank());
+  Matrix mine = in.A.middleRows(in.begin, in.count);
+  for (Index i = 0; i < in.count; ++i)
     for (Index j = 0; j < kCols; ++j)
-      if (missing(begin + i, j) != 0) mine(i, j) = std::nan("");
-  std::unique_ptr<dnmf::nmf::LocalBlock> block;
+      if (missing(in.begin + i, j) != 0) mine(i, j) = std::nan("");
   if (c.sparse) {
-    block = std::make_unique<dnmf::nmf::SparseBlock>(dnmf::RowMatrix(mine).sparseView());
+    in.block = std::make_unique<dnmf::nmf::SparseBlock>(dnmf::RowMatrix(mine).sparseView());
   } else {
-    block = std::make_unique<dnmf::nmf::DenseBlock>(dnmf::RowMatrix(mine));
+    in.block = std::make_unique<dnmf::nmf::DenseBlock>(dnmf::RowMatrix(mine));
   }
-  const dnmf::nmf::EntryList nan_entries = dnmf::nmf::take_out_nan_entries(*block);
-  const dnmf::nmf::EntryMask mask =
-      dnmf::nmf::take_out_unobserved(*block, begin, nan_entries, held_out, world);
-  EXPECT_EQ(mask.observed_entries, static_cast<std::int64_t>(fit.sum()));
-  EXPECT_EQ(mask.test_entries, static_cast<std::int64_t>(test.sum()));
-  EXPECT_EQ(mask.missing_entries, static_cast<std::int64_t>(missing.sum()));
-  const auto statistics = dnmf::nmf::input_statistics(*block, world);
+  const dnmf::nmf::EntryList nan_entries = dnmf::nmf::take_out_nan_entries(*in.block);
+  in.mask = dnmf::nmf::take_out_unobserved(*in.block, in.begin, nan_entries, in.held_out, world);
+  EXPECT_EQ(in.mask.observed_entries, static_cast<std::int64_t>(in.fit.sum()));
+  EXPECT_EQ(in.mask.test_entries, static_cast<std::int64_t>(in.test.sum()));
+  EXPECT_EQ(in.mask.missing_entries, static_cast<std::int64_t>(missing.sum()));
+  in.statistics = dnmf::nmf::input_statistics(*in.block, world);
+  return in;
+}
 
+/// The options of a case, for exactly kIterations iterations (the stopping window is longer).
+dnmf::nmf::SolverOptions fixed_iterations(const Case& c) {
   dnmf::nmf::SolverOptions options;
   options.algorithm = c.algorithm;
   options.loss = c.loss;
   options.rank = kRank;
   options.stop.max_iterations = kIterations;
   options.stop.window = kIterations + 1;
+  return options;
+}
+
+/// W (all rows) from each rank's rows Wt.
+Matrix gathered_w(const Matrix& Wt, const MaskedInput& in, dnmf::mpi::Communicator& world) {
+  Matrix all = Matrix::Zero(kRows, kRank);
+  all.middleRows(in.begin, in.count) = Wt.transpose();
+  world.allreduce_sum(all.data(), all.size());
+  return all;
+}
+
+void expect_matches_naive(const Case& c) {
+  dnmf::mpi::Communicator world = dnmf::mpi::Communicator::world();
+  const MaskedInput in = masked_input(c, world);
+  const dnmf::nmf::SolverOptions options = fixed_iterations(c);
   const Matrix W0 = naive::random_matrix(kRows, kRank, 5).array() + 0.1;
   const Matrix H0 = naive::random_matrix(kRank, kCols, 6).array() + 0.1;
-  dnmf::nmf::Factors factors{W0.middleRows(begin, count).transpose(), H0};
-  const auto result = dnmf::nmf::solve(*block, factors, options, statistics, world, {}, {}, &mask);
+  dnmf::nmf::Factors factors{W0.middleRows(in.begin, in.count).transpose(), H0};
+  const auto result =
+      dnmf::nmf::solve(*in.block, factors, options, in.statistics, world, {}, {}, &in.mask);
 
-  const NaiveRun reference = naive_run(c, A, fit, W0, H0);
+  const NaiveRun reference = naive_run(c, in.A, in.fit, W0, H0);
   // Amplification of rounding through the iterations, from runs on perturbed data and starts.
   double w_amplification = 0, h_amplification = 0;
   for (int probe = 1; probe <= error_bounds::kScalarProbes; ++probe) {
-    const NaiveRun probed = naive_run(c, error_bounds::perturbed(A, 10 * probe), fit,
+    const NaiveRun probed = naive_run(c, error_bounds::perturbed(in.A, 10 * probe), in.fit,
                                       error_bounds::perturbed(W0, 10 * probe + 1),
                                       error_bounds::perturbed(H0, 10 * probe + 2));
     w_amplification = std::max(w_amplification, error_bounds::amplification(reference.W, probed.W));
     h_amplification = std::max(h_amplification, error_bounds::amplification(reference.H, probed.H));
   }
   const double condition = c.algorithm == Algorithm::Bpp && c.loss == Loss::Frobenius
-                               ? condition_of_grams(fit, reference.W, reference.H)
+                               ? condition_of_grams(in.fit, reference.W, reference.H)
                                : 0.0;
   const double rounding =
-      cancellation(fit) *
+      cancellation(in.fit) *
       (error_bounds::iteration_rounding<double>(kRows, kCols, kRank, 1, condition) +
        error_bounds::iteration_rounding<double>(kRows, kCols, kRank, world.size(), condition));
-  if (count > 0) {
-    EXPECT_LT((factors.Wt.transpose() - reference.W.middleRows(begin, count)).norm(),
+  if (in.count > 0) {
+    EXPECT_LT((factors.Wt.transpose() - reference.W.middleRows(in.begin, in.count)).norm(),
               error_bounds::iterated_tolerance(w_amplification, rounding) * reference.W.norm())
-        << name(c) << ": W rows " << begin << ".." << begin + count;
+        << name(c) << ": W rows " << in.begin << ".." << in.begin + in.count;
   }
   EXPECT_LT(testing_support::relative_difference(factors.H, reference.H),
             error_bounds::iterated_tolerance(h_amplification, rounding))
       << name(c) << ": H";
 
   // The reported errors against the naive sums over the library's own final factors.
-  const Matrix W = [&] {
-    Matrix all = Matrix::Zero(kRows, kRank);
-    all.middleRows(begin, count) = factors.Wt.transpose();
-    world.allreduce_sum(all.data(), all.size());
-    return all;
-  }();
+  const Matrix W = gathered_w(factors.Wt, in, world);
   const double tolerance = 1e3 * rounding;
   const auto expect_relative = [&](double value, double expected, const char* what) {
     EXPECT_NEAR(value, expected, tolerance * std::max(expected, 1e-12)) << name(c) << ": " << what;
   };
   if (c.loss == Loss::Frobenius) {
     const double norm =
-        naive::masked_squared_residual(A, fit, Matrix::Zero(kRows, kRank), factors.H);
+        naive::masked_squared_residual(in.A, in.fit, Matrix::Zero(kRows, kRank), factors.H);
     expect_relative(result.relative_error,
-                    std::sqrt(naive::masked_squared_residual(A, fit, W, factors.H) / norm),
+                    std::sqrt(naive::masked_squared_residual(in.A, in.fit, W, factors.H) / norm),
                     "relative error");
     expect_relative(result.history.back().relative_error, result.relative_error,
                     "last recorded error");
-    if (!held_out.empty()) {
+    if (!in.held_out.empty()) {
       const double test_norm =
-          naive::masked_squared_residual(A, test, Matrix::Zero(kRows, kRank), factors.H);
-      expect_relative(result.history.back().test_error,
-                      std::sqrt(naive::masked_squared_residual(A, test, W, factors.H) / test_norm),
-                      "test error");
+          naive::masked_squared_residual(in.A, in.test, Matrix::Zero(kRows, kRank), factors.H);
+      expect_relative(
+          result.history.back().test_error,
+          std::sqrt(naive::masked_squared_residual(in.A, in.test, W, factors.H) / test_norm),
+          "in.test error");
     }
   } else {
-    const double sum = (A.array() * fit.array()).sum();
-    expect_relative(result.relative_error, naive::masked_kl_divergence(A, fit, W, factors.H) / sum,
+    const double sum = (in.A.array() * in.fit.array()).sum();
+    expect_relative(result.relative_error,
+                    naive::masked_kl_divergence(in.A, in.fit, W, factors.H) / sum,
                     "relative error");
     expect_relative(result.history.back().relative_error, result.relative_error,
                     "last recorded error");
-    if (!held_out.empty()) {
-      const double test_sum = (A.array() * test.array()).sum();
+    if (!in.held_out.empty()) {
+      const double test_sum = (in.A.array() * in.test.array()).sum();
       expect_relative(result.history.back().test_error,
-                      naive::masked_kl_divergence(A, test, W, factors.H) / test_sum, "test error");
+                      naive::masked_kl_divergence(in.A, in.test, W, factors.H) / test_sum,
+                      "in.test error");
     }
   }
 }
@@ -234,6 +266,97 @@ TEST(MaskedSolver, MatchesNaiveMaskedIterations) {
           expect_matches_naive({algorithm, Loss::Frobenius, missing, holdout, sparse});
         expect_matches_naive({Algorithm::Mu, Loss::KullbackLeibler, missing, holdout, sparse});
       }
+}
+
+/// solve_batch from several starts against one solve() a start, on the same input and mask:
+/// the same to the rounding of the stacked products, amplified through the iterations as
+/// probes from perturbed starts measure; the same iterations and stop reasons. With MU and
+/// HALS one start is all zeros, which both leave as it is: its error stays 1, the stopping rule
+/// stops it after one window, and the others go on in the stack without it.
+void expect_batch_equals_solves(const Case& c) {
+  dnmf::mpi::Communicator world = dnmf::mpi::Communicator::world();
+  const MaskedInput in = masked_input(c, world);
+  dnmf::nmf::SolverOptions options = fixed_iterations(c);
+  options.stop.max_iterations = 3 * kIterations;
+  options.stop.window = kIterations;
+  options.stop.tolerance = 1e-12;
+  std::vector<dnmf::nmf::Factors> starts;
+  for (std::uint64_t s = 0; s < 3; ++s) {
+    const Matrix W0 = naive::random_matrix(kRows, kRank, 20 + s).array() + 0.1;
+    const Matrix H0 = naive::random_matrix(kRank, kCols, 30 + s).array() + 0.1;
+    starts.push_back({W0.middleRows(in.begin, in.count).transpose(), H0});
+  }
+  const bool zero_start = c.algorithm != Algorithm::Bpp;  // BPP cannot factor a zero Gram
+  if (zero_start) starts.push_back({Matrix::Zero(kRank, in.count), Matrix::Zero(kRank, kCols)});
+  const auto solved = [&](dnmf::nmf::Factors start) {
+    const auto result =
+        dnmf::nmf::solve(*in.block, start, options, in.statistics, world, {}, {}, &in.mask);
+    return std::pair{start, result};
+  };
+  std::vector<dnmf::nmf::Factors> batch = starts;
+  const std::vector<dnmf::nmf::SolveResult> results =
+      dnmf::nmf::solve_batch(*in.block, batch, options, in.statistics, world, &in.mask);
+  ASSERT_EQ(results.size(), starts.size());
+  for (std::size_t s = 0; s < starts.size(); ++s) {
+    const auto [alone, result] = solved(starts[s]);
+    const std::string what = name(c) + ", start " + std::to_string(s);
+    EXPECT_EQ(results[s].iterations, result.iterations) << what;
+    EXPECT_EQ(results[s].reason, result.reason) << what;
+    if (zero_start && s + 1 == starts.size()) {
+      EXPECT_EQ(result.iterations, kIterations + 1) << what << ": stalled after one window";
+      EXPECT_EQ(batch[s].H.norm(), 0) << what;
+      continue;
+    }
+    EXPECT_GT(result.iterations, kIterations + 1) << what << ": went on without the zero start";
+    double w_amplification = 0, h_amplification = 0;
+    for (int probe = 1; probe <= error_bounds::kScalarProbes; ++probe) {
+      dnmf::nmf::Factors perturbed{error_bounds::perturbed(starts[s].Wt, 10 * probe + 1),
+                                   error_bounds::perturbed(starts[s].H, 10 * probe + 2)};
+      const auto probed = solved(perturbed).first;
+      const Matrix W_probed = gathered_w(probed.Wt, in, world);
+      w_amplification = std::max(
+          w_amplification, error_bounds::amplification(gathered_w(alone.Wt, in, world), W_probed));
+      h_amplification = std::max(h_amplification, error_bounds::amplification(alone.H, probed.H));
+    }
+    const Matrix W = gathered_w(alone.Wt, in, world);
+    const double condition =
+        c.algorithm == Algorithm::Bpp ? condition_of_grams(in.fit, W, alone.H) : 0.0;
+    const double rounding =
+        2 * cancellation(in.fit) *
+        error_bounds::iteration_rounding<double>(kRows, kCols, kRank, world.size(), condition);
+    EXPECT_LT(testing_support::relative_difference(gathered_w(batch[s].Wt, in, world), W),
+              error_bounds::iterated_tolerance(w_amplification, rounding))
+        << what << ": W";
+    EXPECT_LT(testing_support::relative_difference(batch[s].H, alone.H),
+              error_bounds::iterated_tolerance(h_amplification, rounding))
+        << what << ": H";
+    const double tolerance =
+        error_bounds::iterated_tolerance(std::max(w_amplification, h_amplification), rounding);
+    EXPECT_NEAR(results[s].relative_error, result.relative_error, tolerance * result.relative_error)
+        << what;
+    EXPECT_NEAR(results[s].history.back().test_error, result.history.back().test_error,
+                tolerance * result.history.back().test_error)
+        << what;
+  }
+}
+
+TEST(SolveBatch, EqualsOneSolveAStart) {
+  for (const bool sparse : {false, true})
+    for (const double missing : {0.0, 0.1})
+      for (const double holdout : {0.0, 0.3})
+        for (const Algorithm algorithm : {Algorithm::Mu, Algorithm::Hals, Algorithm::Bpp})
+          expect_batch_equals_solves({algorithm, Loss::Frobenius, missing, holdout, sparse});
+}
+
+TEST(SolveBatch, RefusesKlWhoseProductsAreEachFitsOwn) {
+  dnmf::mpi::Communicator world = dnmf::mpi::Communicator::world();
+  const Case c{Algorithm::Mu, Loss::KullbackLeibler, 0.0, 0.3, false};
+  const MaskedInput in = masked_input(c, world);
+  std::vector<dnmf::nmf::Factors> batch(
+      2, {Matrix::Constant(kRank, in.count, 0.5), Matrix::Constant(kRank, kCols, 0.5)});
+  EXPECT_THROW(
+      dnmf::nmf::solve_batch(*in.block, batch, fixed_iterations(c), in.statistics, world, &in.mask),
+      std::logic_error);
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 // mask keeps, with a test error on the held-out ones (masked_loss_steps.cpp).
 
 #include <memory>
+#include <stdexcept>
 
 #include "dnmf/core/matrix.hpp"
 #include "dnmf/mpi/communicator.hpp"
@@ -39,6 +40,17 @@ class LossSteps {
                              Eigen::Ref<MatrixT<Scalar>> Wt_b, MatrixT<Scalar>& WtA) = 0;
   /// After the row blocks of a W update (a loss may update the rows only here, all at once).
   virtual void end_w_update(MatrixT<Scalar>& /*WtA*/) {}
+  /// The block the W update's products are with (H Pᵀ and Wᵀ P), when it is the input's and
+  /// not this fit's own (A, or P_O A; not KL's A ⊘ WH): fits of one input can then share them
+  /// (solve_batch). nullptr otherwise.
+  virtual const LocalBlockT<Scalar>* shared_product_block() const { return nullptr; }
+  /// In place of update_w_rows and end_w_update, after begin_w_update: the W update of all this
+  /// rank's rows (Wt, k x rows) from rhs = H Pᵀ, P the shared_product_block(), which the caller
+  /// formed; the caller forms Wᵀ P. Only where shared_product_block() is not nullptr.
+  virtual void update_w_from(Eigen::Ref<const MatrixT<Scalar>> /*rhs*/,
+                             Eigen::Ref<MatrixT<Scalar>> /*Wt*/) {
+    throw std::logic_error("update_w_from: this loss's products are its own");
+  }
   /// The H update of this rank's column block from (Wᵀ A)[:, C_r].
   virtual void update_h_block(Eigen::Ref<MatrixT<Scalar>> H_block,
                               const MatrixT<Scalar>& WtA_block) = 0;
@@ -57,6 +69,15 @@ class LossSteps {
   /// How many times an iteration passes over A's products (KL also forms Q).
   virtual double product_passes() const = 0;
 };
+
+/// The steps of `options.loss`: over the entries `mask` keeps when it leaves some out
+/// (make_masked_loss_steps), over every entry otherwise. [column_begin, column_begin +
+/// column_count) is this rank's column block of H; the rules are the W and H updates.
+template <class Scalar>
+std::unique_ptr<LossSteps<Scalar>> make_loss_steps(
+    const LocalBlockT<Scalar>& A, FactorsT<Scalar>& factors, Index column_begin, Index column_count,
+    const SolverOptions& options, const InputStatistics& statistics, const EntryMaskT<Scalar>* mask,
+    mpi::Communicator& comm, UpdateRuleT<Scalar>& w_rule, UpdateRuleT<Scalar>& h_rule);
 
 /// The steps of `options.loss` over the entries `mask` keeps (mask.any()): the Grams of each
 /// row's and column's observed entries from bin Grams and entry corrections, the loss over

@@ -107,6 +107,22 @@ SolveResult solve(const LocalBlockT<Scalar>& A, FactorsT<Scalar>& factors,
                   mpi::Communicator& comm, const SolveResult& resumed = {},
                   const SolverHooksT<Scalar>& hooks = {}, const EntryMaskT<Scalar>* mask = nullptr);
 
+/// Collective over `comm`: the fits of A from each of the starting points `batch` (updated in
+/// place), with the options, statistics and mask of one solve() call, as that many solve()
+/// calls would make them, to rounding, but with the products with A shared: the H's stacked
+/// into one (batch k) x n matrix, so that H Aᵀ and Wᵀ A are one product of batch·k rows each,
+/// one pass over A for every fit instead of one a fit. The Grams, the updates, the collectives
+/// of the H update and the stopping rule stay each fit's own; a fit that stops leaves the
+/// stack. The products are formed for all rows before the W updates (a second pass over A for
+/// Wᵀ A), which a wide stack pays for. For the losses whose products are with the input's block
+/// (Frobenius, masked or not; not KL, whose products are with A ⊘ WH): a logic_error otherwise.
+template <class Scalar>
+std::vector<SolveResult> solve_batch(const LocalBlockT<Scalar>& A,
+                                     std::vector<FactorsT<Scalar>>& batch,
+                                     const SolverOptions& options,
+                                     const InputStatistics& statistics, mpi::Communicator& comm,
+                                     const EntryMaskT<Scalar>* mask = nullptr);
+
 /// Computed directly from A, W and H (one pass over A, one allreduce): ||A - WH||_F / ||A||_F
 /// for the Frobenius loss, D(A || WH) / Σ A for KL; sums in double.
 template <class Scalar>
