@@ -9,12 +9,17 @@ namespace {
 enum class StopOn { Train, Test };
 constexpr NamedValue<StopOn> kStopOnNames[] = {{StopOn::Train, "train"}, {StopOn::Test, "test"}};
 
-/// --missing, --mask, --holdout and --stop-on into `run`.
+/// --missing, --mask, --holdout, --holdout-seed and --stop-on into `run`.
 void parse_left_out_entries(const po::variables_map& v, nmf::FactorRun& run) {
   nmf::MaskOptions& mask = run.mask;
   mask = missing_options(v);
   mask.holdout = v["holdout"].as<double>();
-  nmf::HeldOutSet(mask.holdout, run.seed);  // refuses a fraction out of range
+  if (v.count("holdout-seed") != 0) {
+    if (mask.holdout == 0)
+      throw UsageError("--holdout-seed draws the held-out set: give --holdout F");
+    mask.holdout_seed = non_negative(v, "holdout-seed");
+  }
+  nmf::HeldOutSet(mask.holdout, run.holdout_seed());  // refuses a fraction out of range
   bool& watch_test_error = run.solver.stop.watch_test_error;
   watch_test_error =
       parse_named("--stop-on", v["stop-on"].as<std::string>(), kStopOnNames) == StopOn::Test;
@@ -50,6 +55,9 @@ void add_fit_options(po::options_description& options, double holdout_default) {
       ("holdout", po::value<double>()->default_value(holdout_default),
        "hold out about this fraction of the entries (0 <= F < 1, chosen from --seed; see README) "
        "and record the error on them as the test error")
+      ("holdout-seed", po::value<std::int64_t>(),
+       "draw the held-out set with this seed (default: --seed's; dnmf sweep: --seed plus the "
+       "first replicate of each batch)")
       ("stop-on", po::value<std::string>()->default_value("train"),
        "train|test: the error --tol watches (test: stop when the error on the held-out entries "
        "stops improving; needs --holdout)");

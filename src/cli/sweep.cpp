@@ -23,12 +23,13 @@ constexpr const char* kUsage =
     "usage: dnmf sweep --input FILE --rank A:B[:STEP]|K1,K2,... --output FILE [options]\n"
     "Factorizes A --replicates times at every rank k listed, replicate r from --seed + r (the\n"
     "run dnmf factorize --rank k --seed (seed + r) would make), each with its own held-out set\n"
-    "(--holdout, default 0.05). The ranks split into --groups groups (consecutive ranks), each\n"
-    "holding A once and fitting its share of the replicates. Per k: the consensus of the\n"
-    "replicates' components (cNMF's: unit rows pooled, outliers by local density dropped,\n"
-    "k-means, cluster medians) with W refitted to it, its stability (silhouette), and the\n"
-    "test error's mean and spread; chosen_k is the smallest k whose mean test error is within\n"
-    "one standard error of the least. The factorize options apply to every replicate.";
+    "(--holdout, default 0.05; with --batch B, one a batch). The ranks split into --groups\n"
+    "groups (consecutive ranks), each holding A once and fitting its share of the replicates,\n"
+    "--batch at a time. Per k: the consensus of the replicates' components (cNMF's: unit rows\n"
+    "pooled, outliers by local density dropped, k-means, cluster medians) with W refitted to\n"
+    "it, its stability (silhouette), and the test error's mean and spread; chosen_k is the\n"
+    "smallest k whose mean test error is within one standard error of the least. The factorize\n"
+    "options apply to every replicate.";
 
 struct SweepCommandOptions {
   nmf::SweepOptions sweep;
@@ -48,6 +49,9 @@ std::optional<SweepCommandOptions> parse(const Invocation& invocation, mpi::Comm
       ("rank,k", po::value<std::string>()->required(),
        "the ranks: A:B (A to B), A:B:STEP, or a list K1,K2,...; one value: its consensus only")
       ("replicates,r", po::value<int>()->default_value(10), "replicates at every k (>= 2)")
+      ("batch", po::value<int>()->default_value(1),
+       "fit replicates of one k this many at a time, in one pass over A for all (faster, most "
+       "at small k); the replicates of a batch share one held-out set (see README)")
       ("groups", po::value<int>()->default_value(0),
        "groups of consecutive MPI ranks, each fitting its share of the replicates; each holds A "
        "(0: as many as the tasks allow with a copy of A within half the memory of its ranks)")
@@ -93,6 +97,16 @@ std::optional<SweepCommandOptions> parse(const Invocation& invocation, mpi::Comm
   if (sweep.replicates < 2) {
     throw UsageError("--replicates " + std::to_string(sweep.replicates) +
                      ": the consensus needs at least 2");
+  }
+  sweep.batch = v["batch"].as<int>();
+  if (sweep.batch < 1 || sweep.batch > sweep.replicates) {
+    throw UsageError("--batch " + std::to_string(sweep.batch) + ": between 1 and --replicates (" +
+                     std::to_string(sweep.replicates) + ")");
+  }
+  if (sweep.batch > 1 && sweep.run.solver.loss == nmf::Loss::KullbackLeibler) {
+    throw UsageError("--batch " + std::to_string(sweep.batch) +
+                     ": KL's products are with A / WH, each replicate's own, so its replicates "
+                     "cannot share a pass over A; leave --batch at 1");
   }
   sweep.output = v["output"].as<std::string>();
   if (nmf::writes_anndata(sweep.output) && sweep.run.mask.holdout == 0 && sweep.ranks.size() > 1) {
@@ -161,7 +175,7 @@ void write_consensus(const SweepCommandOptions& options,
                                 {*input.block, scaled, mask}, world);
     }));
   }
-  const nmf::SweepLayout layout{options.groups, 1, options.density_threshold,
+  const nmf::SweepLayout layout{options.groups, options.density_threshold,
                                 world.max(wall.seconds())};
   nmf::write_sweep_file(sweep.output, files.if_exists("--output"), sweep, layout, input, replicates,
                         consensus, world);
@@ -179,7 +193,8 @@ int automatic_groups(const nmf::SweepOptions& sweep, mpi::Communicator& comm) {
     file_bytes = error ? HUGE_VAL : static_cast<double>(size);
   }
   comm.broadcast(&file_bytes, 1, 0);
-  const int tasks = sweep.replicates * static_cast<int>(sweep.ranks.size());
+  const int batches = (sweep.replicates + sweep.batch - 1) / sweep.batch;
+  const int tasks = batches * static_cast<int>(sweep.ranks.size());
   return mpi::default_group_count(comm.size(), tasks, 3 * file_bytes,
                                   mpi::memory_budget_per_rank(comm));
 }

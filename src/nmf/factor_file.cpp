@@ -34,6 +34,9 @@ void write_fit_option_attributes(io::OutputFile& out, const FactorRun& run,
   out.set_attribute("missing", std::string(run.mask.missing_nan ? "nan" : "none"));
   out.set_attribute("mask", run.mask.mask);
   out.set_attribute("holdout", run.mask.holdout);
+  if (run.mask.holdout_seed) {
+    out.set_attribute("holdout_seed", static_cast<std::int64_t>(*run.mask.holdout_seed));
+  }
 }
 
 namespace {

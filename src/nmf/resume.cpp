@@ -72,6 +72,17 @@ void require_same_mask(const io::InputFile& file, const MaskOptions& mask) {
 void require_same_fit(const io::InputFile& file, const FactorRun& run) {
   require_same_steps(file, run.solver);
   require_same_mask(file, run.mask);
+  // Without --holdout-seed on either side the held-out set is the seed's, checked with it.
+  const bool recorded = file.object_number_attribute("/", "holdout_seed").has_value();
+  if (run.mask.holdout == 0 || (!recorded && !run.mask.holdout_seed)) return;
+  if (!recorded) {
+    throw UsageError(file.path() + ": was made without --holdout-seed; resume it without");
+  }
+  const std::int64_t holdout_seed = file.integer_attribute("holdout_seed");
+  if (static_cast<std::uint64_t>(holdout_seed) != run.holdout_seed()) {
+    throw UsageError(file.path() + ": was made with --holdout-seed " +
+                     std::to_string(holdout_seed) + "; resume it with the same");
+  }
 }
 
 RecordedMatrix read_recorded_matrix(const io::InputFile& file) {

@@ -50,16 +50,25 @@ StartT<Scalar> start_from_prepared(const Init& init, const InputMatrixT<Scalar>&
                                    const PreparedInput& prepared, FactorRun& run,
                                    PhaseSeconds& phases, mpi::Communicator& comm) {
   StartT<Scalar> start;
-  start.scaled = take_out_left_out_entries(input, prepared, run.mask, run.seed, start.mask, comm);
+  start.scaled =
+      take_out_left_out_entries(input, prepared, run.mask, run.holdout_seed(), start.mask, comm);
   run.observed_entries = run.mask.any() ? start.mask.observed_entries : input.rows * input.cols;
   run.heldout_entries = start.mask.test_entries;
   run.missing_entries = start.mask.missing_entries;
+  start.factors = start_factors(init, input, start.scaled, run, phases, comm);
+  return start;
+}
+
+template <class Scalar>
+FactorsT<Scalar> start_factors(const Init& init, const InputMatrixT<Scalar>& input,
+                               const ScaledInput& scaled, FactorRun& run, PhaseSeconds& phases,
+                               mpi::Communicator& comm) {
   const Stopwatch init_time;
   run.init = init.text();
-  start.factors = initial_factors(init, input, start.scaled, run.solver.rank, run.seed, comm);
+  FactorsT<Scalar> factors = initial_factors(init, input, scaled, run.solver.rank, run.seed, comm);
   phases.init = init_time.seconds();
   run.init_seconds = comm.max(phases.init);
-  return start;
+  return factors;
 }
 
 template <class Scalar>
@@ -91,7 +100,10 @@ StartT<Scalar> start_factorization(const Init& init, const std::string& resume,
       FactorRun&, PhaseSeconds&, mpi::Communicator&);                                             \
   template StartT<Scalar> start_from_prepared<Scalar>(const Init&, const InputMatrixT<Scalar>&,   \
                                                       const PreparedInput&, FactorRun&,           \
-                                                      PhaseSeconds&, mpi::Communicator&);
+                                                      PhaseSeconds&, mpi::Communicator&);         \
+  template FactorsT<Scalar> start_factors<Scalar>(const Init&, const InputMatrixT<Scalar>&,       \
+                                                  const ScaledInput&, FactorRun&, PhaseSeconds&,  \
+                                                  mpi::Communicator&);
 DNMF_INSTANTIATE_START(float)
 DNMF_INSTANTIATE_START(double)
 #undef DNMF_INSTANTIATE_START

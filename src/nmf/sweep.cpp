@@ -17,36 +17,65 @@ namespace {
 
 constexpr int kFitFields = 6;  // of ReplicateFit, pooled as doubles
 
+/// Collective over `group`: fits replicates [task.first, task.first + task.count) of k =
+/// task.rank, as `dnmf factorize --rank k --seed (seed + r) --holdout-seed
+/// (replicate_holdout_seed)` with the options would, into rows [r k, r k + k) of `H`. Their fits,
+/// a batch's wall seconds shared equally; none done when a signal stopped them.
 template <class Scalar>
-ReplicateFit fit_replicate(Index k, int replicate, const SweepOptions& options,
-                           const InputMatrixT<Scalar>& input, const PreparedInput& prepared,
-                           Eigen::Ref<RowMatrix> H, mpi::Communicator& group) {
+std::vector<ReplicateFit> fit_batch(const SweepTask& task, const SweepOptions& options,
+                                    const InputMatrixT<Scalar>& input,
+                                    const PreparedInput& prepared, RowMatrix& H,
+                                    mpi::Communicator& group) {
   const Stopwatch wall;
-  FactorRun run = options.run;
-  run.solver.rank = k;
-  run.seed = options.run.seed + static_cast<std::uint64_t>(replicate);
+  const auto replicate_run = [&](int replicate) {
+    FactorRun run = options.run;
+    run.solver.rank = task.rank;
+    run.seed = options.run.seed + static_cast<std::uint64_t>(replicate);
+    run.mask.holdout_seed = replicate_holdout_seed(options, replicate);
+    return run;
+  };
   PhaseSeconds phases;
+  FactorRun run = replicate_run(task.first);
   StartT<Scalar> start = start_from_prepared(options.init, input, prepared, run, phases, group);
-  // As dnmf factorize calls it, so that the replicate is that run's.
-  const SolveResult result =
-      solve(*input.block, start.factors, start.scaled.scaling.solver_options(run.solver),
-            start.scaled.statistics, group, {}, {}, &start.mask);
+  std::vector<FactorsT<Scalar>> batch;
+  batch.push_back(std::move(start.factors));
+  for (int replicate = task.first + 1; replicate < task.first + task.count; ++replicate) {
+    run = replicate_run(replicate);
+    batch.push_back(start_factors(options.init, input, start.scaled, run, phases, group));
+  }
+  const SolverOptions solver = start.scaled.scaling.solver_options(run.solver);
+  const InputStatistics& statistics = start.scaled.statistics;
+  // A batch of one as dnmf factorize calls it, so that the replicate is that run's.
+  const std::vector<SolveResult> results =
+      task.count == 1 ? std::vector{solve(*input.block, batch.front(), solver, statistics, group,
+                                          {}, {}, &start.mask)}
+                      : solve_batch(*input.block, batch, solver, statistics, group, &start.mask);
   put_back_held_out(input, start.mask);
-  ReplicateFit fit;
-  if (result.reason == StopReason::Signal) return fit;  // not done: fitted again on resume
-  MatrixT<Scalar> scaled_back = start.factors.H;
-  scale_by_power_of_two(scaled_back, -start.scaled.scaling.h_exponent);
-  require_finite_result(io::where(input.file, input.dataset) + " (k = " + std::to_string(k) +
-                            ", replicate " + std::to_string(replicate) + ")",
-                        options.output, scaled_back.allFinite(), result.relative_error,
-                        result.history, group);
-  H = scaled_back.template cast<double>();
-  fit.done = true;
-  fit.train_error = result.relative_error;
-  fit.test_error = result.history.empty() ? 0 : result.history.back().test_error;
-  fit.iterations = result.iterations;
-  fit.seconds = group.max(wall.seconds());
-  return fit;
+  std::vector<ReplicateFit> fits(results.size());
+  if (std::any_of(results.begin(), results.end(),
+                  [](const SolveResult& result) { return result.reason == StopReason::Signal; })) {
+    return fits;  // not done: fitted again on resume
+  }
+  const double seconds = group.max(wall.seconds()) / task.count;
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    const int replicate = task.first + static_cast<int>(i);
+    MatrixT<Scalar> scaled_back = batch[i].H;
+    scale_by_power_of_two(scaled_back, -start.scaled.scaling.h_exponent);
+    require_finite_result(io::where(input.file, input.dataset) +
+                              " (k = " + std::to_string(task.rank) + ", replicate " +
+                              std::to_string(replicate) + ")",
+                          options.output, scaled_back.allFinite(), results[i].relative_error,
+                          results[i].history, group);
+    H.middleRows(static_cast<Index>(replicate) * task.rank, task.rank) =
+        scaled_back.template cast<double>();
+    ReplicateFit& fit = fits[i];
+    fit.done = true;
+    fit.train_error = results[i].relative_error;
+    fit.test_error = results[i].history.empty() ? 0 : results[i].history.back().test_error;
+    fit.iterations = results[i].iterations;
+    fit.seconds = seconds;
+  }
+  return fits;
 }
 
 /// Zero replicates of every k of `options.ranks`, for an input of `cols` columns.
@@ -63,7 +92,7 @@ std::vector<RankReplicates> empty_replicates(const SweepOptions& options, Index 
 }
 
 /// Collective over `group`: fits the replicates of `tasks` into `results`, each recording
-/// `group_index`; true when a signal stopped it (the fit it interrupted is not done).
+/// `group_index`; true when a signal stopped it (the batch it interrupted is not done).
 template <class Scalar>
 bool fit_replicates(const std::vector<SweepTask>& tasks, const SweepOptions& options,
                     const InputMatrixT<Scalar>& input, const PreparedInput& prepared,
@@ -71,18 +100,17 @@ bool fit_replicates(const std::vector<SweepTask>& tasks, const SweepOptions& opt
                     const std::function<void(Index, int, const ReplicateFit&)>& progress,
                     int group_index, mpi::Communicator& group) {
   for (const SweepTask& task : tasks) {
+    if (group.max(stop_signal()) != 0) return true;
     RankReplicates& of_k =
         *std::find_if(results.begin(), results.end(),
                       [&](const RankReplicates& r) { return r.rank == task.rank; });
-    for (int replicate = task.first; replicate < task.first + task.count; ++replicate) {
-      if (group.max(stop_signal()) != 0) return true;
-      ReplicateFit fit = fit_replicate(
-          task.rank, replicate, options, input, prepared,
-          of_k.H.middleRows(static_cast<Index>(replicate) * task.rank, task.rank), group);
-      if (!fit.done) return true;
+    const std::vector<ReplicateFit> fits = fit_batch(task, options, input, prepared, of_k.H, group);
+    if (!fits.front().done) return true;
+    for (int i = 0; i < task.count; ++i) {
+      ReplicateFit fit = fits[static_cast<std::size_t>(i)];
       fit.group = group_index;
-      of_k.fits[static_cast<std::size_t>(replicate)] = fit;
-      if (progress) progress(task.rank, replicate, fit);
+      of_k.fits[static_cast<std::size_t>(task.first + i)] = fit;
+      if (progress) progress(task.rank, task.first + i, fit);
     }
   }
   return false;
@@ -142,6 +170,11 @@ void check_input(const InputMatrixT<Scalar>& input, const PreparedInput& prepare
 
 }  // namespace
 
+std::uint64_t replicate_holdout_seed(const SweepOptions& options, int replicate) {
+  if (options.run.mask.holdout_seed) return *options.run.mask.holdout_seed;
+  return options.run.seed + static_cast<std::uint64_t>(replicate - replicate % options.batch);
+}
+
 template <class Scalar>
 SweepFits fit_sweep(const SweepOptions& options, const ResumedReplicates* resumed,
                     const SweepHooks& hooks, mpi::RankGroups& groups, mpi::Communicator& world) {
@@ -165,7 +198,8 @@ SweepFits fit_sweep(const SweepOptions& options, const ResumedReplicates* resume
           std::find(options.ranks.begin(), options.ranks.end(), k) - options.ranks.begin());
       return resumed->replicates[at].fits[static_cast<std::size_t>(replicate)].done;
     };
-    const auto plan = assign_tasks(options.ranks, options.replicates, 1, groups.count(), done);
+    const auto plan =
+        assign_tasks(options.ranks, options.replicates, options.batch, groups.count(), done);
     fits.stopped = fit_replicates(plan[static_cast<std::size_t>(groups.index())], options, input,
                                   prepared, fits.replicates, hooks.progress, groups.index(), group);
   } catch (const Error&) {

@@ -85,7 +85,7 @@ void write_replicates(Elements& out, const std::string& prefix, const SweepOptio
                       const RankReplicates& replicates) {
   out.matrix(prefix + "/replicates/H", replicates.H);
   std::vector<double> train, test, iterations, seconds;
-  std::vector<std::int64_t> seeds, groups, done;
+  std::vector<std::int64_t> seeds, holdout_seeds, groups, done;
   for (std::size_t r = 0; r < replicates.fits.size(); ++r) {
     const ReplicateFit& fit = replicates.fits[r];
     train.push_back(fit.train_error);
@@ -93,6 +93,10 @@ void write_replicates(Elements& out, const std::string& prefix, const SweepOptio
     iterations.push_back(fit.iterations);
     seconds.push_back(fit.seconds);
     seeds.push_back(static_cast<std::int64_t>(options.run.seed + r));
+    if (options.run.mask.holdout > 0) {
+      holdout_seeds.push_back(
+          static_cast<std::int64_t>(replicate_holdout_seed(options, static_cast<int>(r))));
+    }
     groups.push_back(fit.group);
     done.push_back(fit.done ? 1 : 0);
   }
@@ -101,6 +105,7 @@ void write_replicates(Elements& out, const std::string& prefix, const SweepOptio
   out.vector(prefix + "/replicates/iterations", iterations);
   out.vector(prefix + "/replicates/seconds", seconds);
   out.integers(prefix + "/replicates/seed", seeds);
+  if (!holdout_seeds.empty()) out.integers(prefix + "/replicates/holdout_seed", holdout_seeds);
   out.integers(prefix + "/replicates/group", groups);
   out.integers(prefix + "/replicates/done", done);
 }
@@ -121,6 +126,7 @@ void write_sweep_attributes(io::OutputFile& out, Elements& elements, const Sweep
                             const io::MatrixSource& input) {
   write_fit_option_attributes(out, options.run, input);
   out.set_attribute("replicates", static_cast<std::int64_t>(options.replicates));
+  out.set_attribute("batch", static_cast<std::int64_t>(options.batch));
   elements.integers("/ranks",
                     std::vector<std::int64_t>(options.ranks.begin(), options.ranks.end()));
 }
@@ -183,6 +189,10 @@ void require_same_sweep(const io::InputFile& file, const SweepOptions& options) 
   if (file.integer_attribute("replicates") != options.replicates) {
     differs("--replicates", std::to_string(file.integer_attribute("replicates")));
   }
+  // The batches' windows draw the held-out sets.
+  const std::int64_t batch =
+      file.object_number_attribute("/", "batch") ? file.integer_attribute("batch") : 1;
+  if (batch != options.batch) differs("--batch", std::to_string(batch));
   const std::vector<std::int64_t> ks = file.read_array<std::int64_t>(file.dataset("/ranks"));
   if (ks != std::vector<std::int64_t>(options.ranks.begin(), options.ranks.end())) {
     differs("--rank", "another list");
@@ -218,7 +228,6 @@ void write_sweep_file(const std::string& target, io::IfExists if_exists,
     }
     write_sweep_attributes(out, elements, options, input);
     out.set_attribute("groups", static_cast<std::int64_t>(layout.groups));
-    out.set_attribute("batch", static_cast<std::int64_t>(layout.batch));
     out.set_attribute("density_threshold", layout.density_threshold);
     if (chosen) {
       out.set_attribute("chosen_k", static_cast<std::int64_t>(*chosen));

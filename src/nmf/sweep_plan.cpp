@@ -63,14 +63,15 @@ std::vector<std::vector<SweepTask>> assign_tasks(const std::vector<Index>& ranks
                                                  const std::function<bool(Index, int)>& done) {
   std::vector<SweepTask> tasks;
   for (const Index k : ranks) {
-    // Runs of consecutive replicates still to fit, cut into batches.
+    // Runs of consecutive replicates still to fit within each window [b B, b B + B).
     for (int first = 0; first < replicates;) {
       if (done && done(k, first)) {
         ++first;
         continue;
       }
       int count = 1;
-      while (count < batch && first + count < replicates && !(done && done(k, first + count))) {
+      while ((first + count) % batch != 0 && first + count < replicates &&
+             !(done && done(k, first + count))) {
         ++count;
       }
       tasks.push_back({k, first, count});

@@ -1,13 +1,15 @@
 #!/usr/bin/python3
 """Missing values and held-out entries driven as a user would (--missing nan, --mask, --holdout,
---stop-on test), against numpy:
+--holdout-seed, --stop-on test), against numpy:
 
 - the held-out set rebuilt in numpy from the hash README documents: its counts are the file's,
   and the recorded training and test errors are numpy's errors over the rebuilt sets from the
-  written W and H (another seed's set misses them by far more than rounding);
+  written W and H (another seed's set misses them by far more than rounding); --holdout-seed
+  draws it from its own seed, recorded;
 - MU, HALS, BPP and KL, dense with NaN entries and sparse with a sparse mask in another file;
 - rows and columns with nothing observed get zero factors; a resumed run continues the same
-  held-out set bitwise; --stop-on test stops on the test error;
+  held-out set bitwise, and refuses another held-out set; --stop-on test stops on the test
+  error;
 - bad masks and options get one line each."""
 
 import argparse
@@ -129,6 +131,16 @@ def dense_with_nan(d, ranks, dnmf):
         check(len(history["test_error"]) == len(history["relative_error"]),
               f"{label}: /history/test_error beside /history/relative_error")
         check_errors(label, np.nan_to_num(A), W, H, attrs, history, fit, test, loss)
+    label = f"dense hals --seed 5 --holdout-seed 11 at {ranks} ranks"
+    out = os.path.join(d, "dense-holdout-seed.h5")
+    run_ok(dnmf, ranks, factorize(path, out, ["--missing", "nan", "--holdout", "0.2", "--seed", "5",
+                                              "--holdout-seed", "11"]))
+    W, H, attrs, history = read(out)
+    held = held_out_set(11, 0.2, m, n)
+    check(attrs["holdout_seed"] == 11 and attrs["heldout_entries"] == (~missing & held).sum(),
+          f"{label}: the held-out set is seed 11's, recorded as holdout_seed")
+    check_errors(label, np.nan_to_num(A), W, H, attrs, history, ~missing & ~held, ~missing & held,
+                 "frobenius")
     return path
 
 
@@ -269,6 +281,11 @@ def resume_and_stop_on_test(d, ranks, dnmf, path):
                                "--holdout", "0.3"])
     check(result.returncode == 2 and "--holdout 0.25" in result.stderr,
           f"resume with another --holdout is refused ({result.stderr.strip()[-120:]})")
+    result = run(dnmf, ranks, ["factorize", "--input", path, "--rank", "4", "--resume", first,
+                               "--output", os.path.join(d, "other.h5"), "--holdout-seed", "3"]
+                 + options)
+    check(result.returncode == 2 and "without --holdout-seed" in result.stderr,
+          f"resume with another held-out set is refused ({result.stderr.strip()[-120:]})")
 
     stopped = os.path.join(d, "stopped.h5")
     run_ok(dnmf, ranks, ["factorize", "--input", path, "--rank", "12", "--max-iter", "2000",

@@ -10,6 +10,9 @@
 - the summary (means, sample deviation, the one-standard-error choice of k) from the replicates;
 - at more than one rank, --groups 1 and one group a rank give the same clusters, and consensus
   components within what the replicates' differences allow;
+- with --batch B, every replicate is the run `dnmf factorize --rank k --seed seed+r
+  --holdout-seed (seed + the first replicate of its window of B)` to rounding (the products of a
+  batch are one product of the stacked H's), with the same iterations;
 - an .h5ad output opens in anndata with an AnnData input's names (swapped by --transpose), the
   chosen k's W and Hᵀ and the sweep in uns, equal to the plain sweep file;
 - bad options get one line each, exit 2, and write nothing."""
@@ -23,7 +26,8 @@ import h5py
 import numpy as np
 import scipy.optimize
 
-from common import Checks, gamma, least_squares_error, run, run_ok, unit_roundoff
+from common import (Checks, amplification, gamma, iterated_tolerance, iteration_rounding,
+                    least_squares_error, perturbed, run, run_ok, unit_roundoff)
 
 check = Checks()
 
@@ -63,6 +67,51 @@ def check_replicates_are_factorize_runs(dnmf, ranks, groups, data, out, d, extra
                             and replicates["seed"][r] == SEED + r)
                 check(same, f"{what}: k = {k}, replicate {r} (group of {size} ranks) is "
                             f"dnmf factorize --seed {SEED + r} at {size} ranks, bitwise")
+
+
+def check_batches_are_factorize_runs(dnmf, ranks, A, data, d):
+    """--batch 2 over 3 replicates (windows {0, 1} and {2}) in one group of every rank, at fixed
+    iterations: each replicate against its factorize run, to the rounding of one iteration
+    amplified as a run on a perturbed A measures."""
+    batch, fixed = 2, ["--max-iter", "30", "--tol", "0", "--holdout", "0.1", "--threads", "1"]
+    out = os.path.join(d, "batched.h5")
+    run_ok(dnmf, ranks, ["sweep", "--input", data, "--dataset", "/A", "--rank",
+                         ",".join(map(str, RANKS_K)), "--replicates", str(REPLICATES), "--seed",
+                         str(SEED), "--groups", "1", "--batch", str(batch), "--output", out,
+                         "--quiet", *fixed])
+    probe = os.path.join(d, "probe.h5")
+    with h5py.File(probe, "w") as f:
+        f["A"] = perturbed(A, 3)
+    with h5py.File(out, "r") as f:
+        check(f.attrs["batch"] == batch, "--batch: the attribute records it")
+        for k in RANKS_K:
+            replicates = f[f"k{k}/replicates"]
+            for r in range(REPLICATES):
+                holdout_seed = SEED + batch * (r // batch)
+                check(replicates["holdout_seed"][r] == holdout_seed,
+                      f"--batch {batch}: replicate {r}'s held-out set is seed {holdout_seed}'s")
+                runs = {}
+                for name, path in (("alone", data), ("probe", probe)):
+                    single = os.path.join(d, f"batch-{name}-{k}-{r}.h5")
+                    run_ok(dnmf, ranks, ["factorize", "--input", path, "--dataset", "/A",
+                                         "--rank", str(k), "--seed", str(SEED + r),
+                                         "--holdout-seed", str(holdout_seed), "--output", single,
+                                         "--quiet", "--force", *fixed])
+                    with h5py.File(single, "r") as g:
+                        runs[name] = (g["H"][()], g.attrs["test_error"], g.attrs["iterations"])
+                H, test_error, iterations = runs["alone"]
+                rounding = 2 * iteration_rounding(*A.shape, k, ranks)
+                tolerance = iterated_tolerance(amplification(H, runs["probe"][0]), rounding)
+                batched = replicates["H"][r * k:(r + 1) * k]
+                difference = np.linalg.norm(batched - H) / np.linalg.norm(H)
+                check(difference <= tolerance and replicates["iterations"][r] == iterations,
+                      f"--batch {batch}, k = {k}, replicate {r}: H within {tolerance:.1e} of "
+                      f"dnmf factorize --seed {SEED + r} --holdout-seed {holdout_seed} "
+                      f"({difference:.1e}), {iterations} iterations")
+                error_tolerance = iterated_tolerance(
+                    amplification(test_error, runs["probe"][1]), rounding)
+                check(abs(replicates["test_error"][r] - test_error) <= error_tolerance * test_error,
+                      f"--batch {batch}, k = {k}, replicate {r}: its test error to rounding")
 
 
 def unit_rows(X):
@@ -213,6 +262,11 @@ def check_bad_options(dnmf, ranks, data, d):
         (["--rank", "3", "--holdout", "1.5"], "--holdout"),
         (["--rank", "3", "--init", data], "would start every replicate alike"),
         (["--rank", "3", "--density-threshold", "0"], "--density-threshold must be > 0"),
+        (["--rank", "3", "--batch", "0"], "--batch 0: between 1 and --replicates (10)"),
+        (["--rank", "3", "--batch", "11"], "--batch 11: between 1 and --replicates (10)"),
+        (["--rank", "3", "--batch", "2", "--loss", "kl", "--algorithm", "mu"],
+         "cannot share a pass over A"),
+        (["--rank", "3", "--holdout", "0", "--holdout-seed", "3"], "give --holdout F"),
         (["--rank", "3:4", "--holdout", "0", "--output", out + "ad"], "without --holdout no k"),
     ]
     for arguments, message in cases:
@@ -283,6 +337,7 @@ def main():
                                      "--output", os.path.join(d, "sweep-0.h5")])
         check(existing.returncode != 0 and "--force" in existing.stderr,
               "an existing output is refused without --force")
+        check_batches_are_factorize_runs(dnmf, ranks, A, data, d)
         check_anndata_output(dnmf, ranks, A, d)
         check_bad_options(dnmf, ranks, data, d)
     return check.exit_code()

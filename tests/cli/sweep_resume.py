@@ -66,6 +66,11 @@ def main():
         lines = [line for line in wrong.stderr.splitlines() if line.startswith("dnmf:")]
         check(wrong.returncode == 2 and len(lines) == 1 and "--seed 4" in lines[0]
               and not os.path.exists(out), f"another --seed is refused in one line: {lines}")
+        wrong = run(dnmf, ranks, sweep + ["--batch", "2", "--output", out, "--resume", checkpoint])
+        lines = [line for line in wrong.stderr.splitlines() if line.startswith("dnmf:")]
+        check(wrong.returncode == 2 and len(lines) == 1 and "--batch 1" in lines[0]
+              and not os.path.exists(out),
+              f"another --batch (its windows draw the held-out sets) is refused: {lines}")
 
         damaged = os.path.join(d, "damaged.h5")
         with h5py.File(checkpoint, "r") as f, h5py.File(damaged, "w") as g:

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "dnmf/core/error.hpp"
@@ -72,6 +73,7 @@ TEST(SweepPlan, EveryReplicateOfEveryRankOnceAndTheGroupsBalanced) {
           const nmf::SweepTask& task = group[t];
           EXPECT_LE(task.count, batch);
           EXPECT_GE(task.count, 1);
+          EXPECT_EQ(task.first / batch, (task.first + task.count - 1) / batch) << "one window";
           for (int r = task.first; r < task.first + task.count; ++r) seen[task.rank].push_back(r);
           const double cost = static_cast<double>(task.rank) * task.count;
           work += cost;
@@ -98,7 +100,7 @@ TEST(SweepPlan, EveryReplicateOfEveryRankOnceAndTheGroupsBalanced) {
   }
 }
 
-TEST(SweepPlan, DoneReplicatesAreLeftOutAndBatchesNeverSpanThem) {
+TEST(SweepPlan, DoneReplicatesAreLeftOutAndBatchesNeverSpanThemNorAWindow) {
   const std::vector<Index> ranks{3, 5, 8};
   // Done: replicates 1, 2 and 5 of k = 5, and every replicate of k = 8.
   const auto done = [](Index k, int r) {
@@ -110,6 +112,7 @@ TEST(SweepPlan, DoneReplicatesAreLeftOutAndBatchesNeverSpanThem) {
       for (const auto& group : nmf::assign_tasks(ranks, 7, batch, groups, done)) {
         for (const nmf::SweepTask& task : group) {
           EXPECT_LE(task.count, batch);
+          EXPECT_EQ(task.first / batch, (task.first + task.count - 1) / batch) << "one window";
           for (int r = task.first; r < task.first + task.count; ++r) {
             EXPECT_FALSE(done(task.rank, r)) << "k = " << task.rank << ", replicate " << r;
             seen[task.rank].push_back(r);
@@ -122,6 +125,13 @@ TEST(SweepPlan, DoneReplicatesAreLeftOutAndBatchesNeverSpanThem) {
       EXPECT_EQ(seen.count(8), 0u);
     }
   }
+  // Batches of 4 of k = 5: windows {0..3} and {4..6} less what is done.
+  std::vector<std::pair<int, int>> batches;
+  for (const auto& group : nmf::assign_tasks({5}, 7, 4, 1, done)) {
+    for (const nmf::SweepTask& task : group) batches.emplace_back(task.first, task.count);
+  }
+  std::sort(batches.begin(), batches.end());
+  EXPECT_EQ(batches, (std::vector<std::pair<int, int>>{{0, 1}, {3, 1}, {4, 1}, {6, 1}}));
 }
 
 TEST(SweepPlan, OneStandardErrorRule) {

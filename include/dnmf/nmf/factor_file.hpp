@@ -30,6 +30,8 @@ struct FactorRun {
   std::string init;  ///< what the factors started from (nmf/initial_factors.hpp: Init::text)
   double init_seconds = 0;
   MaskOptions mask;  ///< the entries left out of the fit, as given
+  /// The seed of the held-out set: --holdout-seed, or the run's seed.
+  std::uint64_t holdout_seed() const { return mask.holdout_seed.value_or(seed); }
   // How many entries the fit saw, the test set held and were missing (start_factorization).
   std::int64_t observed_entries = 0;
   std::int64_t heldout_entries = 0;

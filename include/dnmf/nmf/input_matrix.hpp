@@ -3,7 +3,9 @@
 // by io/matrix_rows.hpp, held as the solvers' LocalBlock, and scaled as nmf/input_scaling.hpp
 // says.
 
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "dnmf/core/named_values.hpp"
@@ -39,6 +41,8 @@ struct MaskOptions {
   bool missing_nan = false;  ///< --missing nan: NaN entries are missing
   std::string mask;          ///< --mask: a dataset of the input file, or FILE:PATH; empty: none
   double holdout = 0;        ///< --holdout F
+  /// --holdout-seed: the seed the held-out set is drawn from; not given: the run's --seed.
+  std::optional<std::uint64_t> holdout_seed;
   bool any() const { return missing_nan || !mask.empty() || holdout > 0; }
   /// The file of FILE:/PATH, or "" for a /PATH of the input file; and the dataset's path.
   std::string mask_file() const;

@@ -44,8 +44,8 @@ struct StartT {
 
 /// Collective: checks `run.solver` against the input's shape (a UsageError naming the input),
 /// scales the input (nmf/input_matrix.hpp: scale_input), takes the entries `run.mask` leaves
-/// out of its block (missing_entries, take_out_unobserved with the run's seed; the counts into
-/// `run`), and computes the first factors from
+/// out of its block (missing_entries, take_out_unobserved with run.holdout_seed(); the counts
+/// into `run`), and computes the first factors from
 /// `init` (`run.seed` draws the random start, NNDSVD's sketch and nndsvdar's fill), in
 /// `phases.init` seconds; `run.init` and `run.init_seconds` (the slowest rank's) record them.
 /// With a `resume` file (`init` is not used then) the factors, the history and the seed of
@@ -59,12 +59,22 @@ StartT<Scalar> start_factorization(const Init& init, const std::string& resume,
 
 /// Collective: the part of start_factorization after the seed-independent preparation
 /// (nmf/input_matrix.hpp: prepare_masked_input), for one of many fits of one input (dnmf
-/// sweep): the held-out set of `run.seed` taken out of the block into the start's mask (the
-/// counts into `run`), and the factors from `init`. The caller puts the held-out entries back
-/// (put_back_held_out) before the next seed's start.
+/// sweep): the held-out set of `run.holdout_seed()` taken out of the block into the start's
+/// mask (the counts into `run`), and the factors from `init` (start_factors). The caller puts
+/// the held-out entries back (put_back_held_out) before the next held-out set's start.
 template <class Scalar>
 StartT<Scalar> start_from_prepared(const Init& init, const InputMatrixT<Scalar>& input,
                                    const PreparedInput& prepared, FactorRun& run,
                                    PhaseSeconds& phases, mpi::Communicator& comm);
+
+/// Collective: the first factors of a fit of `input` (its block as `scaled` describes it) from
+/// `init`, which `run.seed` draws (the random start, NNDSVD's sketch, nndsvdar's fill), at rank
+/// `run.solver.rank`, in `phases.init` seconds; `run.init` and `run.init_seconds` (the slowest
+/// rank's) record them. For the fits of a batch after the first (dnmf sweep --batch), which
+/// share the first's start but for the factors.
+template <class Scalar>
+FactorsT<Scalar> start_factors(const Init& init, const InputMatrixT<Scalar>& input,
+                               const ScaledInput& scaled, FactorRun& run, PhaseSeconds& phases,
+                               mpi::Communicator& comm);
 
 }  // namespace dnmf::nmf

@@ -30,8 +30,15 @@ struct SweepOptions {
   Init init;      ///< random or NNDSVD: a file would start every replicate alike
   std::vector<Index> ranks;
   int replicates = 10;
+  /// Replicates of one k fitted together (solve_batch: one pass over A for all), in windows
+  /// [b B, b B + B) of the replicate numbers; each window shares one held-out set.
+  int batch = 1;
   std::string output;  ///< named by the error a fit that overflowed raises
 };
+
+/// The seed of replicate r's held-out set: --holdout-seed when given, else seed + (the first
+/// replicate of r's batch window), so seed + r without batches.
+std::uint64_t replicate_holdout_seed(const SweepOptions& options, int replicate);
 
 /// What one fit leaves besides its H.
 struct ReplicateFit {
@@ -75,10 +82,12 @@ struct SweepHooks {
 
 /// Collective over `world`, in `groups`: each group reads A in Scalar, checks every k against
 /// its shape (and a `resumed` checkpoint against A), prepares it once, and fits its share of
-/// the replicates not done (nmf/sweep_plan.hpp: assign_tasks, batches of one); the fits are
-/// pooled, the resumed ones added: afterwards every rank holds every replicate. Each replicate
-/// takes out its own seed's held-out set and puts it back after its fit. A SIGTERM or SIGUSR1
-/// (core/stop_request.hpp) stops each group after its fit in progress (`stopped`). An error in
+/// the replicates not done (nmf/sweep_plan.hpp: assign_tasks, in batches of options.batch); the
+/// fits are pooled, the resumed ones added: afterwards every rank holds every replicate. Each
+/// batch takes out its held-out set (replicate_holdout_seed) and puts it back after its fits;
+/// a batch of one is fitted by solve(), as dnmf factorize does, more by solve_batch. A SIGTERM
+/// or SIGUSR1 (core/stop_request.hpp) stops each group after its batch in progress (`stopped`;
+/// a batch a signal interrupted is not done). An error in
 /// any group (a fit that overflowed: an InputError naming the input and options.output) is
 /// thrown on every rank, once every group has finished.
 template <class Scalar>

@@ -23,7 +23,6 @@ namespace dnmf::nmf {
 /// How the sweep ran.
 struct SweepLayout {
   int groups = 1;
-  int batch = 1;
   double density_threshold = 0;
   double wall_seconds = 0;
 };

@@ -24,12 +24,13 @@ struct SweepTask {
   int count = 0;
 };
 
-/// The tasks of every k, each k's `replicates` in batches of at most `batch` consecutive
-/// replicates that are not `done` (all are to do without it: a resumed sweep skips what its
-/// checkpoint holds), shared among `groups` groups: largest estimated cost first (k times the
-/// batch: the products with A, which dominate an iteration), each to the group with the least
-/// estimated work so far (the lowest group on a tie). Result: the tasks of each group, in the
-/// order it runs them.
+/// The tasks of every k, each k's `replicates` in batches: the runs of consecutive replicates
+/// not `done` (all are to do without it: a resumed sweep skips what its checkpoint holds) within
+/// each window [b batch, b batch + batch) of the replicate numbers, so that a batch is always
+/// within one window, whatever is done; shared among `groups` groups: largest estimated cost first
+/// (k times the batch: the products with A, which dominate an iteration), each to the group with
+/// the least estimated work so far (the lowest group on a tie). Result: the tasks of each group, in
+/// the order it runs them.
 std::vector<std::vector<SweepTask>> assign_tasks(const std::vector<Index>& ranks, int replicates,
                                                  int batch, int groups,
                                                  const std::function<bool(Index, int)>& done = {});
