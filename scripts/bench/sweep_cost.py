@@ -4,9 +4,11 @@
 1. `dnmf sweep` of R replicates at one k against R separate `dnmf factorize --seed s+r` runs on
    the same cores (2 ranks pinned, one BLAS thread each; wall seconds of the whole commands, so
    the sweep's one read of A and one start of the job count for it), on a dense matrix (planted
-   rank plus centred noise) at k = 10 and 30; HALS, --max-iter fixed (tol 0), --holdout 0.05;
-   the sweep with one group of 2 ranks (the separate runs' layout) and with 2 groups of 1 (the
-   default here: no communication inside a fit).
+   rank plus centred noise) and on the sparse benchmark (100000 x 10000 CSR at 0.5 %, counts
+   1..9, as factorize_sparse.py writes it), at k = 10 and 30; HALS, --max-iter fixed (tol 0),
+   --holdout 0.05; the sweep with one group of 2 ranks (the separate runs' layout) and with 2
+   groups of 1 (no communication inside a fit), unbatched and with --batch R (one group) or
+   R/2 (two groups).
 2. A cNMF-style loop (Kotliar et al. 2019: scikit-learn NMF fits one after another, then the
    consensus: unit rows, local density over R/3 neighbours, k-means, medians, W refitted) against
    `dnmf sweep` over the same ks and replicates, both without held-out entries, both running the
@@ -15,7 +17,7 @@
    OPENBLAS_L2_SIZE unset (the kernel it picks is printed), dnmf on 2 ranks.
 
     /usr/bin/python3 scripts/bench/sweep_cost.py --dnmf build/src/dnmf [--rows 20000 --cols 2000
-        --replicates 10 --cnmf-ks 5:12 --cnmf-replicates 4 --iterations 200]
+        --replicates 10 --cnmf-ks 5:12 --cnmf-replicates 4 --iterations 50 --skip-sparse]
 
 Prints seconds and ratios; nothing here is a test."""
 
@@ -40,19 +42,21 @@ def wall(command, env=ENV):
     return time.perf_counter() - start
 
 
-def separate_against_sweep(dnmf, data, k, replicates, iterations, d):
-    fit = ["--input", data, "--dataset", "/A", "--algorithm", "hals", "--max-iter",
+def separate_against_sweep(dnmf, data, dataset, k, replicates, iterations, d):
+    fit = ["--input", data, "--dataset", dataset, "--algorithm", "hals", "--max-iter",
            str(iterations), "--tol", "0", "--holdout", "0.05", "--quiet", "--force"]
     separate = sum(wall(MPIRUN + [dnmf, "factorize", "--rank", str(k), "--seed", str(1 + r),
                                   "--output", os.path.join(d, f"single-{r}.h5")] + fit)
                    for r in range(replicates))
-    sweeps = {groups: wall(MPIRUN + [dnmf, "sweep", "--rank", str(k), "--replicates",
-                                     str(replicates), "--seed", "1", "--groups", str(groups),
-                                     "--output", os.path.join(d, "sweep.h5")] + fit)
-              for groups in (1, 2)}
-    print(f"k = {k:3d}, {replicates} replicates: {replicates} factorize runs {separate:8.2f} s; "
-          f"sweep --groups 1 {sweeps[1]:8.2f} s ({sweeps[1] / separate:.2f}), --groups 2 "
-          f"{sweeps[2]:8.2f} s ({sweeps[2] / separate:.2f})", flush=True)
+    line = f"{dataset} k = {k:3d}, {replicates} replicates: {replicates} factorize runs " \
+           f"{separate:8.2f} s"
+    for groups, batch in ((1, 1), (2, 1), (1, replicates), (2, replicates // 2)):
+        seconds = wall(MPIRUN + [dnmf, "sweep", "--rank", str(k), "--replicates",
+                                 str(replicates), "--seed", "1", "--groups", str(groups),
+                                 "--batch", str(batch), "--output", os.path.join(d, "sweep.h5")]
+                       + fit)
+        line += f"; --groups {groups} --batch {batch} {seconds:.2f} s ({seconds / separate:.2f})"
+    print(line, flush=True)
 
 
 CNMF = r"""
@@ -103,16 +107,20 @@ def cnmf_against_sweep(dnmf, data, ks, replicates, iterations, d):
                             text=True)
     cnmf = json.loads(result.stdout.strip().splitlines()[-1])
     out = os.path.join(d, "cnmf-sweep.h5")
-    sweep = wall(MPIRUN + [dnmf, "sweep", "--input", data, "--dataset", "/A", "--rank",
-                           f"{first}:{last}", "--replicates", str(replicates), "--holdout", "0",
-                           "--algorithm", "hals", "--max-iter", str(iterations), "--tol", "0",
-                           "--seed", "1", "--groups", "2", "--output", out, "--quiet", "--force"])
-    with h5py.File(out, "r") as f:
-        dnmf_errors = dict(zip(f["summary/k"][()], f["summary/consensus_error"][()]))
     fits = (last - first + 1) * replicates
     print(f"cNMF-style loop (scikit-learn {cnmf['blas']}): k = {first}..{last}, {replicates} "
-          f"replicates ({fits} fits of {iterations} iterations): {cnmf['seconds']:.1f} s; "
-          f"dnmf sweep: {sweep:.1f} s; cNMF-style / dnmf = {cnmf['seconds'] / sweep:.1f}")
+          f"replicates ({fits} fits of {iterations} iterations): {cnmf['seconds']:.1f} s",
+          flush=True)
+    for groups, batch in ((2, 1), (1, replicates), (2, max(1, replicates // 2))):
+        sweep = wall(MPIRUN + [dnmf, "sweep", "--input", data, "--dataset", "/A", "--rank",
+                               f"{first}:{last}", "--replicates", str(replicates), "--holdout",
+                               "0", "--algorithm", "hals", "--max-iter", str(iterations), "--tol",
+                               "0", "--seed", "1", "--groups", str(groups), "--batch", str(batch),
+                               "--output", out, "--quiet", "--force"])
+        print(f"  dnmf sweep --groups {groups} --batch {batch}: {sweep:.1f} s; cNMF-style / dnmf "
+              f"= {cnmf['seconds'] / sweep:.1f}", flush=True)
+    with h5py.File(out, "r") as f:
+        dnmf_errors = dict(zip(f["summary/k"][()], f["summary/consensus_error"][()]))
     for k in range(first, last + 1):
         print(f"  k = {k:2d}: consensus relative error, scikit-learn {cnmf['errors'][str(k)]:.5f}, "
               f"dnmf {dnmf_errors[k]:.5f}")
@@ -131,6 +139,8 @@ def main():
     parser.add_argument("--cnmf-replicates", type=int, default=4)
     parser.add_argument("--cnmf-iterations", type=int, default=200)
     parser.add_argument("--skip-separate", action="store_true")
+    parser.add_argument("--skip-sparse", action="store_true")
+    parser.add_argument("--skip-cnmf", action="store_true")
     options = parser.parse_args()
     with tempfile.TemporaryDirectory() as d:
         data = os.path.join(d, "planted.h5")
@@ -139,11 +149,20 @@ def main():
                         "centered", "--seed", "1", "--output", data, "--quiet"], check=True)
         if not options.skip_separate:
             for k in (10, 30):
-                separate_against_sweep(options.dnmf, data, k, options.replicates,
+                separate_against_sweep(options.dnmf, data, "/A", k, options.replicates,
                                        options.iterations, d)
-        first, last = (int(x) for x in options.cnmf_ks.split(":"))
-        cnmf_against_sweep(options.dnmf, data, (first, last), options.cnmf_replicates,
-                           options.cnmf_iterations, d)
+        if not options.skip_sparse:
+            sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+            from factorize_sparse import write_matrix
+            sparse = os.path.join(d, "sparse.h5")
+            write_matrix(sparse, 100000, 10000, 0.005)
+            for k in (10, 30):
+                separate_against_sweep(options.dnmf, sparse, "/X", k, options.replicates,
+                                       options.iterations, d)
+        if not options.skip_cnmf:
+            first, last = (int(x) for x in options.cnmf_ks.split(":"))
+            cnmf_against_sweep(options.dnmf, data, (first, last), options.cnmf_replicates,
+                               options.cnmf_iterations, d)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 #include <type_traits>
 
@@ -315,6 +316,17 @@ void StoredBlock<Values>::put_back_entries(const SparseRowMatrixT<Scalar>& entri
 template <class Values>
 double StoredBlock<Values>::product_flops(Index rank) const {
   return 4.0 * static_cast<double>(storage::stored_entries(values_)) * static_cast<double>(rank);
+}
+
+template <class Values>
+Index StoredBlock<Values>::stacked_fits(Index rank) const {
+  if constexpr (std::is_same_v<Values, RowMatrixT<Scalar>>) {
+    return std::numeric_limits<Index>::max();
+  } else {
+    const double one_fit = static_cast<double>(rank) * static_cast<double>(values_.cols()) *
+                           static_cast<double>(sizeof(Scalar));
+    return std::max<Index>(1, static_cast<Index>(kSparseStackBytes / one_fit));
+  }
 }
 
 template class StoredBlock<RowMatrixT<float>>;

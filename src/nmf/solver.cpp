@@ -298,6 +298,52 @@ SolveResult solve(const LocalBlockT<Scalar>& A, FactorsT<Scalar>& factors,
   return run.finish(step, factors, loop_watch, before, comm);
 }
 
+namespace {
+
+/// The W updates of a stack of fits of one block with the products shared: their H's stacked,
+/// H Aᵀ formed for every row, each fit's W updated from its rows of it, their W's stacked, and
+/// Wᵀ A handed back to each fit for its H update.
+template <class Scalar>
+class StackedProducts {
+ public:
+  StackedProducts(const LocalBlockT<Scalar>& A, Index k) : A_(A), k_(k) {}
+
+  void update_w(std::vector<FactorsT<Scalar>>& batch,
+                std::vector<std::unique_ptr<Iteration<Scalar>>>& steps,
+                const std::vector<std::size_t>& stack) {
+    const Index rows = k_ * static_cast<Index>(stack.size());
+    H_.resize(rows, A_.cols());
+    Wt_.resize(rows, A_.rows());
+    rhs_.resize(rows, A_.rows());
+    WtA_.setZero(rows, A_.cols());
+    for (std::size_t s = 0; s < stack.size(); ++s) H_.middleRows(at(s), k_) = batch[stack[s]].H;
+    for (Index row = 0; row < A_.rows(); row += kRowsPerBlock) {
+      const Index count = std::min(kRowsPerBlock, A_.rows() - row);
+      A_.times_transposed_rows(H_, row, count, rhs_.middleCols(row, count));
+    }
+    for (std::size_t s = 0; s < stack.size(); ++s) {
+      steps[stack[s]]->update_w_from(rhs_.middleRows(at(s), k_));
+      Wt_.middleRows(at(s), k_) = batch[stack[s]].Wt;
+    }
+    for (Index row = 0; row < A_.rows(); row += kRowsPerBlock) {
+      const Index count = std::min(kRowsPerBlock, A_.rows() - row);
+      A_.add_product_with_rows(Wt_.middleCols(row, count), row, count, WtA_);
+    }
+    for (std::size_t s = 0; s < stack.size(); ++s) {
+      steps[stack[s]]->WtA() = WtA_.middleRows(at(s), k_);
+    }
+  }
+
+ private:
+  Index at(std::size_t s) const { return k_ * static_cast<Index>(s); }
+
+  const LocalBlockT<Scalar>& A_;
+  const Index k_;
+  MatrixT<Scalar> H_, Wt_, rhs_, WtA_;  // stacked: k rows a fit
+};
+
+}  // namespace
+
 template <class Scalar>
 std::vector<SolveResult> solve_batch(const LocalBlockT<Scalar>& A,
                                      std::vector<FactorsT<Scalar>>& batch,
@@ -317,36 +363,25 @@ std::vector<SolveResult> solve_batch(const LocalBlockT<Scalar>& A,
     runs.emplace_back(SolveResult{});
     fitting.push_back(f);
   }
+  const auto per_stack =
+      static_cast<std::size_t>(std::clamp<Index>(A.stacked_fits(k), 1, batch.size()));
   const CollectiveTally before{comm.seconds_in_collectives(), comm.bytes_in_collectives()};
   const Stopwatch loop_watch;
   for (auto& step : steps) step->start();
-  MatrixT<Scalar> H_stack, rhs_stack, Wt_stack, WtA_stack;  // fitting.size() k rows
+  StackedProducts<Scalar> stacked(A, k);
   for (int iteration = 1; iteration <= options.stop.max_iterations && !fitting.empty();
        ++iteration) {
-    const Index rows = k * static_cast<Index>(fitting.size());
-    H_stack.resize(rows, A.cols());
-    Wt_stack.resize(rows, A.rows());
-    rhs_stack.resize(rows, A.rows());
-    WtA_stack.setZero(rows, A.cols());
-    for (std::size_t s = 0; s < fitting.size(); ++s) {
-      H_stack.middleRows(k * static_cast<Index>(s), k) = batch[fitting[s]].H;
-    }
-    for (Index row = 0; row < A.rows(); row += kRowsPerBlock) {
-      const Index count = std::min(kRowsPerBlock, A.rows() - row);
-      A.times_transposed_rows(H_stack, row, count, rhs_stack.middleCols(row, count));
-    }
-    for (std::size_t s = 0; s < fitting.size(); ++s) {
-      steps[fitting[s]]->update_w_from(rhs_stack.middleRows(k * static_cast<Index>(s), k));
-      Wt_stack.middleRows(k * static_cast<Index>(s), k) = batch[fitting[s]].Wt;
-    }
-    for (Index row = 0; row < A.rows(); row += kRowsPerBlock) {
-      const Index count = std::min(kRowsPerBlock, A.rows() - row);
-      A.add_product_with_rows(Wt_stack.middleCols(row, count), row, count, WtA_stack);
+    // The W updates, as many fits a stack as A's products take well (LocalBlockT::stacked_fits).
+    for (std::size_t first = 0; first < fitting.size(); first += per_stack) {
+      stacked.update_w(
+          batch, steps,
+          std::vector<std::size_t>(fitting.begin() + static_cast<std::ptrdiff_t>(first),
+                                   fitting.begin() + static_cast<std::ptrdiff_t>(std::min(
+                                                         first + per_stack, fitting.size()))));
     }
     std::vector<std::size_t> still_fitting;
     for (std::size_t s = 0; s < fitting.size(); ++s) {
       Iteration<Scalar>& step = *steps[fitting[s]];
-      step.WtA() = WtA_stack.middleRows(k * static_cast<Index>(s), k);
       step.update_h();
       const IterationRecord record = step.measure(iteration, loop_watch.seconds());
       if (!runs[fitting[s]].add(record, step.mean_seconds(), step.stop_requested(), options.stop)) {

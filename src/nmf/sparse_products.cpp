@@ -25,6 +25,13 @@ constexpr int kPrefetchDistance = 8;
 // density, more than waking a thread costs.
 constexpr Index kRowsPerChunk = 32;
 
+// k-vectors longer than this (a batch of fits' stacked factors, nmf/solver.hpp: solve_batch) are
+// taken whole: per nonzero one run along its contiguous vector, which the hardware prefetcher
+// follows, instead of one pass over the block a slice, each pass a random access per nonzero
+// into a factor that at such widths no longer fits in cache (10 fits of k = 30 on the sparse
+// benchmark: 1.6 times slower than one fit after another with slices).
+constexpr Index kWholeVectors = 4 * kMaxSliceWidth;
+
 template <class Scalar, int Width>
 using Slice = Eigen::Matrix<Scalar, Width, 1>;
 
@@ -130,6 +137,35 @@ void scatter_slice(const CsrArrays<Scalar>& A, Index row_count, const Scalar* Wt
   }
 }
 
+/// out[:, i] = Σ_p values[p] H[:, columns[p]] over row i, the k-vectors whole.
+template <class Scalar>
+void gather_whole(const CsrArrays<Scalar>& A, Index row_count,
+                  Eigen::Ref<const FactorColumns<Scalar>> H,
+                  Eigen::Ref<FactorColumns<Scalar>> out) {
+  for (Index i = 0; i < row_count; ++i) {
+    auto sum = out.col(i);
+    sum.setZero();
+    for (int p = A.starts[i]; p < A.starts[i + 1]; ++p) {
+      __builtin_prefetch(H.col(A.ahead(p)).data());
+      sum.noalias() += A.values[p] * H.col(A.columns[p]);
+    }
+  }
+}
+
+/// accumulator[:, columns[p]] += values[p] Wt_b[:, i] over row i, the k-vectors whole.
+template <class Scalar>
+void scatter_whole(const CsrArrays<Scalar>& A, Index row_count,
+                   Eigen::Ref<const FactorColumns<Scalar>> Wt_b,
+                   Eigen::Ref<FactorColumns<Scalar>> accumulator) {
+  for (Index i = 0; i < row_count; ++i) {
+    const auto w = Wt_b.col(i);
+    for (int p = A.starts[i]; p < A.starts[i + 1]; ++p) {
+      __builtin_prefetch(accumulator.col(A.ahead(p)).data());
+      accumulator.col(A.columns[p]).noalias() += A.values[p] * w;
+    }
+  }
+}
+
 /// products[p] (+)= Wt_b[k0 : k0 + Width, i] · H[k0 : k0 + Width, columns[p]] over row i; the
 /// first slice assigns.
 template <class Scalar, int Width>
@@ -155,6 +191,10 @@ void sparse_rows_times_transposed(const CsrRows<Scalar>& A, Index row_begin, Ind
   // Each row's product alone: rows split among the kernel threads give the same bits.
   parallel_for(row_count, kRowsPerChunk, [&](Index begin, Index end) {
     const CsrArrays<Scalar> arrays(A, row_begin + begin, end - begin);
+    if (H.rows() > kWholeVectors) {
+      gather_whole<Scalar>(arrays, end - begin, H, out.middleCols(begin, end - begin));
+      return;
+    }
     for_each_slice(H.rows(), [&](auto width, Index k0) {
       gather_slice<Scalar, decltype(width)::value>(arrays, end - begin, H.data(), H.outerStride(),
                                                    k0, out.data() + out.outerStride() * begin,
@@ -168,6 +208,10 @@ void add_product_with_sparse_rows(const CsrRows<Scalar>& A, Index row_begin, Ind
                                   Eigen::Ref<const FactorColumns<Scalar>> Wt_b,
                                   Eigen::Ref<FactorColumns<Scalar>> accumulator) {
   const CsrArrays<Scalar> arrays(A, row_begin, row_count);
+  if (Wt_b.rows() > kWholeVectors) {
+    scatter_whole<Scalar>(arrays, row_count, Wt_b, accumulator);
+    return;
+  }
   for_each_slice(Wt_b.rows(), [&](auto width, Index k0) {
     scatter_slice<Scalar, decltype(width)::value>(arrays, row_count, Wt_b.data(),
                                                   Wt_b.outerStride(), k0, accumulator.data(),

@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+#include <memory>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -268,14 +270,58 @@ TEST(MaskedSolver, MatchesNaiveMaskedIterations) {
       }
 }
 
+/// A block that is `block` in every way but that its products take at most `fits` stacked fits
+/// at once, as a sparse block of many columns would: solve_batch then runs several stacks.
+class FewFitsAStack final : public dnmf::nmf::LocalBlock {
+ public:
+  FewFitsAStack(const dnmf::nmf::LocalBlock& block, Index fits) : block_(block), fits_(fits) {}
+  Index rows() const override { return block_.rows(); }
+  Index cols() const override { return block_.cols(); }
+  void times_transposed_rows(const Matrix& H, Index row_begin, Index row_count,
+                             Eigen::Ref<Matrix> out) const override {
+    block_.times_transposed_rows(H, row_begin, row_count, out);
+  }
+  void add_product_with_rows(Eigen::Ref<const Matrix> Wt_b, Index row_begin, Index row_count,
+                             Matrix& accumulator) const override {
+    block_.add_product_with_rows(Wt_b, row_begin, row_count, accumulator);
+  }
+  double residual_squared_norm(const Matrix& Wt, const Matrix& H) const override {
+    return block_.residual_squared_norm(Wt, H);
+  }
+  std::unique_ptr<dnmf::nmf::LocalBlock> same_pattern() const override {
+    return block_.same_pattern();
+  }
+  double divide_by_product(Eigen::Ref<const Matrix> Wt_b, const Matrix& H, Index row_begin,
+                           Index row_count, dnmf::nmf::LocalBlock& ratio) const override {
+    return block_.divide_by_product(Wt_b, H, row_begin, row_count, ratio);
+  }
+  double sum() const override { return block_.sum(); }
+  double squared_norm() const override { return block_.squared_norm(); }
+  double largest_entry() const override { return block_.largest_entry(); }
+  void scale_by_power_of_two(int) override { throw std::logic_error("read only"); }
+  void take_out_entries(const std::function<bool(Index, Index, double)>&) override {
+    throw std::logic_error("read only");
+  }
+  void put_back_entries(const dnmf::SparseRowMatrix&) override {
+    throw std::logic_error("read only");
+  }
+  double product_flops(Index rank) const override { return block_.product_flops(rank); }
+  Index stacked_fits(Index) const override { return fits_; }
+
+ private:
+  const dnmf::nmf::LocalBlock& block_;
+  const Index fits_;
+};
+
 /// solve_batch from several starts against one solve() a start, on the same input and mask:
 /// the same to the rounding of the stacked products, amplified through the iterations as
 /// probes from perturbed starts measure; the same iterations and stop reasons. With MU and
 /// HALS one start is all zeros, which both leave as it is: its error stays 1, the stopping rule
 /// stops it after one window, and the others go on in the stack without it.
-void expect_batch_equals_solves(const Case& c) {
+void expect_batch_equals_solves(const Case& c, Index fits_a_stack) {
   dnmf::mpi::Communicator world = dnmf::mpi::Communicator::world();
   const MaskedInput in = masked_input(c, world);
+  const FewFitsAStack stacked_block(*in.block, fits_a_stack);
   dnmf::nmf::SolverOptions options = fixed_iterations(c);
   options.stop.max_iterations = 3 * kIterations;
   options.stop.window = kIterations;
@@ -295,11 +341,12 @@ void expect_batch_equals_solves(const Case& c) {
   };
   std::vector<dnmf::nmf::Factors> batch = starts;
   const std::vector<dnmf::nmf::SolveResult> results =
-      dnmf::nmf::solve_batch(*in.block, batch, options, in.statistics, world, &in.mask);
+      dnmf::nmf::solve_batch(stacked_block, batch, options, in.statistics, world, &in.mask);
   ASSERT_EQ(results.size(), starts.size());
   for (std::size_t s = 0; s < starts.size(); ++s) {
     const auto [alone, result] = solved(starts[s]);
-    const std::string what = name(c) + ", start " + std::to_string(s);
+    const std::string what =
+        name(c) + ", " + std::to_string(fits_a_stack) + " fits a stack, start " + std::to_string(s);
     EXPECT_EQ(results[s].iterations, result.iterations) << what;
     EXPECT_EQ(results[s].reason, result.reason) << what;
     if (zero_start && s + 1 == starts.size()) {
@@ -345,7 +392,9 @@ TEST(SolveBatch, EqualsOneSolveAStart) {
     for (const double missing : {0.0, 0.1})
       for (const double holdout : {0.0, 0.3})
         for (const Algorithm algorithm : {Algorithm::Mu, Algorithm::Hals, Algorithm::Bpp})
-          expect_batch_equals_solves({algorithm, Loss::Frobenius, missing, holdout, sparse});
+          for (const Index fits_a_stack : {4, 2, 1})
+            expect_batch_equals_solves({algorithm, Loss::Frobenius, missing, holdout, sparse},
+                                       fits_a_stack);
 }
 
 TEST(SolveBatch, RefusesKlWhoseProductsAreEachFitsOwn) {

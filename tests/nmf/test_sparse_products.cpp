@@ -1,7 +1,7 @@
 // The sparse kernels (nmf/sparse_products) against naive loops over the dense copy of a small
 // random CSR matrix with empty rows, empty columns and explicitly stored zeros, in float and
 // double, for k below, at, between and above the kernels' slice widths, on a block of rows in
-// the middle of the matrix and with outputs whose column stride is not k; and the row kernels
+// the middle of the matrix and with outputs whose column stride is not k; and every kernel
 // bitwise the same on any number of threads.
 
 #include <gtest/gtest.h>
@@ -26,7 +26,8 @@ constexpr Index kRows = 37;
 constexpr Index kCols = 23;
 constexpr Index kBlockBegin = 5;  // the block of rows the kernels see
 constexpr Index kBlockRows = 27;
-const std::vector<Index> kRanks = {1, 3, 8, 20, 24, 25, 29, 50};
+// Up to the slices' widths and past them, and past 96, where the k-vectors are taken whole.
+const std::vector<Index> kRanks = {1, 3, 8, 20, 24, 25, 29, 50, 97, 130};
 
 template <class Scalar>
 struct TestMatrix {
@@ -86,38 +87,45 @@ class SparseProducts : public testing::Test {};
 using Scalars = testing::Types<float, double>;
 TYPED_TEST_SUITE(SparseProducts, Scalars);
 
-TYPED_TEST(SparseProducts, RowKernelsGiveTheSameBitsOnAnyNumberOfThreads) {
+TYPED_TEST(SparseProducts, KernelsGiveTheSameBitsOnAnyNumberOfThreads) {
   // The gather (A Hᵀ) and the KL ratio's products split rows among the kernel threads
-  // (core/parallel_for); each row alone, so the bits cannot depend on the count.
+  // (core/parallel_for), each row alone, and the scatter (Wᵀ A) is one thread: the bits cannot
+  // depend on the count. In slices (k = 13) and with the k-vectors whole (k = 100).
   using Scalar = TypeParam;
-  const Index rows = 301, cols = 40, k = 13;
-  std::mt19937_64 engine(31);
-  std::uniform_real_distribution<double> uniform(0.0, 1.0);
-  std::vector<Eigen::Triplet<Scalar, int>> entries;
-  for (Index i = 0; i < rows; ++i)
-    for (Index j = 0; j < cols; ++j)
-      if (uniform(engine) < 0.2) entries.emplace_back(i, j, Scalar(0.5 + uniform(engine)));
-  CsrRows<Scalar> A(rows, cols);
-  A.setFromTriplets(entries.begin(), entries.end());
-  A.makeCompressed();
-  const FactorColumns<Scalar> H = random_factor<Scalar>(k, cols, 32);
-  const FactorColumns<Scalar> Wt = random_factor<Scalar>(k, rows, 33);
-  const auto products = [&](int threads) {
-    dnmf::set_kernel_threads(threads);
-    FactorColumns<Scalar> out(k, rows - 3);
-    dnmf::nmf::sparse_rows_times_transposed<Scalar>(A, 3, rows - 3, H, out);
-    CsrRows<Scalar> ratio = A;
-    const double log_sum = dnmf::nmf::divide_sparse_rows_by_product<Scalar>(
-        A, 3, rows - 3, Wt.middleCols(3, rows - 3), H, Scalar(1e-16), ratio);
-    dnmf::set_kernel_threads(1);
-    return std::tuple{out, FactorColumns<Scalar>(ratio), log_sum};
-  };
-  const auto [out, ratio, log_sum] = products(1);
-  for (const int threads : {2, 3, 7}) {
-    const auto [out_t, ratio_t, log_sum_t] = products(threads);
-    EXPECT_TRUE(out_t == out) << threads << " threads";
-    EXPECT_TRUE(ratio_t == ratio) << threads << " threads";
-    EXPECT_EQ(log_sum_t, log_sum) << threads << " threads";
+  for (const Index k : {13, 100}) {
+    const Index rows = 301, cols = 1500;
+    std::mt19937_64 engine(31);
+    std::uniform_real_distribution<double> uniform(0.0, 1.0);
+    std::vector<Eigen::Triplet<Scalar, int>> entries;
+    for (Index i = 0; i < rows; ++i)
+      for (Index j = 0; j < cols; ++j)
+        if (uniform(engine) < 0.2) entries.emplace_back(i, j, Scalar(0.5 + uniform(engine)));
+    CsrRows<Scalar> A(rows, cols);
+    A.setFromTriplets(entries.begin(), entries.end());
+    A.makeCompressed();
+    const FactorColumns<Scalar> H = random_factor<Scalar>(k, cols, 32);
+    const FactorColumns<Scalar> Wt = random_factor<Scalar>(k, rows, 33);
+    const auto products = [&](int threads) {
+      dnmf::set_kernel_threads(threads);
+      FactorColumns<Scalar> out(k, rows - 3);
+      dnmf::nmf::sparse_rows_times_transposed<Scalar>(A, 3, rows - 3, H, out);
+      CsrRows<Scalar> ratio = A;
+      const double log_sum = dnmf::nmf::divide_sparse_rows_by_product<Scalar>(
+          A, 3, rows - 3, Wt.middleCols(3, rows - 3), H, Scalar(1e-16), ratio);
+      FactorColumns<Scalar> WtA = random_factor<Scalar>(k, cols, 34);
+      dnmf::nmf::add_product_with_sparse_rows<Scalar>(A, 3, rows - 3, Wt.middleCols(3, rows - 3),
+                                                      WtA);
+      dnmf::set_kernel_threads(1);
+      return std::tuple{out, FactorColumns<Scalar>(ratio), log_sum, WtA};
+    };
+    const auto [out, ratio, log_sum, WtA] = products(1);
+    for (const int threads : {2, 3, 7}) {
+      const auto [out_t, ratio_t, log_sum_t, WtA_t] = products(threads);
+      EXPECT_TRUE(out_t == out) << threads << " threads, k = " << k;
+      EXPECT_TRUE(ratio_t == ratio) << threads << " threads, k = " << k;
+      EXPECT_EQ(log_sum_t, log_sum) << threads << " threads, k = " << k;
+      EXPECT_TRUE(WtA_t == WtA) << threads << " threads, k = " << k;
+    }
   }
 }
 
