@@ -115,8 +115,9 @@ SolveResult solve(const LocalBlockT<Scalar>& A, FactorsT<Scalar>& factors,
 /// of the H update and the stopping rule stay each fit's own; a fit that stops leaves the
 /// stack. The products are formed for all rows before the W updates (a second pass over A for
 /// Wᵀ A), which a wide stack pays for; at most A.stacked_fits(k) fits a stack (a sparse block's
-/// products slow down beyond the caches), several stacks an iteration otherwise. For the losses whose products are with the input's block
-/// (Frobenius, masked or not; not KL, whose products are with A ⊘ WH): a logic_error otherwise.
+/// products slow down beyond the caches), several stacks an iteration otherwise. For the
+/// losses whose products are with the input's block (Frobenius, masked or not; not KL, whose
+/// products are with A ⊘ WH): a logic_error otherwise.
 template <class Scalar>
 std::vector<SolveResult> solve_batch(const LocalBlockT<Scalar>& A,
                                      std::vector<FactorsT<Scalar>>& batch,
