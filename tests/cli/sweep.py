@@ -8,8 +8,8 @@
   (R/3 nearest neighbours), the outliers dropped, k-means' fixed point and its numbering, the
   medians, the silhouette; W refitted to the consensus H equals scipy's NNLS row by row;
 - the summary (means, sample deviation, the one-standard-error choice of k) from the replicates;
-- at more than one rank, --groups 1 and one group a rank give the same clusters, and consensus
-  components within what the replicates' differences allow;
+- at more than one rank, --groups 1 and one group a rank (and at 4 ranks also 2 groups) give the
+  same clusters, and consensus components within what the replicates' differences allow;
 - with --batch B, every replicate is the run `dnmf factorize --rank k --seed seed+r
   --holdout-seed (seed + the first replicate of its window of B)` to rounding (the products of a
   batch are one product of the stacked H's), with the same iterations;
@@ -333,6 +333,12 @@ def main():
                 check_replicates_are_factorize_runs(dnmf, ranks, 1, path, one, d, extra,
                                                     f"{name}, one group")
                 check_groups_agree(one, out, name)
+            if ranks == 4 and case == 0:
+                two = os.path.join(d, "two-groups.h5")
+                sweep(dnmf, ranks, path, two, 2, extra)
+                check_replicates_are_factorize_runs(dnmf, ranks, 2, path, two, d, extra,
+                                                    f"{name}, two groups")
+                check_groups_agree(one, two, f"{name}, 1 and 2 groups")
         existing = run(dnmf, ranks, ["sweep", "--input", data, "--dataset", "/A", "--rank", "3",
                                      "--output", os.path.join(d, "sweep-0.h5")])
         check(existing.returncode != 0 and "--force" in existing.stderr,
