@@ -26,8 +26,9 @@ import h5py
 import numpy as np
 import scipy.optimize
 
-from common import (Checks, amplification, gamma, iterated_tolerance, iteration_rounding,
-                    least_squares_error, perturbed, run, run_ok, unit_roundoff)
+from common import (SCALAR_PROBES, Checks, amplification, gamma, iterated_tolerance,
+                    iteration_rounding, least_squares_error, perturbed, run, run_ok,
+                    unit_roundoff)
 
 check = Checks()
 
@@ -72,16 +73,19 @@ def check_replicates_are_factorize_runs(dnmf, ranks, groups, data, out, d, extra
 def check_batches_are_factorize_runs(dnmf, ranks, A, data, d):
     """--batch 2 over 3 replicates (windows {0, 1} and {2}) in one group of every rank, at fixed
     iterations: each replicate against its factorize run, to the rounding of one iteration
-    amplified as a run on a perturbed A measures."""
+    amplified as runs on a perturbed A measure (the test error, one number, SCALAR_PROBES
+    times)."""
     batch, fixed = 2, ["--max-iter", "30", "--tol", "0", "--holdout", "0.1", "--threads", "1"]
     out = os.path.join(d, "batched.h5")
     run_ok(dnmf, ranks, ["sweep", "--input", data, "--dataset", "/A", "--rank",
                          ",".join(map(str, RANKS_K)), "--replicates", str(REPLICATES), "--seed",
                          str(SEED), "--groups", "1", "--batch", str(batch), "--output", out,
                          "--quiet", *fixed])
-    probe = os.path.join(d, "probe.h5")
-    with h5py.File(probe, "w") as f:
-        f["A"] = perturbed(A, 3)
+    # The test error is one number: probed SCALAR_PROBES times, its largest response kept.
+    probes = [os.path.join(d, f"probe-{p}.h5") for p in range(SCALAR_PROBES)]
+    for p, probe in enumerate(probes):
+        with h5py.File(probe, "w") as f:
+            f["A"] = perturbed(A, 3 + p)
     with h5py.File(out, "r") as f:
         check(f.attrs["batch"] == batch, "--batch: the attribute records it")
         for k in RANKS_K:
@@ -90,18 +94,18 @@ def check_batches_are_factorize_runs(dnmf, ranks, A, data, d):
                 holdout_seed = SEED + batch * (r // batch)
                 check(replicates["holdout_seed"][r] == holdout_seed,
                       f"--batch {batch}: replicate {r}'s held-out set is seed {holdout_seed}'s")
-                runs = {}
-                for name, path in (("alone", data), ("probe", probe)):
-                    single = os.path.join(d, f"batch-{name}-{k}-{r}.h5")
+                runs = []
+                for p, path in enumerate([data] + probes):
+                    single = os.path.join(d, f"batch-{p}-{k}-{r}.h5")
                     run_ok(dnmf, ranks, ["factorize", "--input", path, "--dataset", "/A",
                                          "--rank", str(k), "--seed", str(SEED + r),
                                          "--holdout-seed", str(holdout_seed), "--output", single,
                                          "--quiet", "--force", *fixed])
                     with h5py.File(single, "r") as g:
-                        runs[name] = (g["H"][()], g.attrs["test_error"], g.attrs["iterations"])
-                H, test_error, iterations = runs["alone"]
+                        runs.append((g["H"][()], g.attrs["test_error"], g.attrs["iterations"]))
+                (H, test_error, iterations), probed = runs[0], runs[1:]
                 rounding = 2 * iteration_rounding(*A.shape, k, ranks)
-                tolerance = iterated_tolerance(amplification(H, runs["probe"][0]), rounding)
+                tolerance = iterated_tolerance(amplification(H, probed[0][0]), rounding)
                 batched = replicates["H"][r * k:(r + 1) * k]
                 difference = np.linalg.norm(batched - H) / np.linalg.norm(H)
                 check(difference <= tolerance and replicates["iterations"][r] == iterations,
@@ -109,7 +113,7 @@ def check_batches_are_factorize_runs(dnmf, ranks, A, data, d):
                       f"dnmf factorize --seed {SEED + r} --holdout-seed {holdout_seed} "
                       f"({difference:.1e}), {iterations} iterations")
                 error_tolerance = iterated_tolerance(
-                    amplification(test_error, runs["probe"][1]), rounding)
+                    max(amplification(test_error, run[1]) for run in probed), rounding)
                 check(abs(replicates["test_error"][r] - test_error) <= error_tolerance * test_error,
                       f"--batch {batch}, k = {k}, replicate {r}: its test error to rounding")
 
