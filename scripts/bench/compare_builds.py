@@ -9,7 +9,7 @@ Workloads, each at 2 ranks (one per core, pinned, one BLAS thread each):
   P1: dense 20000 x 2000 (planted rank 50 plus noise), k = 50, MU / HALS / BPP, from one start,
       --iterations iterations, tol 0: seconds per iteration from the run report;
   sparse: 100000 x 10000 CSR at 0.5 % (factorize_sparse.py's matrix), k = 20, Frobenius MU,
-      KL MU and HALS, 30 iterations;
+      KL MU, HALS and BPP, 30 iterations;
   train: the cnn and nmf-cnn models on the shipped digits, 2 epochs, batch 64: images/s of the
       epochs after the first.
 Every round runs every build on every workload, the builds in a rotated order, so load on a
@@ -40,14 +40,19 @@ def run(dnmf, arguments):
     subprocess.run(MPIRUN + [dnmf] + arguments, check=True, env=ENV, stdout=subprocess.DEVNULL)
 
 
-def factorize_seconds(dnmf, d, arguments, run=run):
-    """Seconds per iteration of `dnmf factorize arguments`, from its run report; `run(dnmf,
-    arguments)` starts it (here: 2 ranks pinned; thread_layouts.py passes its layouts')."""
+def factorize_report(dnmf, d, arguments, run=run):
+    """The run report of `dnmf factorize arguments`; `run(dnmf, arguments)` starts it (here: 2
+    ranks pinned; thread_layouts.py passes its layouts')."""
     report = os.path.join(d, "report.json")
     run(dnmf, ["factorize"] + arguments + ["--output", os.path.join(d, "out.h5"), "--report",
                                            report, "--force", "--quiet", "--tol", "0"])
     with open(report) as f:
-        return json.load(f)["seconds_per_iteration"]
+        return json.load(f)
+
+
+def factorize_seconds(dnmf, d, arguments, run=run):
+    """Seconds per iteration of `dnmf factorize arguments`, from its run report."""
+    return factorize_report(dnmf, d, arguments, run)["seconds_per_iteration"]
 
 
 def train_images_per_second(dnmf, d, data, model, basis, run=run):
@@ -71,7 +76,7 @@ def workload_arguments(d, iterations):
                       ["--input", dense, "--dataset", "/A", "--rank", "50", "--algorithm",
                        algorithm, "--init", init, "--max-iter", str(iterations)]))
     for name, extra in (("MU", ["--algorithm", "mu"]), ("KL MU", ["--algorithm", "mu", "--loss", "kl"]),
-                        ("HALS", ["--algorithm", "hals"])):
+                        ("HALS", ["--algorithm", "hals"]), ("BPP", ["--algorithm", "bpp"])):
         items.append((f"sparse {name}", "it/s", "factorize",
                       ["--input", sparse, "--rank", "20", "--max-iter", "30"] + extra))
     for model in ("cnn", "nmf-cnn"):

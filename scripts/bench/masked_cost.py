@@ -35,10 +35,10 @@ suppressMessages({library(Matrix); library(RcppML)})
 args <- commandArgs(trailingOnly = TRUE)
 A <- as(readMM(args[1]), "dgCMatrix")
 iterations <- as.integer(args[2])
-setRcppMLthreads(2)
+setRcppMLthreads(as.integer(args[4]))
 seconds <- system.time(nmf(A, 20, tol = 1e-12, maxit = iterations, verbose = FALSE, seed = 1,
                            mask_zeros = args[3] == "mask_zeros"))[["elapsed"]]
-cat(sprintf("%.6f\n", seconds / iterations))
+cat(sprintf("%.6f\n", seconds))
 """
 
 
@@ -58,11 +58,11 @@ def workloads(d):
     return items
 
 
-def rcppml_seconds(d, iterations):
-    """RcppML's seconds per iteration on the sparse matrix, plain and with mask_zeros (a few
-    iterations, at most 10 minutes), or what went wrong; {} without R."""
+def write_rcppml_input(d):
+    """The sparse matrix of `d`/sparse.h5ad as Matrix Market and the R script that times
+    RcppML's nmf on it; returns (matrix path, script path), or None without R."""
     if shutil.which("Rscript") is None:
-        return {}
+        return None
     import h5py
     import scipy.io
     import scipy.sparse as sp
@@ -75,14 +75,32 @@ def rcppml_seconds(d, iterations):
     script = os.path.join(d, "rcppml.R")
     with open(script, "w") as f:
         f.write(RCPPML)
+    return path, script
+
+
+def rcppml_elapsed(paths, iterations, variant="plain", threads=2, timeout=600):
+    """Seconds RcppML 0.3.7's nmf (k = 20) takes for `iterations` iterations, reading and
+    converting the matrix excluded; raises RuntimeError (its last line) or TimeoutExpired."""
+    path, script = paths
+    result = subprocess.run(["Rscript", script, path, str(iterations), variant, str(threads)],
+                            capture_output=True, text=True, env=ENV, timeout=timeout)
+    if result.returncode != 0:
+        raise RuntimeError(result.stderr.strip().splitlines()[-1][:80])
+    return float(result.stdout.split()[-1])
+
+
+def rcppml_seconds(d, iterations):
+    """RcppML's seconds per iteration on the sparse matrix at 2 threads, plain and with
+    mask_zeros (a few iterations, at most 10 minutes), or what went wrong; {} without R."""
+    paths = write_rcppml_input(d)
+    if paths is None:
+        return {}
     measured = {}
     for variant, count in (("plain", iterations), ("mask_zeros", 2)):
         try:
-            result = subprocess.run(["Rscript", script, path, str(count), variant],
-                                    capture_output=True, text=True, env=ENV, timeout=600)
-            measured[variant] = (f"{float(result.stdout.split()[-1]):.4f} s per iteration"
-                                 if result.returncode == 0 else
-                                 f"failed: {result.stderr.strip().splitlines()[-1][:80]}")
+            measured[variant] = f"{rcppml_elapsed(paths, count, variant) / count:.4f} s per iteration"
+        except RuntimeError as error:
+            measured[variant] = f"failed: {error}"
         except subprocess.TimeoutExpired:
             measured[variant] = f"more than 600 s for {count} iterations"
     return measured

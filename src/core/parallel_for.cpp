@@ -12,6 +12,18 @@
 namespace dnmf {
 namespace {
 
+// Whether this thread is running a chunk: a parallel_for inside one runs inline (the loop around
+// it already has every thread busy).
+thread_local bool in_chunk = false;
+
+/// Marks this thread as in a chunk while it lives.
+struct InChunk {
+  InChunk() { in_chunk = true; }
+  ~InChunk() { in_chunk = false; }
+  InChunk(const InChunk&) = delete;
+  InChunk& operator=(const InChunk&) = delete;
+};
+
 /// Workers 1..n-1 of a loop (the caller is worker 0), started once and kept waiting.
 class WorkerPool {
  public:
@@ -57,6 +69,7 @@ class WorkerPool {
   }
 
   void work(int index) {
+    make_blas_sequential_in_this_thread();
     std::uint64_t seen = 0;
     std::unique_lock<std::mutex> lock(mutex_);
     for (;;) {
@@ -101,14 +114,16 @@ void parallel_for(Index count, Index grain, const std::function<void(Index, Inde
   if (count <= 0) return;
   const Index most = std::max<Index>(1, count / std::max<Index>(grain, 1));
   const int threads = static_cast<int>(std::min<Index>(kernel_threads(), most));
-  if (threads <= 1) {
+  if (threads <= 1 || in_chunk) {
     body(0, count);
     return;
   }
   const auto chunk = [&](int index) {
     const Index begin = count * index / threads;
     const Index end = count * (index + 1) / threads;
-    if (begin < end) body(begin, end);
+    if (begin >= end) return;
+    const InChunk flag;
+    body(begin, end);
   };
   pool().run(threads, chunk);
 }

@@ -18,6 +18,16 @@ namespace {
 
 int current_kernel_threads = 1;
 
+void set_blas_threads(int threads) {
+#ifdef DNMF_OPENBLAS
+  // OpenBLAS built for OpenMP passes this on to omp_set_num_threads (the calling thread's
+  // setting); the pthreads build sizes its own pool.
+  openblas_set_num_threads(threads);
+#else
+  (void)threads;
+#endif
+}
+
 }  // namespace
 
 int threads_from_environment() {
@@ -32,12 +42,14 @@ int threads_from_environment() {
 
 void set_kernel_threads(int threads) {
   current_kernel_threads = std::max(1, threads);
-#ifdef DNMF_OPENBLAS
-  // OpenBLAS built for OpenMP passes this on to omp_set_num_threads; the pthreads build sizes
-  // its own pool. Either way the BLAS runs this many threads and no more.
-  openblas_set_num_threads(current_kernel_threads);
-#endif
+  set_blas_threads(1);
 }
+
+void make_blas_sequential_in_this_thread() { set_blas_threads(1); }
+
+BlasThreadsScope::BlasThreadsScope() { set_blas_threads(current_kernel_threads); }
+
+BlasThreadsScope::~BlasThreadsScope() { set_blas_threads(1); }
 
 int kernel_threads() { return current_kernel_threads; }
 

@@ -3,8 +3,12 @@
 #include <Eigen/Cholesky>
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <type_traits>
+#include <vector>
+
+#include "dnmf/core/parallel_for.hpp"
 
 namespace dnmf::nmf {
 namespace {
@@ -14,19 +18,46 @@ constexpr int kFullExchanges = 3;
 // A free variable's gradient counts as negative only below this fraction of |b|: a gradient that
 // is zero in exact arithmetic must not pivot on rounding noise.
 constexpr double kGradientTolerance = 1e-12;
-}  // namespace
+// Columns a thread takes at the least: their solves share Choleskys only within a thread's
+// chunk, so a chunk should hold many columns.
+constexpr Index kColumnsPerChunk = 64;
 
-template <class Scalar>
-bool BlockPrincipalPivotingT<Scalar>::is_infeasible(const Eigen::Ref<const Matrix>& X,
-                                                    const Eigen::Ref<const Matrix>& B, Index row,
-                                                    Index column) const {
+/// The solve of a block of columns, with its scratch: one per thread, grown on demand and reused
+/// across calls (no allocation in steady state).
+class PivotingSolve {
+ public:
+  /// x_j = argmin_{x >= 0} ½ xᵀ G x - b_jᵀ x for every column of X, B (in double).
+  void solve(Eigen::Ref<Matrix> X, const Matrix& G, Eigen::Ref<const Matrix> B);
+
+ private:
+  using PassiveSets = Eigen::Matrix<std::uint8_t, Eigen::Dynamic, Eigen::Dynamic>;
+
+  /// For each pending column: x_P = G_PP^{-1} b_P, x_F = 0, and the gradient y = G x - b.
+  /// Columns with equal passive sets share one Cholesky factorisation.
+  void solve_on_passive_sets(Eigen::Ref<Matrix> X, const Matrix& G, Eigen::Ref<const Matrix> B);
+  bool is_infeasible(const Eigen::Ref<const Matrix>& X, const Eigen::Ref<const Matrix>& B,
+                     Index row, Index column) const;
+
+  PassiveSets passive_;
+  Matrix gradient_;
+  Matrix gram_work_;
+  Matrix rhs_work_;
+  std::vector<Index> pending_;
+  std::vector<Index> next_pending_;
+  std::vector<Index> passive_rows_;
+  std::vector<int> fewest_infeasible_;
+  std::vector<int> full_exchanges_left_;
+};
+
+bool PivotingSolve::is_infeasible(const Eigen::Ref<const Matrix>& X,
+                                  const Eigen::Ref<const Matrix>& B, Index row,
+                                  Index column) const {
   if (passive_(row, column)) return X(row, column) < 0;
   return gradient_(row, column) < -kGradientTolerance * std::abs(B(row, column));
 }
 
-template <class Scalar>
-void BlockPrincipalPivotingT<Scalar>::solve_on_passive_sets(Eigen::Ref<Matrix> X, const Matrix& G,
-                                                            Eigen::Ref<const Matrix> B) {
+void PivotingSolve::solve_on_passive_sets(Eigen::Ref<Matrix> X, const Matrix& G,
+                                          Eigen::Ref<const Matrix> B) {
   const Index k = X.rows();
   const auto pattern_less = [&](Index a, Index b) {
     return std::memcmp(passive_.col(a).data(), passive_.col(b).data(),
@@ -73,28 +104,7 @@ void BlockPrincipalPivotingT<Scalar>::solve_on_passive_sets(Eigen::Ref<Matrix> X
   }
 }
 
-template <class Scalar>
-void BlockPrincipalPivotingT<Scalar>::update(Eigen::Ref<MatrixT<Scalar>> X, const Matrix& G,
-                                             Eigen::Ref<const MatrixT<Scalar>> B, double l1) {
-  if constexpr (std::is_same_v<Scalar, double>) {
-    if (l1 == 0) {
-      solve(X, G, B);
-      return;
-    }
-    rhs_ = B.array() - l1;  // an L1 penalty shifts the right-hand side
-    solve(X, G, rhs_);
-  } else {
-    // Solved in double (see bpp.hpp); the answer, >= 0, is rounded to Scalar.
-    rhs_ = B.template cast<double>().array() - l1;
-    solution_ = X.template cast<double>();
-    solve(solution_, G, rhs_);
-    X = solution_.template cast<Scalar>();
-  }
-}
-
-template <class Scalar>
-void BlockPrincipalPivotingT<Scalar>::solve(Eigen::Ref<Matrix> X, const Matrix& G,
-                                            Eigen::Ref<const Matrix> B) {
+void PivotingSolve::solve(Eigen::Ref<Matrix> X, const Matrix& G, Eigen::Ref<const Matrix> B) {
   const Index k = X.rows();
   const Index n = X.cols();
   passive_.resize(k, n);
@@ -147,6 +157,34 @@ void BlockPrincipalPivotingT<Scalar>::solve(Eigen::Ref<Matrix> X, const Matrix& 
     if (!pending_.empty()) solve_on_passive_sets(X, G, B);
   }
   for (const Index column : pending_) X.col(column) = X.col(column).cwiseMax(0.0);
+}
+
+}  // namespace
+
+template <class Scalar>
+void BlockPrincipalPivotingT<Scalar>::update(Eigen::Ref<MatrixT<Scalar>> X, const Matrix& G,
+                                             Eigen::Ref<const MatrixT<Scalar>> B, double l1) {
+  parallel_for(X.cols(), kColumnsPerChunk, [&](Index begin, Index end) {
+    thread_local PivotingSolve pivoting;
+    thread_local Matrix rhs;       // B in double (B - l1 with an L1 penalty), unless B is that
+    thread_local Matrix solution;  // X in double, when Scalar is float
+    auto x = X.middleCols(begin, end - begin);
+    const auto b = B.middleCols(begin, end - begin);
+    if constexpr (std::is_same_v<Scalar, double>) {
+      if (l1 == 0) {
+        pivoting.solve(x, G, b);
+        return;
+      }
+      rhs = b.array() - l1;  // an L1 penalty shifts the right-hand side
+      pivoting.solve(x, G, rhs);
+    } else {
+      // Solved in double (see bpp.hpp); the answer, >= 0, is rounded to Scalar.
+      rhs = b.template cast<double>().array() - l1;
+      solution = x.template cast<double>();
+      pivoting.solve(solution, G, rhs);
+      x = solution.template cast<Scalar>();
+    }
+  });
 }
 
 template <class Scalar>

@@ -6,8 +6,10 @@
 #include <limits>
 #include <stdexcept>
 #include <type_traits>
+#include <vector>
 
 #include "dnmf/nmf/input_scaling.hpp"
+#include "dnmf/nmf/row_parts.hpp"
 #include "dnmf/nmf/sparse_products.hpp"
 
 namespace dnmf::nmf {
@@ -104,14 +106,18 @@ void add_product_with_rows(const RowMatrixT<Scalar>& values, Eigen::Ref<const Ma
 template <class Scalar>
 double residual_squared_norm(const RowMatrixT<Scalar>& values, const MatrixT<Scalar>& Wt,
                              const MatrixT<Scalar>& H) {
-  // W_b H in Scalar, a block of rows at a time; the differences and their squares summed in double.
+  // W_b H in Scalar, a block of rows at a time; the differences and their squares summed in double,
+  // a sum a part.
+  const RowParts parts(values.rows());
+  std::vector<double> sums(static_cast<std::size_t>(parts.count()), 0.0);
+  parts.for_each_block([&](Index part, Index row, Index rows) {
+    sums[static_cast<std::size_t>(part)] +=
+        (values.middleRows(row, rows).template cast<double>() -
+         (Wt.middleCols(row, rows).transpose() * H).template cast<double>())
+            .squaredNorm();
+  });
   double total = 0;
-  for (Index row = 0; row < values.rows(); row += kRowsPerBlock) {
-    const Index rows = std::min(kRowsPerBlock, values.rows() - row);
-    total += (values.middleRows(row, rows).template cast<double>() -
-              (Wt.middleCols(row, rows).transpose() * H).template cast<double>())
-                 .squaredNorm();
-  }
+  for (const double sum : sums) total += sum;
   return total;
 }
 
@@ -311,6 +317,11 @@ void StoredBlock<Values>::put_back_entries(const SparseRowMatrixT<Scalar>& entri
       }
     }
   }
+}
+
+template <class Values>
+Index StoredBlock<Values>::stored_entries() const {
+  return storage::stored_entries(values_);
 }
 
 template <class Values>

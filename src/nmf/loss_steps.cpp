@@ -5,6 +5,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
+
+#include "dnmf/nmf/row_parts.hpp"
 
 namespace dnmf::nmf {
 namespace {
@@ -39,17 +42,22 @@ class FrobeniusSteps final : public LossSteps<Scalar> {
   }
   void take_gram(const Eigen::Map<Matrix>& gram) override { HHt_ = gram; }
   void start() override {}
-  void begin_w_update() override {
-    WtW_.setZero();
+  void begin_w_update(Index parts) override {
+    WtW_parts_.resize(static_cast<std::size_t>(parts));
+    for (Matrix& part : WtW_parts_) part.setZero(k_, k_);
     w_gram_ = &with_ridge(HHt_, options_.w_penalty.l2);
   }
-  void update_w_rows(Index row, Index rows, Eigen::Ref<MatrixT<Scalar>> rhs,
+  void update_w_rows(Index part, Index row, Index rows, Eigen::Ref<MatrixT<Scalar>> rhs,
                      Eigen::Ref<MatrixT<Scalar>> Wt_b, MatrixT<Scalar>& WtA) override {
     A_.times_transposed_rows(H_, row, rows, rhs);
     w_rule_.update(Wt_b, *w_gram_, rhs, options_.w_penalty.l1);
     A_.add_product_with_rows(Wt_b, row, rows, WtA);
     const auto& W_b = Wt_b.template cast<double>();  // Wt_b itself when Scalar is double
-    WtW_.noalias() += W_b * W_b.transpose();         // in double
+    WtW_parts_[static_cast<std::size_t>(part)].noalias() += W_b * W_b.transpose();  // in double
+  }
+  void end_w_update(MatrixT<Scalar>&) override {
+    add_parts(WtW_parts_);
+    WtW_ = WtW_parts_.front();
   }
   const LocalBlockT<Scalar>* shared_product_block() const override { return &A_; }
   void update_w_from(Eigen::Ref<const MatrixT<Scalar>> rhs,
@@ -102,9 +110,10 @@ class FrobeniusSteps final : public LossSteps<Scalar> {
   UpdateRuleT<Scalar>& h_rule_;
   const Index k_;
   // In double (see "Precision" in solver.hpp):
-  Matrix WtW_;   // Wᵀ W, allreduced
-  Matrix HHt_;   // H Hᵀ, allreduced
-  Matrix gram_;  // G + l2 I handed to the update rule
+  Matrix WtW_;                     // Wᵀ W, allreduced
+  std::vector<Matrix> WtW_parts_;  // this rank's, a sum a row part (nmf/row_parts.hpp)
+  Matrix HHt_;                     // H Hᵀ, allreduced
+  Matrix gram_;                    // G + l2 I handed to the update rule
   const Matrix* w_gram_ = nullptr;
 };
 
@@ -131,8 +140,8 @@ class KlSteps final : public LossSteps<Scalar> {
     ratio_pass();
     h_sums_ = H_.template cast<double>().rowwise().sum();
   }
-  void begin_w_update() override {}
-  void update_w_rows(Index row, Index rows, Eigen::Ref<MatrixT<Scalar>> rhs,
+  void begin_w_update(Index) override {}
+  void update_w_rows(Index, Index row, Index rows, Eigen::Ref<MatrixT<Scalar>> rhs,
                      Eigen::Ref<MatrixT<Scalar>> Wt_b, MatrixT<Scalar>& WtQ) override {
     ratio_->times_transposed_rows(H_, row, rows, rhs);
     kl_multiplicative_update<Scalar>(Wt_b, h_sums_, rhs, options_.w_penalty);
@@ -163,14 +172,7 @@ class KlSteps final : public LossSteps<Scalar> {
 
  private:
   /// Q <- A ⊘ (W H); returns this rank's Σ A log(A / WH).
-  double ratio_pass() {
-    double log_sum = 0;
-    for (Index row = 0; row < A_.rows(); row += kRowsPerBlock) {
-      const Index rows = std::min(kRowsPerBlock, A_.rows() - row);
-      log_sum += A_.divide_by_product(Wt_.middleCols(row, rows), H_, row, rows, *ratio_);
-    }
-    return log_sum;
-  }
+  double ratio_pass() { return divide_all_rows(A_, Wt_, H_, *ratio_); }
 
   const LocalBlockT<Scalar>& A_;
   const MatrixT<Scalar>& Wt_;

@@ -21,6 +21,7 @@
 #include "dnmf/mpi/partition.hpp"
 #include "dnmf/nmf/loss_steps.hpp"
 #include "dnmf/nmf/observed_totals.hpp"
+#include "dnmf/nmf/row_parts.hpp"
 
 namespace dnmf::nmf {
 namespace {
@@ -49,23 +50,19 @@ class MaskedFrobeniusSteps final : public LossSteps<Scalar> {
   void write_gram(Eigen::Map<Matrix>&) const override {}
   void take_gram(const Eigen::Map<Matrix>&) override {}
   void start() override { sides_.update_row_side(); }
-  void begin_w_update() override {}
+  void begin_w_update(Index) override { rhs_.resize(Wt_.rows(), Wt_.cols()); }
 
   /// The right-hand sides H (P_O A)_bᵀ of every row block first; the rows then in end_w_update,
   /// grouped by bin across all of this rank's rows.
-  void update_w_rows(Index row, Index rows, Eigen::Ref<MatrixT<Scalar>>,
+  void update_w_rows(Index, Index row, Index rows, Eigen::Ref<MatrixT<Scalar>>,
                      Eigen::Ref<MatrixT<Scalar>>, MatrixT<Scalar>&) override {
-    rhs_.resize(Wt_.rows(), Wt_.cols());
     A_.times_transposed_rows(H_, row, rows, rhs_.middleCols(row, rows));
   }
 
   void end_w_update(MatrixT<Scalar>& WtA) override {
     update_w_from(rhs_, Wt_);
     // Wᵀ (P_O A): a second pass over the block, which the rows' grouping needs.
-    for (Index row = 0; row < Wt_.cols(); row += kRowsPerBlock) {
-      const Index rows = std::min(kRowsPerBlock, Wt_.cols() - row);
-      A_.add_product_with_rows(Wt_.middleCols(row, rows), row, rows, WtA);
-    }
+    product_with_all_rows(A_, Wt_, WtA);
   }
 
   const LocalBlockT<Scalar>* shared_product_block() const override { return &A_; }
@@ -173,9 +170,9 @@ class MaskedKlSteps final : public LossSteps<Scalar> {
     ratio_pass(Wt_, H_);
     sides_.update_row_side();
   }
-  void begin_w_update() override {}
+  void begin_w_update(Index) override {}
 
-  void update_w_rows(Index row, Index rows, Eigen::Ref<MatrixT<Scalar>> rhs,
+  void update_w_rows(Index, Index row, Index rows, Eigen::Ref<MatrixT<Scalar>> rhs,
                      Eigen::Ref<MatrixT<Scalar>> Wt_b, MatrixT<Scalar>& WtQ) override {
     ratio_->times_transposed_rows(H_, row, rows, rhs);
     for (Index i = 0; i < rows; ++i) {
@@ -233,12 +230,7 @@ class MaskedKlSteps final : public LossSteps<Scalar> {
  private:
   /// Q <- P_O A ⊘ (W H); returns this rank's Σ_O A log(A / WH).
   double ratio_pass(const MatrixT<Scalar>& Wt, const MatrixT<Scalar>& H) {
-    double log_sum = 0;
-    for (Index row = 0; row < A_.rows(); row += kRowsPerBlock) {
-      const Index rows = std::min(kRowsPerBlock, A_.rows() - row);
-      log_sum += A_.divide_by_product(Wt.middleCols(row, rows), H, row, rows, *ratio_);
-    }
-    return log_sum;
+    return divide_all_rows(A_, Wt, H, *ratio_);
   }
 
   /// This rank's Σ_T A log(A / WH) + Σ_T WH.

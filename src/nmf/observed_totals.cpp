@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "dnmf/nmf/row_parts.hpp"
+
 namespace dnmf::nmf {
 namespace {
 
@@ -342,11 +344,7 @@ double ObservedTotals<Scalar>::relative_error(const LocalBlockT<Scalar>& A,
     // Σ_O A log(A / WH) + Σ_O WH - Σ_O A, Σ_O WH from each row's sums of H over its observed
     // columns.
     const std::unique_ptr<LocalBlockT<Scalar>> ratio = A.same_pattern();
-    double local = 0;
-    for (Index row = 0; row < A.rows(); row += kRowsPerBlock) {
-      const Index rows = std::min(kRowsPerBlock, A.rows() - row);
-      local += A.divide_by_product(Wt.middleCols(row, rows), factors.H, row, rows, *ratio);
-    }
+    double local = divide_all_rows(A, Wt, factors.H, *ratio);
     for (Index i = 0; i < Wt.cols(); ++i)
       local += Wt.col(i).template cast<double>().dot(row_total(i).col(0));
     return std::max(comm_.sum(local) - statistics.sum, 0.0) / statistics.sum;

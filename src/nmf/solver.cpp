@@ -12,6 +12,7 @@
 #include "dnmf/core/stopwatch.hpp"
 #include "dnmf/mpi/partition.hpp"
 #include "dnmf/nmf/loss_steps.hpp"
+#include "dnmf/nmf/row_parts.hpp"
 #include "dnmf/nmf/update_rule.hpp"
 
 namespace dnmf::nmf {
@@ -70,8 +71,9 @@ class Iteration {
         h_rule_(make_update_rule<Scalar>(options.algorithm)),
         loss_(make_loss_steps(A, factors, column_begin_, column_count_, options, statistics, mask,
                               comm, *w_rule_, *h_rule_)),
-        rhs_block_(k_, std::min(kRowsPerBlock, local_rows_)),
-        WtA_(k_, A.cols()),
+        row_parts_(local_rows_, parts_within_memory(A.stored_entries(), k_ * A.cols())),
+        rhs_blocks_(static_cast<std::size_t>(row_parts_.count())),
+        WtA_parts_(1, MatrixT<Scalar>(k_, A.cols())),
         WtA_block_(k_, column_count_),
         w_penalised_(options.w_penalty.l1 > 0 || options.w_penalty.l2 > 0),
         reduction_(loss_->gram_size() + (w_penalised_ ? 6 : 4)),
@@ -83,30 +85,38 @@ class Iteration {
     if (loss_->gram_size() > 0) reduce_scalars(0.0, 0.0, 0.0);
   }
 
-  /// 1. W update, streamed over row blocks of A; Wᵀ A accumulated from the updated blocks.
+  /// 1. W update, streamed over row blocks of A in parts on the kernel threads
+  /// (nmf/row_parts.hpp); Wᵀ A accumulated from the updated blocks, a sum a part.
   void update_w() {
-    WtA_.setZero();
-    loss_->begin_w_update();
-    for (Index row = 0; row < local_rows_; row += kRowsPerBlock) {
-      const Index rows = std::min(kRowsPerBlock, local_rows_ - row);
-      loss_->update_w_rows(row, rows, rhs_block_.leftCols(rows), Wt_.middleCols(row, rows), WtA_);
+    const auto parts = static_cast<std::size_t>(row_parts_.count());
+    WtA_parts_.resize(parts);
+    for (std::size_t p = 0; p < parts; ++p) {
+      WtA_parts_[p].setZero(k_, A_.cols());
+      rhs_blocks_[p].resize(k_, std::min(kRowsPerBlock, local_rows_));
     }
-    loss_->end_w_update(WtA_);
+    loss_->begin_w_update(row_parts_.count());
+    row_parts_.for_each_block([&](Index part, Index row, Index rows) {
+      const auto p = static_cast<std::size_t>(part);
+      loss_->update_w_rows(part, row, rows, rhs_blocks_[p].leftCols(rows),
+                           Wt_.middleCols(row, rows), WtA_parts_[p]);
+    });
+    add_parts(WtA_parts_);
+    loss_->end_w_update(WtA());
   }
 
   /// 1, for a fit of a batch (solve_batch): the W update of all rows from rhs = H Pᵀ, which
   /// the batch formed with the shared_product_block() P; the batch then puts Wᵀ P into WtA().
   void update_w_from(Eigen::Ref<const MatrixT<Scalar>> rhs) {
-    loss_->begin_w_update();
+    loss_->begin_w_update(1);
     loss_->update_w_from(rhs, Wt_);
   }
   const LocalBlockT<Scalar>* shared_product_block() const { return loss_->shared_product_block(); }
-  MatrixT<Scalar>& WtA() { return WtA_; }
+  MatrixT<Scalar>& WtA() { return WtA_parts_.front(); }
 
   /// 2. H update on this rank's column block C_r, from (Wᵀ A)[:, C_r] after the reduce-scatter;
   /// the blocks then gathered so that every rank holds all of H.
   void update_h() {
-    comm_.reduce_scatter_sum(WtA_.data(), WtA_block_.data(), block_counts_);
+    comm_.reduce_scatter_sum(WtA().data(), WtA_block_.data(), block_counts_);
     loss_->update_h_block(H_.middleCols(column_begin_, column_count_), WtA_block_);
     comm_.allgather_in_place(H_.data(), block_counts_);
   }
@@ -185,9 +195,12 @@ class Iteration {
   const std::unique_ptr<UpdateRuleT<Scalar>> w_rule_;
   const std::unique_ptr<UpdateRuleT<Scalar>> h_rule_;
   const std::unique_ptr<LossSteps<Scalar>> loss_;
+  const RowParts row_parts_;
   // In Scalar:
-  MatrixT<Scalar> rhs_block_;  // B_b = H A_bᵀ  (k x rows)
-  MatrixT<Scalar> WtA_;        // this rank's W_rᵀ A_r (KL: W_rᵀ Q_r)   (k x n)
+  std::vector<MatrixT<Scalar>> rhs_blocks_;  // B_b = H A_bᵀ, a part's scratch  (k x rows)
+  // This rank's W_rᵀ A_r (KL: W_rᵀ Q_r), a sum a part (all but the first made at the first
+  // update_w: a fit of solve_batch gets the total from the batch), then the total in the first
+  std::vector<MatrixT<Scalar>> WtA_parts_;
   MatrixT<Scalar> WtA_block_;  // (Wᵀ A)[:, C_r] after reduce-scatter  (k x |C_r|)
   const bool w_penalised_;
   // An Eigen vector, not a std::vector: Eigen allocates it 32-byte aligned, so the product
@@ -314,21 +327,13 @@ class StackedProducts {
     const Index rows = k_ * static_cast<Index>(stack.size());
     H_.resize(rows, A_.cols());
     Wt_.resize(rows, A_.rows());
-    rhs_.resize(rows, A_.rows());
-    WtA_.setZero(rows, A_.cols());
     for (std::size_t s = 0; s < stack.size(); ++s) H_.middleRows(at(s), k_) = batch[stack[s]].H;
-    for (Index row = 0; row < A_.rows(); row += kRowsPerBlock) {
-      const Index count = std::min(kRowsPerBlock, A_.rows() - row);
-      A_.times_transposed_rows(H_, row, count, rhs_.middleCols(row, count));
-    }
+    times_transposed_all_rows(A_, H_, rhs_);
     for (std::size_t s = 0; s < stack.size(); ++s) {
       steps[stack[s]]->update_w_from(rhs_.middleRows(at(s), k_));
       Wt_.middleRows(at(s), k_) = batch[stack[s]].Wt;
     }
-    for (Index row = 0; row < A_.rows(); row += kRowsPerBlock) {
-      const Index count = std::min(kRowsPerBlock, A_.rows() - row);
-      A_.add_product_with_rows(Wt_.middleCols(row, count), row, count, WtA_);
-    }
+    product_with_all_rows(A_, Wt_, WtA_);
     for (std::size_t s = 0; s < stack.size(); ++s) {
       steps[stack[s]]->WtA() = WtA_.middleRows(at(s), k_);
     }
@@ -404,12 +409,7 @@ double relative_error(const LocalBlockT<Scalar>& A, const FactorsT<Scalar>& fact
     // [Σ A log(A / WH) | column sums of W]: D = that - Σ A + <colsums(W), rowsums(H)>.
     const std::unique_ptr<LocalBlockT<Scalar>> ratio = A.same_pattern();
     Vector partial(factors.Wt.rows() + 1);
-    partial(0) = 0;
-    for (Index row = 0; row < A.rows(); row += kRowsPerBlock) {
-      const Index rows = std::min(kRowsPerBlock, A.rows() - row);
-      partial(0) +=
-          A.divide_by_product(factors.Wt.middleCols(row, rows), factors.H, row, rows, *ratio);
-    }
+    partial(0) = divide_all_rows(A, factors.Wt, factors.H, *ratio);
     partial.tail(factors.Wt.rows()) = factors.Wt.template cast<double>().rowwise().sum();
     comm.allreduce_sum(partial.data(), partial.size());
     const double divergence =

@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <optional>
+#include <vector>
 
 #include "dnmf/core/stopwatch.hpp"
 #include "dnmf/nmf/bpp.hpp"
 #include "dnmf/nmf/observed_totals.hpp"
+#include "dnmf/nmf/row_parts.hpp"
 #include "dnmf/nmf/update_rule.hpp"
 
 namespace dnmf::nmf {
@@ -21,24 +23,22 @@ void frobenius_codes(const LocalBlock& A, const Matrix& H, const Penalty& penalt
   BlockPrincipalPivoting nnls;
   Wt.setZero(k, m);
   if (totals != nullptr) {
-    Matrix rhs(k, m);  // H (P_O A)ᵀ, every row: the rows are solved grouped by their Grams
-    for (Index row = 0; row < m; row += kRowsPerBlock) {
-      const Index rows = std::min(kRowsPerBlock, m - row);
-      A.times_transposed_rows(H, row, rows, rhs.middleCols(row, rows));
-    }
+    Matrix rhs;  // H (P_O A)ᵀ, every row: the rows are solved grouped by their Grams
+    times_transposed_all_rows(A, H, rhs);
     totals->update_row_side();
     totals->update(Side::Rows, Wt, rhs, nnls, penalty, false);
     return;
   }
   Matrix gram = H * H.transpose();
   gram.diagonal().array() += penalty.l2;
-  Matrix rhs(k, std::min(kRowsPerBlock, m));  // B_b = H A_bᵀ
-  for (Index row = 0; row < m; row += kRowsPerBlock) {
-    const Index rows = std::min(kRowsPerBlock, m - row);
-    auto rhs_block = rhs.leftCols(rows);
+  const RowParts parts(m);
+  std::vector<Matrix> rhs(static_cast<std::size_t>(parts.count()),
+                          Matrix(k, std::min(kRowsPerBlock, m)));  // B_b = H A_bᵀ, a part's
+  parts.for_each_block([&](Index part, Index row, Index rows) {
+    auto rhs_block = rhs[static_cast<std::size_t>(part)].leftCols(rows);
     A.times_transposed_rows(H, row, rows, rhs_block);
     nnls.update(Wt.middleCols(row, rows), gram, rhs_block, penalty.l1);
-  }
+  });
 }
 
 /// The sums of H that the KL updates of row i divide by: over all of H's columns, or, with
@@ -73,11 +73,8 @@ class KlRowSums {
 Matrix constant_codes(const LocalBlock& A, const KlRowSums& sums, Index k) {
   const Index m = A.rows();
   const Matrix ones = Matrix::Ones(1, A.cols());
-  Matrix row_sums(1, m);
-  for (Index row = 0; row < m; row += kRowsPerBlock) {
-    const Index rows = std::min(kRowsPerBlock, m - row);
-    A.times_transposed_rows(ones, row, rows, row_sums.middleCols(row, rows));
-  }
+  Matrix row_sums;
+  times_transposed_all_rows(A, ones, row_sums);
   Matrix Wt(k, m);
   for (Index i = 0; i < m; ++i) {
     const double h_total = sums.total(i);
@@ -100,7 +97,10 @@ void kl_codes(const LocalBlock& A, const Matrix& H, const TransformOptions& opti
 
   // Q = A ⊘ (W H) at A's nonzeros, this rank's rows; refreshed by every pass.
   const std::unique_ptr<LocalBlock> ratio = A.same_pattern();
-  Matrix rhs(k, std::min(kRowsPerBlock, m));  // B_b = H Q_bᵀ
+  const RowParts parts(m);
+  std::vector<Matrix> rhs(static_cast<std::size_t>(parts.count()),
+                          Matrix(k, std::min(kRowsPerBlock, m)));  // B_b = H Q_bᵀ, a part's
+  std::vector<double> log_sums(rhs.size());                        // a part's
   const Penalty& penalty = options.penalty;
   const Stopwatch watch;
   // D(A || WH) + penalties = Σ A log(A / WH) - Σ A + <colsums(W), rowsums(H)> + penalties, from
@@ -119,18 +119,12 @@ void kl_codes(const LocalBlock& A, const Matrix& H, const TransformOptions& opti
     if (progress) progress(entry);
   };
 
-  double log_sum = 0;
-  for (Index row = 0; row < m; row += kRowsPerBlock) {
-    const Index rows = std::min(kRowsPerBlock, m - row);
-    log_sum += A.divide_by_product(Wt.middleCols(row, rows), H, row, rows, *ratio);
-  }
-  record(0, log_sum);
+  record(0, divide_all_rows(A, Wt, H, *ratio));
   result.reason = StopReason::MaxIterations;
   for (int iteration = 1; iteration <= options.max_iterations; ++iteration) {
-    log_sum = 0;
-    for (Index row = 0; row < m; row += kRowsPerBlock) {
-      const Index rows = std::min(kRowsPerBlock, m - row);
-      auto rhs_block = rhs.leftCols(rows);
+    std::fill(log_sums.begin(), log_sums.end(), 0.0);
+    parts.for_each_block([&](Index part, Index row, Index rows) {
+      auto rhs_block = rhs[static_cast<std::size_t>(part)].leftCols(rows);
       auto Wt_b = Wt.middleCols(row, rows);
       ratio->times_transposed_rows(H, row, rows, rhs_block);
       if (sums.masked()) {
@@ -141,8 +135,10 @@ void kl_codes(const LocalBlock& A, const Matrix& H, const TransformOptions& opti
       } else {
         kl_multiplicative_update<double>(Wt_b, sums.all(), rhs_block, penalty);
       }
-      log_sum += A.divide_by_product(Wt_b, H, row, rows, *ratio);
-    }
+      log_sums[static_cast<std::size_t>(part)] += A.divide_by_product(Wt_b, H, row, rows, *ratio);
+    });
+    double log_sum = 0;
+    for (const double part_sum : log_sums) log_sum += part_sum;
     record(iteration, log_sum);
     result.iterations = iteration;
     const double before = result.history[result.history.size() - 2].objective;

@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "dnmf/core/random.hpp"
+#include "dnmf/nmf/row_parts.hpp"
 
 namespace dnmf::nmf {
 namespace {
@@ -17,11 +18,8 @@ namespace {
 template <class Scalar>
 Matrix times_transposed_block(const LocalBlockT<Scalar>& A, const Matrix& X) {
   const MatrixT<Scalar>& X_scalar = X.cast<Scalar>();  // X itself when Scalar is double
-  MatrixT<Scalar> out(X.rows(), A.rows());
-  for (Index begin = 0; begin < A.rows(); begin += kRowsPerBlock) {
-    const Index count = std::min(kRowsPerBlock, A.rows() - begin);
-    A.times_transposed_rows(X_scalar, begin, count, out.middleCols(begin, count));
-  }
+  MatrixT<Scalar> out;
+  times_transposed_all_rows(A, X_scalar, out);
   return out.template cast<double>();
 }
 
@@ -30,11 +28,8 @@ template <class Scalar>
 Matrix transposed_times_matrix(const LocalBlockT<Scalar>& A, const Matrix& Xt,
                                mpi::Communicator& comm) {
   const MatrixT<Scalar>& Xt_scalar = Xt.cast<Scalar>();  // Xt itself when Scalar is double
-  MatrixT<Scalar> product = MatrixT<Scalar>::Zero(Xt.rows(), A.cols());
-  for (Index begin = 0; begin < A.rows(); begin += kRowsPerBlock) {
-    const Index count = std::min(kRowsPerBlock, A.rows() - begin);
-    A.add_product_with_rows(Xt_scalar.middleCols(begin, count), begin, count, product);
-  }
+  MatrixT<Scalar> product;
+  product_with_all_rows(A, Xt_scalar, product);
   Matrix sum = product.template cast<double>();
   comm.allreduce_sum(sum.data(), sum.size());
   return sum;

@@ -12,25 +12,30 @@ namespace {
 // float32 epsilon; a smaller guard keeps tiny-scale data unbiased). 1e-16 is a normal float too.
 constexpr double kDivisionGuard = 1e-16;
 
-/// The double Gram G as a Scalar matrix: G itself for double, else G rounded into `workspace`.
+// Columns a thread takes at the least in an update: a chunk's few k² flops a column must
+// outweigh waking a thread.
+constexpr Index kColumnsPerChunk = 16;
+
+/// The double Gram G in Scalar: G itself for double, else G rounded.
 template <class Scalar>
-const MatrixT<Scalar>& gram_in(const Matrix& G, MatrixT<Scalar>& workspace) {
-  if constexpr (std::is_same_v<Scalar, double>) {
-    return G;
-  } else {
-    workspace = G.template cast<Scalar>();
-    return workspace;
-  }
+MatrixT<Scalar> gram_in(const Matrix& G) {
+  return G.template cast<Scalar>();
 }
 }  // namespace
 
 template <class Scalar>
 void MultiplicativeUpdateT<Scalar>::update(Eigen::Ref<MatrixT<Scalar>> X, const Matrix& G,
                                            Eigen::Ref<const MatrixT<Scalar>> B, double l1) {
-  denominator_.resize(X.rows(), X.cols());
-  denominator_.noalias() = gram_in(G, gram_) * X;
-  if (l1 > 0) denominator_.array() += static_cast<Scalar>(l1);
-  X.array() *= B.array() / denominator_.array().max(static_cast<Scalar>(kDivisionGuard));
+  const MatrixT<Scalar> gram = gram_in<Scalar>(G);
+  parallel_for(X.cols(), kColumnsPerChunk, [&](Index begin, Index end) {
+    thread_local MatrixT<Scalar> denominator;
+    auto x = X.middleCols(begin, end - begin);
+    denominator.resize(X.rows(), end - begin);
+    denominator.noalias() = gram * x;
+    if (l1 > 0) denominator.array() += static_cast<Scalar>(l1);
+    x.array() *= B.middleCols(begin, end - begin).array() /
+                 denominator.array().max(static_cast<Scalar>(kDivisionGuard));
+  });
 }
 
 template <class Scalar>
@@ -42,14 +47,13 @@ double MultiplicativeUpdateT<Scalar>::flops(Index rank, Index columns) const {
 template <class Scalar>
 void HalsUpdateT<Scalar>::update(Eigen::Ref<MatrixT<Scalar>> X, const Matrix& G,
                                  Eigen::Ref<const MatrixT<Scalar>> B, double l1) {
-  const MatrixT<Scalar>& gram = gram_in(G, gram_);
+  const MatrixT<Scalar> gram = gram_in<Scalar>(G);
   const auto shift = static_cast<Scalar>(l1);
   const Index k = X.rows();
   const Scalar negligible =
       k > 0 ? static_cast<Scalar>(kNegligibleCurvature) * gram.diagonal().maxCoeff() : Scalar(0);
-  // Each column's sweep alone: the same bits on any number of threads. A chunk of 16 columns
-  // or more (~2 k² flops each) outweighs waking a thread.
-  parallel_for(X.cols(), 16, [&](Index begin, Index end) {
+  // Each column's sweep alone: the same bits on any number of threads.
+  parallel_for(X.cols(), kColumnsPerChunk, [&](Index begin, Index end) {
     for (Index column = begin; column < end; ++column) {
       auto x = X.col(column);
       for (Index j = 0; j < k; ++j) {

@@ -52,9 +52,11 @@ def main():
             g["W"], g["H"] = perturbed(f["W"][()], 2), perturbed(f["H"][()], 3)
         for algorithm, iterations in (("hals", 30), ("mu", 30), ("bpp", 8)):
             outputs = {}
-            # Ranks x kernel threads: 1 x 2 sums in the BLAS's threaded blocking, within the
-            # rounding an iteration allows whatever the order of its sums.
-            for ranks, threads in ((1, 1), (3, 1), (1, 2)):
+            # Ranks x kernel threads: a rank's threads sum Wᵀ A a part of its rows each
+            # (nmf/row_parts), within the rounding an iteration allows whatever the order of its
+            # sums, as ranks do.
+            layouts = ((1, 1), (3, 1), (1, 2), (2, 1), (2, 2))
+            for ranks, threads in layouts:
                 out = os.path.join(d, f"{algorithm}-{ranks}x{threads}.h5")
                 report = os.path.join(d, f"{algorithm}-{ranks}x{threads}.json")
                 result = run_ok(dnmf, ranks, [
@@ -65,7 +67,6 @@ def main():
                 check(f"wrote {out}" in result.stdout, f"{algorithm}: summary line on stdout")
                 outputs[ranks, threads] = (out, report)
             (f1, a1, h1), (f3, a3, h3) = read(outputs[1, 1][0]), read(outputs[3, 1][0])
-            f12 = read(outputs[1, 2][0])[0]
             probe = os.path.join(d, f"{algorithm}-probe.h5")
             run_ok(dnmf, 1, ["factorize", "--input", probe_data, "--dataset", "/train/images",
                              "--rank", str(k), "--algorithm", algorithm, "--max-iter",
@@ -78,9 +79,10 @@ def main():
                         + iteration_rounding(m, n, k, 3, condition=condition))
             for name in ("W", "H"):
                 tolerance = iterated_tolerance(amplification(f1[name], probed[name]), rounding)
-                for layout, other in (("3 ranks", f3), ("1 rank x 2 threads", f12)):
+                for ranks, threads in layouts[1:]:
+                    other = read(outputs[ranks, threads][0])[0]
                     check(relative(other[name], f1[name]) < tolerance,
-                          f"{algorithm}: {name} at {layout} equals {name} at 1 rank x 1 thread "
+                          f"{algorithm}: {name} at {ranks} x {threads} equals {name} at 1 x 1 "
                           f"(relative difference {relative(other[name], f1[name]):.2e}, "
                           f"bound {tolerance:.1e})")
             W, H = f3["W"], f3["H"]

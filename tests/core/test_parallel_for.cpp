@@ -1,10 +1,12 @@
 // core/parallel_for: every index done exactly once, in contiguous chunks that depend only on
 // (count, threads) and never hold fewer than the grain; one thread for short loops; the first
-// exception rethrown after all chunks end; loops one after another and thread counts that change.
+// exception rethrown after all chunks end; loops one after another and thread counts that change;
+// a loop inside a body inline; bodies calling the BLAS at once.
 
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <limits>
 #include <mutex>
 #include <set>
 #include <stdexcept>
@@ -99,3 +101,45 @@ TEST(ParallelFor, ManyLoopsAndChangingThreadCounts) {
 }
 
 }  // namespace
+
+TEST(ParallelFor, ALoopInsideABodyRunsInlineInOneChunk) {
+  dnmf::set_kernel_threads(3);
+  std::mutex mutex;
+  std::vector<std::pair<std::thread::id, std::thread::id>> inner;  // (outer thread, inner thread)
+  std::vector<std::pair<Index, Index>> inner_chunks;
+  dnmf::parallel_for(3, 1, [&](Index, Index) {
+    const std::thread::id outer = std::this_thread::get_id();
+    dnmf::parallel_for(100, 1, [&](Index begin, Index end) {
+      const std::lock_guard<std::mutex> lock(mutex);
+      inner.emplace_back(outer, std::this_thread::get_id());
+      inner_chunks.emplace_back(begin, end);
+    });
+  });
+  ASSERT_EQ(inner.size(), 3u) << "one inner chunk per outer chunk";
+  for (std::size_t i = 0; i < inner.size(); ++i) {
+    EXPECT_EQ(inner[i].first, inner[i].second) << "on the outer chunk's own thread";
+    EXPECT_EQ(inner_chunks[i], std::make_pair(Index{0}, Index{100}));
+  }
+  // Outside a body a loop uses the pool again.
+  EXPECT_EQ(run(100, 1, 3).seen.size(), 3u);
+}
+
+TEST(ParallelFor, BodiesMayCallTheBlas) {
+  // Each thread multiplies its own columns with the BLAS at the same time: the products equal
+  // one product on one thread to rounding (the BLAS may block them differently).
+  const dnmf::Index n = 300;
+  const dnmf::Matrix a = dnmf::Matrix::Random(n, n);
+  const dnmf::Matrix b = dnmf::Matrix::Random(n, 64);
+  dnmf::set_kernel_threads(1);
+  const dnmf::Matrix expected = a * b;
+  dnmf::set_kernel_threads(4);
+  dnmf::Matrix got(n, 64);
+  dnmf::parallel_for(64, 1, [&](Index begin, Index end) {
+    got.middleCols(begin, end - begin).noalias() = a * b.middleCols(begin, end - begin);
+  });
+  dnmf::set_kernel_threads(1);
+  // Each entry is a sum of n products of numbers below 1 in magnitude: two orders of the sum
+  // differ by at most 2 n u Σ|a_ij b_jk| <= 2 n² u.
+  const double bound = 2.0 * static_cast<double>(n * n) * std::numeric_limits<double>::epsilon();
+  EXPECT_LE((got - expected).cwiseAbs().maxCoeff(), bound);
+}

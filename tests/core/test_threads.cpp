@@ -1,5 +1,6 @@
 // core/threads: OMP_NUM_THREADS read as a count (0 when unset, unparsable or below 1), the count
-// set reaching OpenBLAS, the BLAS named. (The affinity masks: tests/mpi/test_thread_layout.)
+// kept with OpenBLAS at one thread (or at the count inside a BlasThreadsScope), the BLAS named.
+// (The affinity masks: tests/mpi/test_thread_layout.)
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -51,16 +52,26 @@ TEST(Threads, ALeadingNumberIsTaken) {
   EXPECT_EQ(threads_with("2,1"), 2);
 }
 
-TEST(Threads, TheCountSetIsKeptAndReachesTheBlas) {
+TEST(Threads, TheCountSetIsKeptAndTheBlasRunsOne) {
   for (const int threads : {3, 1, 2}) {
     dnmf::set_kernel_threads(threads);
     EXPECT_EQ(dnmf::kernel_threads(), threads);
-#ifdef DNMF_OPENBLAS
-    EXPECT_EQ(dnmf::blas_threads(), threads) << "OpenBLAS runs what was set";
-#endif
+    EXPECT_EQ(dnmf::blas_threads(), 1) << "dnmf's pool runs the threads, the BLAS one in each";
   }
   dnmf::set_kernel_threads(0);
   EXPECT_EQ(dnmf::kernel_threads(), 1) << "at least one";
+  dnmf::set_kernel_threads(1);
+}
+
+TEST(Threads, TheBlasRunsTheCountWhileAScopeLives) {
+  dnmf::set_kernel_threads(2);
+  {
+    const dnmf::BlasThreadsScope scope;
+#ifdef DNMF_OPENBLAS
+    EXPECT_EQ(dnmf::blas_threads(), 2) << "OpenBLAS runs what was set";
+#endif
+  }
+  EXPECT_EQ(dnmf::blas_threads(), 1) << "and one again afterwards";
   dnmf::set_kernel_threads(1);
 }
 

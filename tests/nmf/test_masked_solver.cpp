@@ -305,6 +305,7 @@ class FewFitsAStack final : public dnmf::nmf::LocalBlock {
   void put_back_entries(const dnmf::SparseRowMatrix&) override {
     throw std::logic_error("read only");
   }
+  Index stored_entries() const override { return block_.stored_entries(); }
   double product_flops(Index rank) const override { return block_.product_flops(rank); }
   Index stacked_fits(Index) const override { return fits_; }
 

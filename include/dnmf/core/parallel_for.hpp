@@ -4,8 +4,8 @@
 // a pure function of (count, threads), and each index is done by one thread alone, so a loop
 // whose every index depends only on its own inputs gives the same bits at any thread count.
 //
-// The workers are started once and wait between loops. A loop body must not call BLAS: BLAS
-// runs its own threads (the same count), and the two pools are never busy at once.
+// The workers are started once and wait between loops. A body may call the BLAS, which runs in
+// the calling thread (core/threads.hpp); a parallel_for inside a body runs inline, in one chunk.
 
 #include <functional>
 

@@ -1,8 +1,11 @@
 #pragma once
-// Threads per rank for the numerical kernels (OpenBLAS's pool; dnmf's own loops use the same
-// count). mpi/thread_layout.hpp chooses the count from the process layout; this holds it, sets
-// it in the BLAS and says which BLAS threading is loaded. Nothing else may start kernel threads,
-// so a rank never runs more than its count.
+// Threads per rank for the numerical kernels. mpi/thread_layout.hpp chooses the count from the
+// process layout; this holds it. dnmf's own pool (core/parallel_for.hpp) runs that many threads
+// and the BLAS runs one in each of them: two pools on the same cores compete (OpenBLAS's
+// workers spin after a call, taking the core from ours), so there is one pool, ours, and the big
+// products are split over it by their callers. Where a caller has not split its products yet
+// (nn training), BlasThreadsScope gives the count to the BLAS instead while our pool rests.
+// Nothing else may start kernel threads, so a rank never runs more than its count.
 
 #include <string>
 
@@ -12,14 +15,29 @@ namespace dnmf {
 /// first), or 0 when it is unset or does not start with a positive integer.
 int threads_from_environment();
 
-/// Sets the kernel thread count to `threads` (>= 1), OpenBLAS's pool included.
+/// Sets the kernel thread count to `threads` (>= 1) and keeps the BLAS at one thread.
 void set_kernel_threads(int threads);
 
 /// The count set last; 1 before any.
 int kernel_threads();
 
+/// Makes BLAS calls from the calling thread run in it alone. A thread of our pool calls it once:
+/// an OpenMP-built OpenBLAS takes its thread count from the calling thread's OpenMP setting,
+/// which a thread OpenMP did not start has at its default (every core).
+void make_blas_sequential_in_this_thread();
+
 /// The BLAS's own thread count now (OpenBLAS's openblas_get_num_threads; 1 without OpenBLAS).
 int blas_threads();
+
+/// While it lives, the BLAS runs kernel_threads() threads of its own (for code that leaves its
+/// threading to the BLAS); one again afterwards. Our pool must not run meanwhile.
+class BlasThreadsScope {
+ public:
+  BlasThreadsScope();
+  ~BlasThreadsScope();
+  BlasThreadsScope(const BlasThreadsScope&) = delete;
+  BlasThreadsScope& operator=(const BlasThreadsScope&) = delete;
+};
 
 /// The BLAS and how it runs threads, read from the library loaded: "OpenBLAS 0.3.21 (pthreads)",
 /// "OpenBLAS ... (OpenMP)" or "(sequential)", or "Eigen's own kernels" without OpenBLAS.

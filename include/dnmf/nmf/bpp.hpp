@@ -15,9 +15,6 @@
 // would make the sign tests pivot on rounding noise. The k x k solves cost O(k² N) a round,
 // small beside the O(m n k) products with A, so double costs little here.
 
-#include <cstdint>
-#include <vector>
-
 #include "dnmf/nmf/update_rule.hpp"
 
 namespace dnmf::nmf {
@@ -28,30 +25,6 @@ class BlockPrincipalPivotingT final : public UpdateRuleT<Scalar> {
   void update(Eigen::Ref<MatrixT<Scalar>> X, const Matrix& G, Eigen::Ref<const MatrixT<Scalar>> B,
               double l1) override;
   double flops(Index rank, Index columns) const override;
-
- private:
-  using PassiveSets = Eigen::Matrix<std::uint8_t, Eigen::Dynamic, Eigen::Dynamic>;
-
-  /// The solve of all columns in double: x_j = argmin_{x >= 0} ½ xᵀ G x - b_jᵀ x.
-  void solve(Eigen::Ref<Matrix> X, const Matrix& G, Eigen::Ref<const Matrix> B);
-  /// For each listed column: x_P = G_PP^{-1} b_P, x_F = 0, and the gradient y = G x - b.
-  /// Columns with equal passive sets share one Cholesky factorisation.
-  void solve_on_passive_sets(Eigen::Ref<Matrix> X, const Matrix& G, Eigen::Ref<const Matrix> B);
-  bool is_infeasible(const Eigen::Ref<const Matrix>& X, const Eigen::Ref<const Matrix>& B,
-                     Index row, Index column) const;
-
-  // Workspaces, grown on demand and reused across calls (no allocation in steady state).
-  PassiveSets passive_;
-  Matrix gradient_;
-  Matrix gram_work_;
-  Matrix rhs_work_;
-  Matrix rhs_;       ///< B in double (B - l1 when an L1 penalty is set), unless B is that already
-  Matrix solution_;  ///< X in double, when Scalar is float
-  std::vector<Index> pending_;
-  std::vector<Index> next_pending_;
-  std::vector<Index> passive_rows_;
-  std::vector<int> fewest_infeasible_;
-  std::vector<int> full_exchanges_left_;
 };
 using BlockPrincipalPivoting = BlockPrincipalPivotingT<double>;
 

@@ -58,6 +58,8 @@ class LocalBlockT {
   /// block's pattern) to their values: undoes take_out_entries for the values it kept (dnmf
   /// sweep puts one replicate's held-out entries back before drawing the next one's).
   virtual void put_back_entries(const SparseRowMatrixT<Scalar>& entries) = 0;
+  /// Values the block stores (rows x cols dense, the nonzeros sparse).
+  virtual Index stored_entries() const = 0;
   /// Multiply-adds in the two big products of one iteration, times two (flops).
   virtual double product_flops(Index rank) const = 0;
   /// The most fits of rank k whose factors the products should take stacked at once
@@ -101,6 +103,7 @@ class StoredBlock final : public LocalBlockT<typename Values::Scalar> {
   void scale_by_power_of_two(int exponent) override;
   void take_out_entries(const std::function<bool(Index, Index, Scalar)>& take) override;
   void put_back_entries(const SparseRowMatrixT<Scalar>& entries) override;
+  Index stored_entries() const override;
   double product_flops(Index rank) const override;
   Index stacked_fits(Index rank) const override;
   const Values& values() const { return values_; }

@@ -32,13 +32,15 @@ class LossSteps {
   virtual void take_gram(const Eigen::Map<Matrix>& gram) = 0;
   /// Before the first iteration (after it the Iteration reduces the Gram, if any).
   virtual void start() = 0;
-  /// Before the row blocks of a W update.
-  virtual void begin_w_update() = 0;
-  /// The W update of rows [row, row + rows): Wt_b, B_b = rhs (k x rows, scratch), and this
-  /// rank's Wᵀ A (k x n) accumulated from the updated rows.
-  virtual void update_w_rows(Index row, Index rows, Eigen::Ref<MatrixT<Scalar>> rhs,
+  /// Before the row blocks of a W update, which come in `parts` (nmf/row_parts.hpp).
+  virtual void begin_w_update(Index parts) = 0;
+  /// The W update of rows [row, row + rows) of part `part`: Wt_b, B_b = rhs (k x rows, the
+  /// part's scratch), and the part's sum of Wᵀ A (k x n) accumulated from the updated rows.
+  /// Different parts come on different threads at once; one part's blocks in order, on one.
+  virtual void update_w_rows(Index part, Index row, Index rows, Eigen::Ref<MatrixT<Scalar>> rhs,
                              Eigen::Ref<MatrixT<Scalar>> Wt_b, MatrixT<Scalar>& WtA) = 0;
-  /// After the row blocks of a W update (a loss may update the rows only here, all at once).
+  /// After the row blocks of a W update, with the parts' sums added into WtA (a loss may update
+  /// the rows only here, all at once).
   virtual void end_w_update(MatrixT<Scalar>& /*WtA*/) {}
   /// The block the W update's products are with (H Pᵀ and Wᵀ P), when it is the input's and
   /// not this fit's own (A, or P_O A; not KL's A ⊘ WH): fits of one input can then share them

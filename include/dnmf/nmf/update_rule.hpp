@@ -6,7 +6,10 @@
 //   B = F A'ᵀ (k x N); an L2 penalty (l2/2)||X||² is already in G as G + l2 I.
 //
 // W update: X = Wt_b, G = H Hᵀ,   B = H A_bᵀ.      H update: X = H_C, G = Wᵀ W, B = (Wᵀ A)_C.
-// Every column of X is an independent problem, so rules can work on any block of columns.
+// Every column of X is an independent problem, so rules can work on any block of columns. An
+// update splits its columns over the kernel threads (core/parallel_for), and may be called from
+// several threads at once on different X: a rule keeps no state between calls but per-thread
+// scratch.
 //
 // X and B are in the factorization's Scalar (float or double); the k x k Gram G is always in
 // double (see solver.hpp, "Precision"): it is formed once per update, and BPP factors it.
@@ -37,10 +40,6 @@ class MultiplicativeUpdateT final : public UpdateRuleT<Scalar> {
   void update(Eigen::Ref<MatrixT<Scalar>> X, const Matrix& G, Eigen::Ref<const MatrixT<Scalar>> B,
               double l1) override;
   double flops(Index rank, Index columns) const override;
-
- private:
-  MatrixT<Scalar> gram_;  ///< G rounded to Scalar: G X is a Scalar GEMM
-  MatrixT<Scalar> denominator_;
 };
 using MultiplicativeUpdate = MultiplicativeUpdateT<double>;
 
@@ -57,9 +56,6 @@ class HalsUpdateT final : public UpdateRuleT<Scalar> {
   void update(Eigen::Ref<MatrixT<Scalar>> X, const Matrix& G, Eigen::Ref<const MatrixT<Scalar>> B,
               double l1) override;
   double flops(Index rank, Index columns) const override;
-
- private:
-  MatrixT<Scalar> gram_;  ///< G rounded to Scalar
 };
 using HalsUpdate = HalsUpdateT<double>;
 
