@@ -27,14 +27,15 @@ constexpr Index kColumnsPerChunk = 64;
 class PivotingSolve {
  public:
   /// x_j = argmin_{x >= 0} ½ xᵀ G x - b_jᵀ x for every column of X, B (in double).
-  void solve(Eigen::Ref<Matrix> X, const Matrix& G, Eigen::Ref<const Matrix> B);
+  void solve(Eigen::Ref<Matrix> X, const Matrix& G, const Eigen::Ref<const Matrix>& B);
 
  private:
   using PassiveSets = Eigen::Matrix<std::uint8_t, Eigen::Dynamic, Eigen::Dynamic>;
 
   /// For each pending column: x_P = G_PP^{-1} b_P, x_F = 0, and the gradient y = G x - b.
   /// Columns with equal passive sets share one Cholesky factorisation.
-  void solve_on_passive_sets(Eigen::Ref<Matrix> X, const Matrix& G, Eigen::Ref<const Matrix> B);
+  void solve_on_passive_sets(Eigen::Ref<Matrix> X, const Matrix& G,
+                             const Eigen::Ref<const Matrix>& B);
   bool is_infeasible(const Eigen::Ref<const Matrix>& X, const Eigen::Ref<const Matrix>& B,
                      Index row, Index column) const;
 
@@ -57,7 +58,7 @@ bool PivotingSolve::is_infeasible(const Eigen::Ref<const Matrix>& X,
 }
 
 void PivotingSolve::solve_on_passive_sets(Eigen::Ref<Matrix> X, const Matrix& G,
-                                          Eigen::Ref<const Matrix> B) {
+                                          const Eigen::Ref<const Matrix>& B) {
   const Index k = X.rows();
   const auto pattern_less = [&](Index a, Index b) {
     return std::memcmp(passive_.col(a).data(), passive_.col(b).data(),
@@ -104,7 +105,8 @@ void PivotingSolve::solve_on_passive_sets(Eigen::Ref<Matrix> X, const Matrix& G,
   }
 }
 
-void PivotingSolve::solve(Eigen::Ref<Matrix> X, const Matrix& G, Eigen::Ref<const Matrix> B) {
+void PivotingSolve::solve(Eigen::Ref<Matrix> X, const Matrix& G,
+                          const Eigen::Ref<const Matrix>& B) {
   const Index k = X.rows();
   const Index n = X.cols();
   passive_.resize(k, n);
