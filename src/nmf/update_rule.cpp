@@ -54,9 +54,9 @@ void HalsUpdateT<Scalar>::update(Eigen::Ref<MatrixT<Scalar>> X, const Matrix& G,
       k > 0 ? static_cast<Scalar>(kNegligibleCurvature) * gram.diagonal().maxCoeff() : Scalar(0);
   // Each column's gradient g = G x - b + l1 from one product for all columns (on the calling
   // thread, so its bits do not depend on the thread count), then kept up to date by an axpy
-  // after each coordinate that moves, where each step used to take a dot product G_j. x: the
-  // sweep's k² multiply-adds a column vectorise without a reduction in the dependency chain,
-  // and a coordinate that stays (at zero, as many do) costs none.
+  // after each coordinate, where each step used to take a dot product G_j. x: the sweep's k²
+  // multiply-adds a column vectorise without a reduction in the dependency chain. The axpy runs
+  // also when x_j stays (at zero, as many do): skipping it mispredicted too often to pay.
   thread_local MatrixT<Scalar> gradients;
   MatrixT<Scalar>& gradient_of = gradients;  // this thread's, for the loop's threads
   gradient_of.resize(k, X.cols());
@@ -77,7 +77,6 @@ void HalsUpdateT<Scalar>::update(Eigen::Ref<MatrixT<Scalar>> X, const Matrix& G,
         if (inverse_curvature(j) == 0) continue;
         const Scalar moved = std::max(Scalar(0), x(j) - gradient(j) * inverse_curvature(j));
         const Scalar change = moved - x(j);
-        if (change == 0) continue;
         x(j) = moved;
         gradient += change * gram.col(j);
       }
