@@ -1,7 +1,6 @@
 #include "dnmf/nmf/update_rule.hpp"
 
 #include <algorithm>
-#include <type_traits>
 
 #include "dnmf/core/parallel_for.hpp"
 #include "dnmf/nmf/bpp.hpp"
@@ -16,7 +15,7 @@ constexpr double kDivisionGuard = 1e-16;
 // outweigh waking a thread.
 constexpr Index kColumnsPerChunk = 16;
 
-/// The double Gram G in Scalar: G itself for double, else G rounded.
+/// The double Gram G in Scalar (a copy, rounded for float): a k x k matrix, once a call.
 template <class Scalar>
 MatrixT<Scalar> gram_in(const Matrix& G) {
   return G.template cast<Scalar>();
