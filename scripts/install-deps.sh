@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages dnmf needs to build, test and run its scripts (Slurm and
-# munge for the tests that run the batch scripts on a real one-node cluster).
+# munge for the tests that run the batch scripts on a real one-node cluster; OpenBLAS's OpenMP
+# build beside the default pthreads one, which it does not replace, for the test that runs dnmf
+# on both).
 # Silent when everything is already installed.
 set -euo pipefail
 
 packages=(
   g++ make cmake ccache clang-format clang-tidy
   openmpi-bin libopenmpi-dev libhdf5-openmpi-dev
-  libeigen3-dev libopenblas-dev libboost-program-options-dev libgtest-dev
+  libeigen3-dev libopenblas-dev libopenblas0-openmp libboost-program-options-dev libgtest-dev
   python3 python3-h5py python3-numpy python3-matplotlib python3-sklearn python3-anndata
   slurm-wlm munge
 )

@@ -6,21 +6,49 @@ say (expectations from this machine's own affinity mask, never a fixed core coun
 - OMP_NUM_THREADS when set, --threads N over both;
 - ranks bound one per core (mpirun --bind-to core): one each; unbound ranks divide their CPUs
   (mpirun --bind-to none, also oversubscribed: at least one);
-- the BLAS runs one thread in each of them (never a pool of its own beside dnmf's);
-  --threads 0 is a usage error.
+- the BLAS runs one thread in each of them (never a pool of its own beside dnmf's), with the
+  pthreads and the OpenMP build of OpenBLAS (each that is installed): a second kernel thread adds
+  one thread to the process; --threads 0 is a usage error.
 (end_to_end.py checks that the factors at 1 rank x 2 threads equal 1 x 1's to rounding.)"""
 
 import argparse
+import glob
 import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 from common import MPI_FLAGS, Checks, run
 
 check = Checks()
+
+
+def peak_threads(argv, env):
+    """Runs argv and returns (its exit code, the most threads its process had at once), sampling
+    /proc every few milliseconds: a pool's threads live from their first loop to the exit."""
+    process = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    peak = 0
+    while process.poll() is None:
+        try:
+            peak = max(peak, len(os.listdir(f"/proc/{process.pid}/task")))
+        except FileNotFoundError:
+            break
+        time.sleep(0.005)
+    process.communicate()
+    return process.returncode, peak
+
+
+def blas_builds():
+    """The OpenBLAS builds installed beside each other (Debian's alternatives), by name."""
+    builds = {}
+    for name in ("pthread", "openmp"):
+        found = glob.glob(f"/usr/lib/*/openblas-{name}/libopenblas.so.0")
+        if found:
+            builds[name] = os.path.dirname(found[0])
+    return builds
 
 
 def main():
@@ -84,6 +112,30 @@ def main():
         three = ("mpirun", "-np", "3", *MPI_FLAGS, "--bind-to", "none")
         crowded, line = factorize(prefix=three)
         expect("3 unbound ranks", crowded, line, 3, max(1, cpus // 3))
+
+        # One pool whichever OpenBLAS build is loaded: a second kernel thread adds one thread to
+        # the process (dnmf's worker), not a BLAS team beside it. An OpenMP-built OpenBLAS takes
+        # its count per calling thread, so a worker calling it would start a team of its own
+        # unless it set that count to one (core/threads.hpp). MU's H update calls the BLAS from
+        # the workers; its other threads (MPI's, OpenBLAS's idle pthreads pool) are the same in
+        # both runs.
+        for build, directory in blas_builds().items():
+            env = dict(os.environ, LD_LIBRARY_PATH=directory)
+            peaks = {}
+            for threads in (1, 2):
+                argv = [options.dnmf, "factorize", "--input", options.data, "--dataset",
+                        "/train/images", "--rank", "20", "--algorithm", "mu", "--max-iter", "60",
+                        "--tol", "0", "--seed", "3", "--output", out, "--report", report,
+                        "--force", "--quiet", "--threads", str(threads)]
+                code, peaks[threads] = peak_threads(argv, env)
+                check(code == 0, f"OpenBLAS {build} build, --threads {threads}: exit 0")
+            with open(report) as f:
+                named = json.load(f)["blas"]
+            expected = "(OpenMP)" if build == "openmp" else "(pthreads)"
+            check(expected in named, f"OpenBLAS {build} build: the report says {expected} ({named})")
+            check(peaks[2] - peaks[1] == 1,
+                  f"OpenBLAS {build} build: --threads 2 runs one thread more than --threads 1 "
+                  f"({peaks[1]} and {peaks[2]} threads in the process)")
 
         bad = run(options.dnmf, 1, ["factorize", "--input", options.data, "--dataset",
                                     "/train/images", "--rank", "2", "--output", out, "--force",
