@@ -6,7 +6,6 @@
 #include <limits>
 #include <stdexcept>
 #include <type_traits>
-#include <vector>
 
 #include "dnmf/nmf/input_scaling.hpp"
 #include "dnmf/nmf/row_parts.hpp"
@@ -108,17 +107,11 @@ double residual_squared_norm(const RowMatrixT<Scalar>& values, const MatrixT<Sca
                              const MatrixT<Scalar>& H) {
   // W_b H in Scalar, a block of rows at a time; the differences and their squares summed in double,
   // a sum a part.
-  const RowParts parts(values.rows());
-  std::vector<double> sums(static_cast<std::size_t>(parts.count()), 0.0);
-  parts.for_each_block([&](Index part, Index row, Index rows) {
-    sums[static_cast<std::size_t>(part)] +=
-        (values.middleRows(row, rows).template cast<double>() -
-         (Wt.middleCols(row, rows).transpose() * H).template cast<double>())
-            .squaredNorm();
+  return RowParts(values.rows()).sum_over_blocks([&](Index, Index row, Index rows) {
+    return (values.middleRows(row, rows).template cast<double>() -
+            (Wt.middleCols(row, rows).transpose() * H).template cast<double>())
+        .squaredNorm();
   });
-  double total = 0;
-  for (const double sum : sums) total += sum;
-  return total;
 }
 
 template <class Scalar>

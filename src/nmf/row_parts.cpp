@@ -27,6 +27,17 @@ void RowParts::for_each_block(
   });
 }
 
+double RowParts::sum_over_blocks(
+    const std::function<double(Index part, Index row, Index rows)>& block) const {
+  std::vector<double> sums(static_cast<std::size_t>(count_), 0.0);
+  for_each_block([&](Index part, Index row, Index rows) {
+    sums[static_cast<std::size_t>(part)] += block(part, row, rows);
+  });
+  double total = 0;
+  for (const double sum : sums) total += sum;
+  return total;
+}
+
 Index parts_within_memory(Index stored_entries, Index accumulator_entries) {
   if (accumulator_entries <= 0) return RowParts::kAnyParts;
   return 1 + stored_entries / (4 * accumulator_entries);
@@ -59,15 +70,9 @@ void product_with_all_rows(const LocalBlockT<Scalar>& A, const MatrixT<Scalar>& 
 template <class Scalar>
 double divide_all_rows(const LocalBlockT<Scalar>& A, const MatrixT<Scalar>& Wt,
                        const MatrixT<Scalar>& H, LocalBlockT<Scalar>& ratio) {
-  const RowParts parts(A.rows());
-  std::vector<double> log_sums(static_cast<std::size_t>(parts.count()), 0.0);
-  parts.for_each_block([&](Index part, Index row, Index rows) {
-    log_sums[static_cast<std::size_t>(part)] +=
-        A.divide_by_product(Wt.middleCols(row, rows), H, row, rows, ratio);
+  return RowParts(A.rows()).sum_over_blocks([&](Index, Index row, Index rows) {
+    return A.divide_by_product(Wt.middleCols(row, rows), H, row, rows, ratio);
   });
-  double log_sum = 0;
-  for (const double part_sum : log_sums) log_sum += part_sum;
-  return log_sum;
 }
 
 #define DNMF_INSTANTIATE_ROW_PARTS(Scalar)                                                        \

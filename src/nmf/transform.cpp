@@ -100,7 +100,6 @@ void kl_codes(const LocalBlock& A, const Matrix& H, const TransformOptions& opti
   const RowParts parts(m);
   std::vector<Matrix> rhs(static_cast<std::size_t>(parts.count()),
                           Matrix(k, std::min(kRowsPerBlock, m)));  // B_b = H Q_bᵀ, a part's
-  std::vector<double> log_sums(rhs.size());                        // a part's
   const Penalty& penalty = options.penalty;
   const Stopwatch watch;
   // D(A || WH) + penalties = Σ A log(A / WH) - Σ A + <colsums(W), rowsums(H)> + penalties, from
@@ -122,8 +121,7 @@ void kl_codes(const LocalBlock& A, const Matrix& H, const TransformOptions& opti
   record(0, divide_all_rows(A, Wt, H, *ratio));
   result.reason = StopReason::MaxIterations;
   for (int iteration = 1; iteration <= options.max_iterations; ++iteration) {
-    std::fill(log_sums.begin(), log_sums.end(), 0.0);
-    parts.for_each_block([&](Index part, Index row, Index rows) {
+    const double log_sum = parts.sum_over_blocks([&](Index part, Index row, Index rows) {
       auto rhs_block = rhs[static_cast<std::size_t>(part)].leftCols(rows);
       auto Wt_b = Wt.middleCols(row, rows);
       ratio->times_transposed_rows(H, row, rows, rhs_block);
@@ -135,10 +133,8 @@ void kl_codes(const LocalBlock& A, const Matrix& H, const TransformOptions& opti
       } else {
         kl_multiplicative_update<double>(Wt_b, sums.all(), rhs_block, penalty);
       }
-      log_sums[static_cast<std::size_t>(part)] += A.divide_by_product(Wt_b, H, row, rows, *ratio);
+      return A.divide_by_product(Wt_b, H, row, rows, *ratio);
     });
-    double log_sum = 0;
-    for (const double part_sum : log_sums) log_sum += part_sum;
     record(iteration, log_sum);
     result.iterations = iteration;
     const double before = result.history[result.history.size() - 2].objective;

@@ -27,6 +27,11 @@ class RowParts {
   /// the parts on the kernel threads; returns when all are done.
   void for_each_block(const std::function<void(Index part, Index row, Index rows)>& block) const;
 
+  /// As for_each_block, summing what block(part, row, rows) returns: each part its own sum in
+  /// double, the parts' sums added in part order.
+  double sum_over_blocks(
+      const std::function<double(Index part, Index row, Index rows)>& block) const;
+
   static constexpr Index kAnyParts = Index(1) << 40;
 
  private:
