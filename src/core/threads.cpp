@@ -47,10 +47,6 @@ void set_kernel_threads(int threads) {
 
 void make_blas_sequential_in_this_thread() { set_blas_threads(1); }
 
-BlasThreadsScope::BlasThreadsScope() { set_blas_threads(current_kernel_threads); }
-
-BlasThreadsScope::~BlasThreadsScope() { set_blas_threads(1); }
-
 int kernel_threads() { return current_kernel_threads; }
 
 int blas_threads() {

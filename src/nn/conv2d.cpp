@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "dnmf/core/error.hpp"
+#include "dnmf/core/parallel_for.hpp"
 
 namespace dnmf::nn {
 namespace {
@@ -87,10 +88,10 @@ typename Conv2D<Scalar>::ColumnsMap Conv2D<Scalar>::patch_rows(Matrix<Scalar>& b
 
 template <typename Scalar>
 template <typename Visit>
-void Conv2D<Scalar>::for_each_run(Index batch_size, Visit&& visit) const {
+void Conv2D<Scalar>::for_each_run(Index first_sample, Index end_sample, Visit&& visit) const {
   const Index channels = input_shape_.channels;
   const Index leading = columns_.rows();
-  for (Index sample = 0; sample < batch_size; ++sample) {
+  for (Index sample = first_sample; sample < end_sample; ++sample) {
     for (Index y = 0; y < output_shape_.height; ++y) {
       const Index first_position = sample * positions() + y * output_shape_.width;
       for (Index ky = 0; ky < kernel_; ++ky) {
@@ -118,13 +119,18 @@ BatchView<Scalar> Conv2D<Scalar>::compute_forward(BatchView<Scalar> input) {
   const Index channels = input_shape_.channels;
   const Scalar* image = input.data();
   Scalar* patches = columns_.data();
-  for_each_run(input.cols(), [&](Index columns_offset, Index image_offset, Index length) {
-    for (Index i = 0; i < length; ++i) {
-      patches[columns_offset + i] = image[image_offset + i * channels];
-    }
+  const ColumnsMap all_patches = patch_rows(columns_, patch_size() + 1);
+  parallel_for(input.cols(), this->kSampleGrain, [&](Index first, Index end) {
+    for_each_run(first, end, [&](Index columns_offset, Index image_offset, Index length) {
+      for (Index i = 0; i < length; ++i) {
+        patches[columns_offset + i] = image[image_offset + i * channels];
+      }
+    });
+    const Index rows = positions() * (end - first);
+    BatchMap<Scalar> output(output_.data() + output_.rows() * positions() * first, output_.rows(),
+                            rows);
+    output.noalias() = weights_ * all_patches.middleRows(positions() * first, rows).transpose();
   });
-  BatchMap<Scalar> output(output_.data(), output_.rows(), positions() * input.cols());
-  output.noalias() = weights_ * patch_rows(columns_, patch_size() + 1).transpose();
   return BatchView<Scalar>(output_.data(), this->output_size(), input.cols());
 }
 
@@ -132,21 +138,30 @@ template <typename Scalar>
 BatchView<Scalar> Conv2D<Scalar>::compute_backward(BatchView<Scalar> output_gradient) {
   const BatchView<Scalar> gradient(output_gradient.data(), output_shape_.channels,
                                    positions() * this->batch());
-  weights_gradient_.noalias() += gradient * patch_rows(columns_, patch_size() + 1);
+  const ColumnsMap all_patches = patch_rows(columns_, patch_size() + 1);
+  parallel_for(output_shape_.channels, this->kGradientGrain, [&](Index first, Index end) {
+    weights_gradient_.middleRows(first, end - first).noalias() +=
+        gradient.middleRows(first, end - first) * all_patches;
+  });
   if (!this->input_gradient_needed()) return this->no_gradient();
 
   ColumnsMap patches_gradient = patch_rows(columns_gradient_, patch_size());
-  patches_gradient.noalias() = gradient.transpose() * weights_.leftCols(patch_size());
   BatchMap<Scalar> input_gradient = leading_columns(input_gradient_, this->batch());
-  input_gradient.setZero();
   // col2im: every patch value flows back to the pixel it was copied from.
   const Index channels = input_shape_.channels;
   Scalar* image = input_gradient.data();
   const Scalar* patches = columns_gradient_.data();
-  for_each_run(this->batch(), [&](Index columns_offset, Index image_offset, Index length) {
-    for (Index i = 0; i < length; ++i) {
-      image[image_offset + i * channels] += patches[columns_offset + i];
-    }
+  parallel_for(this->batch(), this->kSampleGrain, [&](Index first, Index end) {
+    const Index rows = positions() * (end - first);
+    patches_gradient.middleRows(positions() * first, rows).noalias() =
+        gradient.middleCols(positions() * first, rows).transpose() *
+        weights_.leftCols(patch_size());
+    input_gradient.middleCols(first, end - first).setZero();
+    for_each_run(first, end, [&](Index columns_offset, Index image_offset, Index length) {
+      for (Index i = 0; i < length; ++i) {
+        image[image_offset + i * channels] += patches[columns_offset + i];
+      }
+    });
   });
   return as_view(input_gradient);
 }

@@ -4,6 +4,8 @@
 #include <new>
 #include <utility>
 
+#include "dnmf/core/parallel_for.hpp"
+
 namespace dnmf::nn {
 
 template <typename Scalar>
@@ -49,21 +51,31 @@ template <typename Scalar>
 BatchView<Scalar> Dense<Scalar>::compute_forward(BatchView<Scalar> input) {
   input_ = input.data();
   BatchMap<Scalar> output = leading_columns(output_, input.cols());
-  output.noalias() = weights_ * input;
-  output.colwise() += bias_;
+  parallel_for(input.cols(), this->kSampleGrain, [&](Index first, Index end) {
+    auto samples = output.middleCols(first, end - first);
+    samples.noalias() = weights_ * input.middleCols(first, end - first);
+    samples.colwise() += bias_;
+  });
   return as_view(output);
 }
 
 template <typename Scalar>
 BatchView<Scalar> Dense<Scalar>::compute_backward(BatchView<Scalar> output_gradient) {
   output_gradient_ = output_gradient.data();
-  if (!weight_gradient_deferred_) {
-    weights_gradient_.noalias() += output_gradient * last_input().transpose();
-  }
-  bias_gradient_ += output_gradient.rowwise().sum();
+  // The parameter gradients sum over the batch: split by output rows, each summed by one thread.
+  parallel_for(this->output_size(), this->kGradientGrain, [&](Index first, Index end) {
+    const auto rows = output_gradient.middleRows(first, end - first);
+    if (!weight_gradient_deferred_) {
+      weights_gradient_.middleRows(first, end - first).noalias() += rows * last_input().transpose();
+    }
+    bias_gradient_.segment(first, end - first) += rows.rowwise().sum();
+  });
   if (!this->input_gradient_needed()) return this->no_gradient();
   BatchMap<Scalar> input_gradient = leading_columns(input_gradient_, this->batch());
-  input_gradient.noalias() = weights_.transpose() * output_gradient;
+  parallel_for(this->batch(), this->kSampleGrain, [&](Index first, Index end) {
+    input_gradient.middleCols(first, end - first).noalias() =
+        weights_.transpose() * output_gradient.middleCols(first, end - first);
+  });
   return as_view(input_gradient);
 }
 
@@ -80,6 +92,15 @@ BatchView<Scalar> Dense<Scalar>::last_output_gradient() const {
 template <typename Scalar>
 void Dense<Scalar>::assign_weight_gradient(BatchView<Scalar> output_gradient,
                                            BatchView<Scalar> input, Index first, Index count) {
+  // Each thread takes a run of at least a row's entries.
+  parallel_for(count, this->input_size(), [&](Index begin, Index end) {
+    assign_weight_gradient_run(output_gradient, input, first + begin, end - begin);
+  });
+}
+
+template <typename Scalar>
+void Dense<Scalar>::assign_weight_gradient_run(BatchView<Scalar> output_gradient,
+                                               BatchView<Scalar> input, Index first, Index count) {
   // Row o of W's gradient is output_gradient.row(o) * input^T; the range covers the tail of one
   // row, whole rows, then the head of another.
   const Index inputs = this->input_size();

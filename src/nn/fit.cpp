@@ -6,7 +6,6 @@
 
 #include "dnmf/core/stop_request.hpp"
 #include "dnmf/core/stopwatch.hpp"
-#include "dnmf/core/threads.hpp"
 #include "dnmf/mpi/agree.hpp"
 
 namespace dnmf::nn {
@@ -168,8 +167,6 @@ void Fit::finish_epoch(std::int64_t epoch, double loss_sum, double correct,
 FitEnd fit(LoadedModel& model, Optimizer<float>& optimizer, const io::InputFile& file,
            const TrainingData& data, const FitOptions& options, const FitHooks& hooks,
            mpi::Communicator& comm) {
-  // The layers' products run on the BLAS's threads: they do not split them over dnmf's own.
-  const BlasThreadsScope blas_threads;
   return Fit(model, optimizer, file, data, options, hooks, comm).run();
 }
 

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "dnmf/core/error.hpp"
+#include "dnmf/core/parallel_for.hpp"
 
 namespace dnmf::nn {
 
@@ -87,17 +88,27 @@ BatchMap<Scalar> NMFEncoder<Scalar>::step_block(Matrix<Scalar>& steps, Index t) 
 template <typename Scalar>
 BatchView<Scalar> NMFEncoder<Scalar>::compute_forward(BatchView<Scalar> input) {
   input_ = input.data();
+  parallel_for(rank(), this->kGradientGrain, [&](Index first, Index end) {
+    gram_.middleCols(first, end - first).noalias() =
+        basis_ * basis_.middleRows(first, end - first).transpose();
+  });
+  // Each sample's code depends on its input alone: a thread takes a run of samples through all
+  // T steps.
   BatchMap<Scalar> projection = leading_columns(projection_, input.cols());
-  projection.noalias() = basis_ * input;
-  gram_.noalias() = basis_ * basis_.transpose();
-  step_block(codes_, 0).setOnes();
-  for (Index t = 1; t <= iterations_; ++t) {
-    BatchMap<Scalar> previous = step_block(codes_, t - 1);
-    BatchMap<Scalar> denominator = step_block(denominators_, t - 1);
-    denominator.noalias() = gram_ * previous;
-    denominator.array() += epsilon_;
-    step_block(codes_, t).array() = previous.array() * projection.array() / denominator.array();
-  }
+  parallel_for(input.cols(), this->kSampleGrain, [&](Index first, Index end) {
+    const Index count = end - first;
+    auto samples = projection.middleCols(first, count);
+    samples.noalias() = basis_ * input.middleCols(first, count);
+    step_block(codes_, 0).middleCols(first, count).setOnes();
+    for (Index t = 1; t <= iterations_; ++t) {
+      const auto previous = step_block(codes_, t - 1).middleCols(first, count);
+      auto denominator = step_block(denominators_, t - 1).middleCols(first, count);
+      denominator.noalias() = gram_ * previous;
+      denominator.array() += epsilon_;
+      step_block(codes_, t).middleCols(first, count).array() =
+          previous.array() * samples.array() / denominator.array();
+    }
+  });
   return as_view(step_block(codes_, iterations_));
 }
 
@@ -107,31 +118,52 @@ BatchView<Scalar> NMFEncoder<Scalar>::compute_backward(BatchView<Scalar> output_
   const BatchView<Scalar> projection = leading_columns(std::as_const(projection_), batch_size);
   BatchMap<Scalar> code_gradient = leading_columns(code_gradient_, batch_size);
   BatchMap<Scalar> projection_gradient = leading_columns(projection_gradient_, batch_size);
-  code_gradient = output_gradient;
-  projection_gradient.setZero();
-  // Reverse through z_t = z_{t-1} * a / q_t with q_t = G z_{t-1} + eps; g holds dL/dz_t.
-  for (Index t = iterations_; t >= 1; --t) {
-    const BatchMap<Scalar> previous = step_block(codes_, t - 1);
-    const BatchMap<Scalar> current = step_block(codes_, t);
-    const BatchMap<Scalar> denominator = step_block(denominators_, t - 1);
-    BatchMap<Scalar> denominator_gradient = step_block(denominators_gradient_, t - 1);
-    denominator_gradient.array() = -code_gradient.array() * current.array() / denominator.array();
-    projection_gradient.array() += code_gradient.array() * previous.array() / denominator.array();
-    code_gradient.array() *= projection.array() / denominator.array();
-    code_gradient.noalias() += gram_ * denominator_gradient;  // G is symmetric: G^T dq = G dq
-  }
-  // dL/dG = sum_t dq_t z_{t-1}^T, all steps in one GEMM over the stacked blocks.
+  // Reverse through z_t = z_{t-1} * a / q_t with q_t = G z_{t-1} + eps; g holds dL/dz_t. Each
+  // sample's path is its own, as in forward.
+  parallel_for(batch_size, this->kSampleGrain, [&](Index first, Index end) {
+    const Index count = end - first;
+    auto g = code_gradient.middleCols(first, count);
+    auto a_gradient = projection_gradient.middleCols(first, count);
+    const auto a = projection.middleCols(first, count);
+    g = output_gradient.middleCols(first, count);
+    a_gradient.setZero();
+    for (Index t = iterations_; t >= 1; --t) {
+      const auto previous = step_block(codes_, t - 1).middleCols(first, count);
+      const auto current = step_block(codes_, t).middleCols(first, count);
+      const auto denominator = step_block(denominators_, t - 1).middleCols(first, count);
+      auto denominator_gradient =
+          step_block(denominators_gradient_, t - 1).middleCols(first, count);
+      denominator_gradient.array() = -g.array() * current.array() / denominator.array();
+      a_gradient.array() += g.array() * previous.array() / denominator.array();
+      g.array() *= a.array() / denominator.array();
+      g.noalias() += gram_ * denominator_gradient;  // G is symmetric: G^T dq = G dq
+    }
+  });
+  // dL/dG = sum_t dq_t z_{t-1}^T, all steps in one GEMM over the stacked blocks, by rows.
   const Index stacked = iterations_ * batch_size;
-  gram_gradient_.noalias() = leading_columns(std::as_const(denominators_gradient_), stacked) *
-                             leading_columns(std::as_const(codes_), stacked).transpose();
-  // Both paths into H: a = H x gives dA x^T; G = H H^T gives (dG + dG^T) H.
+  const BatchView<Scalar> stacked_gradients =
+      leading_columns(std::as_const(denominators_gradient_), stacked);
+  const BatchView<Scalar> stacked_codes = leading_columns(std::as_const(codes_), stacked);
+  parallel_for(rank(), this->kGradientGrain, [&](Index first, Index end) {
+    gram_gradient_.middleRows(first, end - first).noalias() =
+        stacked_gradients.middleRows(first, end - first) * stacked_codes.transpose();
+  });
+  // Both paths into H: a = H x gives dA x^T; G = H H^T gives (dG + dG^T) H. By columns of H.
   const BatchView<Scalar> input(input_, this->input_size(), batch_size);
-  basis_gradient_.noalias() += projection_gradient * input.transpose();
-  basis_gradient_.noalias() += gram_gradient_ * basis_;
-  basis_gradient_.noalias() += gram_gradient_.transpose() * basis_;
+  parallel_for(this->input_size(), this->kGradientGrain, [&](Index first, Index end) {
+    const Index count = end - first;
+    auto columns = basis_gradient_.middleCols(first, count);
+    const auto basis_columns = basis_.middleCols(first, count);
+    columns.noalias() += projection_gradient * input.middleRows(first, count).transpose();
+    columns.noalias() += gram_gradient_ * basis_columns;
+    columns.noalias() += gram_gradient_.transpose() * basis_columns;
+  });
   if (!this->input_gradient_needed()) return this->no_gradient();
   BatchMap<Scalar> input_gradient = leading_columns(input_gradient_, batch_size);
-  input_gradient.noalias() = basis_.transpose() * projection_gradient;
+  parallel_for(batch_size, this->kSampleGrain, [&](Index first, Index end) {
+    input_gradient.middleCols(first, end - first).noalias() =
+        basis_.transpose() * projection_gradient.middleCols(first, end - first);
+  });
   return as_view(input_gradient);
 }
 

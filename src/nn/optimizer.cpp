@@ -3,6 +3,7 @@
 #include <string>
 
 #include "dnmf/core/error.hpp"
+#include "dnmf/core/parallel_for.hpp"
 
 namespace dnmf::nn {
 
@@ -25,8 +26,13 @@ void Optimizer<Scalar>::step_shard(Network<Scalar>& network, Index begin, FlatMa
                      std::to_string(parameter_count_) + " parameters");
   }
   ++step_count_;
-  update(FlatMap<Scalar>(network.parameters().data() + begin, gradients.size()), gradients, begin,
-         gradient_scale);
+  // Every rule updates each parameter from its own values alone: a thread takes a run of them.
+  constexpr Index kGrain = 4096;
+  Scalar* parameters = network.parameters().data() + begin;
+  parallel_for(gradients.size(), kGrain, [&](Index first, Index end) {
+    update(FlatMap<Scalar>(parameters + first, end - first),
+           FlatMap<Scalar>(gradients.data() + first, end - first), begin + first, gradient_scale);
+  });
 }
 
 template class Optimizer<float>;

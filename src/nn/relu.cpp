@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "dnmf/core/parallel_for.hpp"
+
 namespace dnmf::nn {
 
 template <typename Scalar>
@@ -16,7 +18,10 @@ void ReLU<Scalar>::allocate(Index max_batch) {
 template <typename Scalar>
 BatchView<Scalar> ReLU<Scalar>::compute_forward(BatchView<Scalar> input) {
   BatchMap<Scalar> output = leading_columns(output_, input.cols());
-  output.array() = input.array().max(Scalar(0));
+  parallel_for(input.cols(), this->kSampleGrain, [&](Index first, Index end) {
+    output.middleCols(first, end - first).array() =
+        input.middleCols(first, end - first).array().max(Scalar(0));
+  });
   return as_view(output);
 }
 
@@ -25,7 +30,12 @@ BatchView<Scalar> ReLU<Scalar>::compute_backward(BatchView<Scalar> output_gradie
   if (!this->input_gradient_needed()) return this->no_gradient();
   const BatchView<Scalar> output = leading_columns(std::as_const(output_), this->batch());
   BatchMap<Scalar> input_gradient = leading_columns(input_gradient_, this->batch());
-  input_gradient.array() = (output.array() > Scalar(0)).select(output_gradient.array(), Scalar(0));
+  parallel_for(this->batch(), this->kSampleGrain, [&](Index first, Index end) {
+    const Index count = end - first;
+    input_gradient.middleCols(first, count).array() =
+        (output.middleCols(first, count).array() > Scalar(0))
+            .select(output_gradient.middleCols(first, count).array(), Scalar(0));
+  });
   return as_view(input_gradient);
 }
 

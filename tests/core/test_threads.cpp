@@ -1,5 +1,5 @@
 // core/threads: OMP_NUM_THREADS read as a count (0 when unset, unparsable or below 1), the count
-// kept with OpenBLAS at one thread (or at the count inside a BlasThreadsScope), the BLAS named.
+// kept with OpenBLAS at one thread, the BLAS named.
 // (The affinity masks: tests/mpi/test_thread_layout.)
 
 #include <gtest/gtest.h>
@@ -60,18 +60,6 @@ TEST(Threads, TheCountSetIsKeptAndTheBlasRunsOne) {
   }
   dnmf::set_kernel_threads(0);
   EXPECT_EQ(dnmf::kernel_threads(), 1) << "at least one";
-  dnmf::set_kernel_threads(1);
-}
-
-TEST(Threads, TheBlasRunsTheCountWhileAScopeLives) {
-  dnmf::set_kernel_threads(2);
-  {
-    const dnmf::BlasThreadsScope scope;
-#ifdef DNMF_OPENBLAS
-    EXPECT_EQ(dnmf::blas_threads(), 2) << "OpenBLAS runs what was set";
-#endif
-  }
-  EXPECT_EQ(dnmf::blas_threads(), 1) << "and one again afterwards";
   dnmf::set_kernel_threads(1);
 }
 

@@ -1,12 +1,14 @@
-// The step loop allocates nothing once the buffers are reserved (allocations counted by
-// allocation_counter.cpp, in a program of its own; the BLAS library's own are counted apart),
-// and an allocation of dnmf's own inside the step is seen among the BLAS calls.
+// The step loop allocates nothing once the buffers are reserved, on one kernel thread and with
+// the layers' loops split over two (allocations counted by allocation_counter.cpp, in a program
+// of its own, on every thread; the BLAS library's own are counted apart), and an allocation of
+// dnmf's own inside the step is seen among the BLAS calls.
 
 #include <gtest/gtest.h>
 
 #include <iostream>
 #include <vector>
 
+#include "../kernel_threads.hpp"
 #include "allocation_counter.hpp"
 #include "dnmf/nn/adam.hpp"
 #include "dnmf/nn/architectures.hpp"
@@ -16,9 +18,10 @@ namespace dnmf::nn {
 namespace {
 
 /// A small nmf-cnn with its buffers reserved for batches of up to kMaxBatch, and one training
-/// step of it. `extra_allocation` makes the step allocate a vector of its own between the
-/// forward and the backward pass, as a forgotten buffer in dnmf's code would.
-class StepLoop : public ::testing::Test {
+/// step of it, on the kernel thread count of the test's parameter. `extra_allocation` makes the
+/// step allocate a vector of its own between the forward and the backward pass, as a forgotten
+/// buffer in dnmf's code would.
+class StepLoop : public ::testing::TestWithParam<int> {
  protected:
   static constexpr Index kMaxBatch = 16;
 
@@ -37,7 +40,8 @@ class StepLoop : public ::testing::Test {
   StepLoop() {
     network_.reserve(kMaxBatch);
     loss_.reserve(kMaxBatch);
-    step(kMaxBatch);  // a BLAS library may set up its own buffers on its first call
+    step(kMaxBatch);  // a BLAS library may set up its own buffers on its first call, the pool
+                      // its threads on its first loop
   }
 
   void step(Index batch, bool extra_allocation = false) {
@@ -53,6 +57,7 @@ class StepLoop : public ::testing::Test {
     adam_.step(network_, 1.0f / static_cast<float>(batch));
   }
 
+  test::ScopedKernelThreads threads_{GetParam()};  // first: the warm-up step runs on them
   ArchitectureOptions options_ = small_nmf_cnn();
   Network<float> network_ = make_network<float>(options_, 51);
   SoftmaxCrossEntropy<float> loss_{options_.classes};
@@ -61,7 +66,7 @@ class StepLoop : public ::testing::Test {
   Eigen::VectorXi labels_ = Eigen::VectorXi::Zero(kMaxBatch);
 };
 
-TEST_F(StepLoop, AllocatesNothingAfterReserve) {
+TEST_P(StepLoop, AllocatesNothingAfterReserve) {
   test::reset_allocation_count();
   test::set_allocation_counting(true);
   step(kMaxBatch);
@@ -73,7 +78,7 @@ TEST_F(StepLoop, AllocatesNothingAfterReserve) {
   std::cout << "allocations inside the BLAS library: " << test::blas_allocations_counted() << '\n';
 }
 
-TEST_F(StepLoop, CountsAnAllocationOfItsOwnAmongTheBlasCalls) {
+TEST_P(StepLoop, CountsAnAllocationOfItsOwnAmongTheBlasCalls) {
   test::reset_allocation_count();
   test::set_allocation_counting(true);
   step(kMaxBatch, /*extra_allocation=*/true);
@@ -81,6 +86,8 @@ TEST_F(StepLoop, CountsAnAllocationOfItsOwnAmongTheBlasCalls) {
   test::set_allocation_counting(false);
   EXPECT_EQ(test::allocations_counted(), 1u);
 }
+
+INSTANTIATE_TEST_SUITE_P(KernelThreads, StepLoop, ::testing::Values(1, 2));
 
 TEST(AllocationCounter, SeesAnAllocation) {
   test::reset_allocation_count();

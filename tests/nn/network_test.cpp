@@ -8,7 +8,9 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <tuple>
 
+#include "../kernel_threads.hpp"
 #include "dnmf/core/error.hpp"
 #include "dnmf/nn/architectures.hpp"
 #include "dnmf/nn/concat.hpp"
@@ -33,14 +35,18 @@ ArchitectureOptions tiny(Architecture architecture) {
   return options;
 }
 
-class WholeModelGradient : public ::testing::TestWithParam<Architecture> {};
+/// An architecture, at a kernel thread count: the layers split the batch's 7 samples (and their
+/// gradients' rows) over 1 and 3 threads.
+class WholeModelGradient : public ::testing::TestWithParam<std::tuple<Architecture, int>> {};
 
 TEST_P(WholeModelGradient, MatchesFiniteDifferencesOfTheLoss) {
-  const ArchitectureOptions options = tiny(GetParam());
+  const auto [architecture, threads] = GetParam();
+  const test::ScopedKernelThreads kernel_threads(threads);
+  const ArchitectureOptions options = tiny(architecture);
   Network<double> network = make_network<double>(options, 31);
   RandomEngine engine(32);
-  const MatrixD input = random_matrix(options.input.size(), 4, 0, 1, engine);
-  const Eigen::VectorXi labels = (Eigen::VectorXi(4) << 0, 2, 1, 2).finished();
+  const MatrixD input = random_matrix(options.input.size(), 7, 0, 1, engine);
+  const Eigen::VectorXi labels = (Eigen::VectorXi(7) << 0, 2, 1, 2, 1, 0, 0).finished();
   SoftmaxCrossEntropy<double> loss(options.classes);
   const auto objective = [&] {
     return loss.evaluate(network.forward(view(input)), labels).loss_sum;
@@ -55,16 +61,39 @@ TEST_P(WholeModelGradient, MatchesFiniteDifferencesOfTheLoss) {
   expect_same_gradient(analytic, numeric, name_of(options.architecture, kArchitectureNames));
 }
 
-std::string architecture_test_name(const ::testing::TestParamInfo<Architecture>& param_info) {
-  std::string name = name_of(param_info.param, kArchitectureNames);
+std::string architecture_test_name(
+    const ::testing::TestParamInfo<std::tuple<Architecture, int>>& param_info) {
+  std::string name = name_of(std::get<0>(param_info.param), kArchitectureNames);
   std::replace(name.begin(), name.end(), '-', '_');  // test names allow [A-Za-z0-9_]
-  return name;
+  return name + "_" + std::to_string(std::get<1>(param_info.param)) + "_threads";
 }
 
 INSTANTIATE_TEST_SUITE_P(Architectures, WholeModelGradient,
-                         ::testing::Values(Architecture::Cnn, Architecture::Nmf,
-                                           Architecture::NmfCnn),
+                         ::testing::Combine(::testing::Values(Architecture::Cnn, Architecture::Nmf,
+                                                              Architecture::NmfCnn),
+                                            ::testing::Values(1, 3)),
                          architecture_test_name);
+
+// Each value is computed by one thread, over chunks fixed by the sample count and the thread
+// count: two runs at 3 threads give the same bits (a race between threads would not).
+TEST(Network, GradientsAtOneThreadCountAreTheSameBitsEveryRun) {
+  const test::ScopedKernelThreads kernel_threads(3);
+  const ArchitectureOptions options = tiny(Architecture::NmfCnn);
+  RandomEngine engine(33);
+  const MatrixD input = random_matrix(options.input.size(), 11, 0, 1, engine);
+  const Eigen::VectorXi labels =
+      Eigen::VectorXi::LinSpaced(11, 0, 10).unaryExpr([](int i) { return i % 3; });
+  const auto gradients = [&] {
+    Network<double> network = make_network<double>(options, 31);
+    SoftmaxCrossEntropy<double> loss(options.classes);
+    loss.evaluate(network.forward(view(input)), labels);
+    network.zero_gradients();
+    network.backward(loss.gradient());
+    return VectorD(network.gradients());
+  };
+  const VectorD first = gradients();
+  for (int run = 0; run < 5; ++run) EXPECT_EQ(gradients(), first) << "run " << run;
+}
 
 TEST(Network, CnnParameterNamesAndShapes) {
   ArchitectureOptions options;  // 28x28x1, 32 filters, 128 hidden, 10 classes

@@ -7,7 +7,8 @@
 // over the ranks). The optimizer state, which each rank steps only a block of, gathered matches
 // one rank's too. Runs at 1-4 ranks; small batches split unevenly, a last batch shorter than the
 // others, frozen arrays; stop votes; the ring collectives of the step against sums computed by
-// the test.
+// the test. The layers split their samples and gradient rows over 2 and 3 kernel threads as well
+// (core/parallel_for.hpp): the same bound holds, since threads too only reorder the sums.
 
 #include <gtest/gtest.h>
 
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "../error_bounds.hpp"
+#include "../kernel_threads.hpp"
 #include "dnmf/mpi/communicator.hpp"
 #include "dnmf/mpi/shared_window.hpp"
 #include "dnmf/nn/adam.hpp"
@@ -76,12 +78,14 @@ struct Trained {
   Vector<Scalar> optimizer_state;  // every state array, gathered, one after another
 };
 
-/// Trains kSteps steps on `comm`; checks bitwise equality across its ranks after every step. A
-/// probe (seed > 0) perturbs the images and the initial parameters (error_bounds::perturbed).
+/// Trains kSteps steps on `comm` at `threads` kernel threads a rank; checks bitwise equality
+/// across its ranks after every step. A probe (seed > 0) perturbs the images and the initial
+/// parameters (error_bounds::perturbed).
 template <typename Scalar>
 Trained<Scalar> train(mpi::Communicator& comm, Architecture architecture, bool sgd, bool freeze,
                       Index hidden, Exchange exchange = Exchange::SharedMemoryOnOneNode,
-                      std::uint64_t probe = 0) {
+                      std::uint64_t probe = 0, int threads = 1) {
+  const test::ScopedKernelThreads kernel_threads(threads);
   Data<Scalar> data;
   Network<Scalar> network = make_network<Scalar>(small(architecture, hidden), 3);
   if (probe > 0) {
@@ -166,10 +170,19 @@ void expect_same_as_one_rank(const Case& c) {
       error_bounds::amplification(serial.parameters, probed.parameters), rounding);
   const double state_tolerance = error_bounds::iterated_tolerance(
       error_bounds::amplification(serial.optimizer_state, probed.optimizer_state), rounding);
-  for (const Exchange exchange : {Exchange::SharedMemoryOnOneNode, Exchange::Messages}) {
-    const Trained<Scalar> parallel =
-        train<Scalar>(world, c.architecture, c.sgd, c.freeze, c.hidden, exchange);
-    const char* how = exchange == Exchange::Messages ? " by messages" : " through shared memory";
+  struct Layout {
+    Exchange exchange;
+    int threads;
+  };
+  for (const Layout layout :
+       {Layout{Exchange::SharedMemoryOnOneNode, 1}, Layout{Exchange::Messages, 1},
+        Layout{Exchange::SharedMemoryOnOneNode, 2}, Layout{Exchange::SharedMemoryOnOneNode, 3}}) {
+    const Trained<Scalar> parallel = train<Scalar>(world, c.architecture, c.sgd, c.freeze, c.hidden,
+                                                   layout.exchange, 0, layout.threads);
+    const std::string how =
+        std::string(layout.exchange == Exchange::Messages ? " by messages"
+                                                          : " through shared memory") +
+        ", " + std::to_string(layout.threads) + " threads a rank";
     EXPECT_LT(relative(parallel.parameters, serial.parameters), tolerance)
         << "at " << world.size() << " ranks" << how;
     // Each rank steps its block of the state; gathered, it is the one-rank state.

@@ -1,6 +1,7 @@
 // The data-parallel step loop allocates nothing once the trainer is built: forward, loss,
 // backward, the gradient collectives, the gathered dense layer's weight gradient and the
-// optimizer step, for full and short local batches and with a frozen basis (allocations counted
+// optimizer step, for full and short local batches and with a frozen basis, on one kernel
+// thread and with the layers' loops split over two (allocations counted
 // by tests/nn/allocation_counter.cpp, in a program of its own; the BLAS library's own are counted
 // apart). The trainer runs on MPI_COMM_SELF on every rank, because Open MPI itself allocates now
 // and then at more ranks. Run by hand on MPI_COMM_WORLD (hidden 64, so that dense1 stays
@@ -14,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "../kernel_threads.hpp"
 #include "allocation_counter.hpp"
 #include "dnmf/nn/adam.hpp"
 #include "dnmf/nn/architectures.hpp"
@@ -22,7 +24,10 @@
 namespace dnmf::nn {
 namespace {
 
-TEST(DataParallelStep, AllocatesNothing) {
+class DataParallelStep : public ::testing::TestWithParam<int> {};
+
+TEST_P(DataParallelStep, AllocatesNothing) {
+  const test::ScopedKernelThreads threads(GetParam());
   mpi::Communicator comm = mpi::Communicator::self();
   ArchitectureOptions options;
   options.architecture = Architecture::NmfCnn;
@@ -43,7 +48,8 @@ TEST(DataParallelStep, AllocatesNothing) {
   const auto step = [&](Index batch) {
     trainer.step(BatchView<float>(images.data(), images.rows(), batch), labels.head(batch), batch);
   };
-  step(kLocalBatch);  // BLAS and MPI may set up their own buffers on their first calls
+  step(kLocalBatch);  // BLAS and MPI may set up their own buffers on their first calls, the
+                      // pool its threads on its first loop
   step(3);
 
   test::set_allocation_counting(true);
@@ -56,6 +62,8 @@ TEST(DataParallelStep, AllocatesNothing) {
   // Not an expectation: whether the BLAS library allocates depends on the kernel it picked.
   std::cout << "allocations inside the BLAS library: " << test::blas_allocations_counted() << '\n';
 }
+
+INSTANTIATE_TEST_SUITE_P(KernelThreads, DataParallelStep, ::testing::Values(1, 2));
 
 }  // namespace
 }  // namespace dnmf::nn

@@ -3,8 +3,7 @@
 // process layout; this holds it. dnmf's own pool (core/parallel_for.hpp) runs that many threads
 // and the BLAS runs one in each of them: two pools on the same cores compete (OpenBLAS's
 // workers spin after a call, taking the core from ours), so there is one pool, ours, and the big
-// products are split over it by their callers. Where a caller has not split its products yet
-// (nn training), BlasThreadsScope gives the count to the BLAS instead while our pool rests.
+// products are split over it by their callers (the solver's row parts, the layers' samples).
 // Nothing else may start kernel threads, so a rank never runs more than its count.
 
 #include <string>
@@ -28,16 +27,6 @@ void make_blas_sequential_in_this_thread();
 
 /// The BLAS's own thread count now (OpenBLAS's openblas_get_num_threads; 1 without OpenBLAS).
 int blas_threads();
-
-/// While it lives, the BLAS runs kernel_threads() threads of its own (for code that leaves its
-/// threading to the BLAS); one again afterwards. Our pool must not run meanwhile.
-class BlasThreadsScope {
- public:
-  BlasThreadsScope();
-  ~BlasThreadsScope();
-  BlasThreadsScope(const BlasThreadsScope&) = delete;
-  BlasThreadsScope& operator=(const BlasThreadsScope&) = delete;
-};
 
 /// The BLAS and how it runs threads, read from the library loaded: "OpenBLAS 0.3.21 (pthreads)",
 /// "OpenBLAS ... (OpenMP)" or "(sequential)", or "Eigen's own kernels" without OpenBLAS.

@@ -45,11 +45,12 @@ class Conv2D final : public Layer<Scalar> {
   Index positions() const { return output_shape_.height * output_shape_.width; }
   /// The first `columns` of a patch-matrix buffer, with the buffer's leading dimension.
   ColumnsMap patch_rows(Matrix<Scalar>& buffer, Index columns) const;
-  /// Calls visit(columns_offset, image_offset, length) for every run of im2col that lies inside
-  /// the image: `length` consecutive values of one columns_ column (offsets with columns_'s
-  /// leading dimension) come from every in_channels-th value of the batch from image_offset.
+  /// Calls visit(columns_offset, image_offset, length) for every run of im2col of the samples
+  /// [first_sample, end_sample) that lies inside the image: `length` consecutive values of one
+  /// columns_ column (offsets with columns_'s leading dimension) come from every in_channels-th
+  /// value of the batch from image_offset.
   template <typename Visit>
-  void for_each_run(Index batch_size, Visit&& visit) const;
+  void for_each_run(Index first_sample, Index end_sample, Visit&& visit) const;
 
   ImageShape input_shape_;
   ImageShape output_shape_;

@@ -33,6 +33,9 @@ class Dense final : public Layer<Scalar> {
 
  private:
   using WeightMap = Eigen::Map<RowMatrix<Scalar>>;
+  /// assign_weight_gradient on one thread.
+  void assign_weight_gradient_run(BatchView<Scalar> output_gradient, BatchView<Scalar> input,
+                                  Index first, Index count);
 
   void allocate(Index max_batch) override;
   BatchView<Scalar> compute_forward(BatchView<Scalar> input) override;

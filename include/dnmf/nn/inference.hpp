@@ -8,7 +8,6 @@
 #include <string>
 #include <vector>
 
-#include "dnmf/core/threads.hpp"
 #include "dnmf/nn/image_data.hpp"
 #include "dnmf/nn/model_file.hpp"
 
@@ -30,11 +29,9 @@ InferenceInput load_inference_input(const std::string& model_path, const std::st
                                     mpi::Communicator& comm);
 
 /// Calls visit(first sample, logits) for the network's logits (classes x chunk) over chunks of
-/// at most 256 columns of `images`; the network's products on the BLAS's threads
-/// (core/threads.hpp: its layers do not split their products over dnmf's own).
+/// at most 256 columns of `images`.
 template <class Visit>
 void for_each_chunk(Network<float>& network, const BatchView<float>& images, Visit&& visit) {
-  const BlasThreadsScope blas_threads;
   constexpr Index kChunk = 256;
   for (Index first = 0; first < images.cols(); first += kChunk) {
     const Index count = std::min(kChunk, images.cols() - first);

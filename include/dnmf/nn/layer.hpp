@@ -10,6 +10,11 @@
 // allocate. A returned batch is a view into the layer's buffers (or its input, for layers that
 // do not change data), valid until the next forward; forward keeps a view of its input, which
 // must stay alive until backward.
+//
+// Layers split their work over the kernel threads (core/parallel_for.hpp): a batch by samples,
+// a parameter gradient (a sum over the batch) by its rows or columns, so that every value is
+// computed by one thread. The bits are then the same at a given thread count, and differ across
+// counts only as the BLAS rounds differently for a narrower product.
 
 #include <string>
 #include <vector>
@@ -77,6 +82,12 @@ class Layer {
   virtual BatchView<Scalar> compute_forward(BatchView<Scalar> input) = 0;
   /// output_gradient has output_size() rows and batch() columns.
   virtual BatchView<Scalar> compute_backward(BatchView<Scalar> output_gradient) = 0;
+
+  /// The least work a thread takes: samples of a batch, rows or columns of a parameter gradient.
+  /// Two already make a product worth a thread at the sizes trained (28x28 images, 32 filters);
+  /// small, so that the tests' small networks split too.
+  static constexpr Index kSampleGrain = 2;
+  static constexpr Index kGradientGrain = 2;
 
   /// Samples in the last forward.
   Index batch() const { return batch_; }
