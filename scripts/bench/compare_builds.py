@@ -97,8 +97,8 @@ def workloads(d, digits, iterations):
     return items
 
 
-def prepare(dnmf, d, digits):
-    """The inputs, made once with the first build: P1 and its start, the sparse matrix, a basis."""
+def prepare_p1(dnmf, d):
+    """P1 (d/p1.h5, dataset /A) and its start (d/p1-init.h5, /W and /H)."""
     dense = os.path.join(d, "p1.h5")
     run(dnmf, ["generate", "--rows", "20000", "--cols", "2000", "--rank", "50", "--noise", "0.5",
                "--seed", "7", "--output", dense, "--quiet"])
@@ -109,6 +109,11 @@ def prepare(dnmf, d, digits):
     with h5py.File(os.path.join(d, "p1-init.h5"), "w") as f:
         f["W"] = np.abs(scale * rng.standard_normal((20000, 50)))
         f["H"] = np.abs(scale * rng.standard_normal((50, 2000)))
+
+
+def prepare(dnmf, d, digits):
+    """The inputs, made once with the first build: P1 and its start, the sparse matrix, a basis."""
+    prepare_p1(dnmf, d)
     write_matrix(os.path.join(d, "sparse.h5ad"), 100000, 10000, 0.005)
     run(dnmf, ["factorize", "--input", digits, "--dataset", "/train/images", "--rank", "64",
                "--max-iter", "100", "--seed", "1", "--output", os.path.join(d, "basis.h5"),
