@@ -20,6 +20,32 @@ template <class Scalar>
 MatrixT<Scalar> gram_in(const Matrix& G) {
   return G.template cast<Scalar>();
 }
+
+// Columns whose HALS sweeps run interleaved (sweep_columns).
+constexpr int kInterleavedColumns = 4;
+
+/// HALS's sweep over the k coordinates of the `Columns` columns of X from `first`, interleaved:
+/// each column's steps form a chain (x_j from g_j, which the last step's axpy just wrote), and
+/// going through several columns' step j before step j + 1 keeps the core busy during each
+/// chain's latency. Each column's arithmetic is the same as alone, in the same order: the bits
+/// do not depend on the interleaving.
+template <int Columns, class Scalar>
+void sweep_columns(Eigen::Ref<MatrixT<Scalar>> X, MatrixT<Scalar>& gradient_of,
+                   const MatrixT<Scalar>& gram, const VectorT<Scalar>& inverse_curvature,
+                   Index first) {
+  for (Index j = 0; j < X.rows(); ++j) {
+    if (inverse_curvature(j) == 0) continue;
+    Scalar change[Columns];
+    for (int c = 0; c < Columns; ++c) {
+      Scalar& x = X(j, first + c);
+      const Scalar moved =
+          std::max(Scalar(0), x - gradient_of(j, first + c) * inverse_curvature(j));
+      change[c] = moved - x;
+      x = moved;
+    }
+    for (int c = 0; c < Columns; ++c) gradient_of.col(first + c) += change[c] * gram.col(j);
+  }
+}
 }  // namespace
 
 template <class Scalar>
@@ -69,17 +95,12 @@ void HalsUpdateT<Scalar>::update(Eigen::Ref<MatrixT<Scalar>> X, const Matrix& G,
     inverse_curvature(j) = gram(j, j) > negligible ? Scalar(1) / gram(j, j) : Scalar(0);
   // Each column's sweep alone: the same bits on any number of threads.
   parallel_for(X.cols(), kColumnsPerChunk, [&](Index begin, Index end) {
-    for (Index column = begin; column < end; ++column) {
-      auto x = X.col(column);
-      auto gradient = gradient_of.col(column);
-      for (Index j = 0; j < k; ++j) {
-        if (inverse_curvature(j) == 0) continue;
-        const Scalar moved = std::max(Scalar(0), x(j) - gradient(j) * inverse_curvature(j));
-        const Scalar change = moved - x(j);
-        x(j) = moved;
-        gradient += change * gram.col(j);
-      }
+    Index column = begin;
+    for (; column + kInterleavedColumns <= end; column += kInterleavedColumns) {
+      sweep_columns<kInterleavedColumns>(X, gradient_of, gram, inverse_curvature, column);
     }
+    for (; column < end; ++column)
+      sweep_columns<1>(X, gradient_of, gram, inverse_curvature, column);
   });
 }
 
