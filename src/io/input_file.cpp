@@ -7,6 +7,8 @@
 #include <sstream>
 
 #include "dnmf/core/error.hpp"
+#include "dnmf/core/threads.hpp"
+#include "dnmf/io/deflated_chunks.hpp"
 #include "dnmf/io/hdf5_util.hpp"
 #include "dnmf/io/read_guard.hpp"
 #include "dnmf/io/run_files.hpp"
@@ -391,6 +393,12 @@ void InputFile::read_range(const DatasetInfo& info, std::int64_t begin, std::int
                            T* out) const {
   if (count <= 0) return;
   Handle dataset(H5Dopen2(file_.get(), info.path.c_str(), H5P_DEFAULT), H5Dclose);
+  // A gzip-compressed array is inflated on the kernel threads where there are several.
+  if (kernel_threads() > 1 && has_deflated_chunks(dataset.get()) &&
+      read_deflated_range(dataset.get(), native_type<T>(), begin, count, out,
+                          where(path_, info.path))) {
+    return;
+  }
   Handle file_space(H5Dget_space(dataset.get()), H5Sclose);
   const hsize_t start = static_cast<hsize_t>(begin);
   const hsize_t elements = static_cast<hsize_t>(count);

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """The factors do not depend on how a run's work is spread over ranks x kernel threads beyond
-the rounding an iteration allows: dense (with NaN missing entries) and sparse (CSR) input,
+the rounding an iteration allows: dense (with NaN missing entries) and sparse (CSR, its arrays
+gzip-compressed in small chunks, which a rank's threads inflate: io/deflated_chunks) input,
 Frobenius HALS, MU and BPP and KL MU, with and without held-out entries, at 1x1, 1x2, 2x1, 2x2
 and 3x1, each against 1x1 within the iterated tolerance that 1x1's own perturbed run measures.
 The input spans several row blocks of 256 rows on every rank count, so a rank's threads each
@@ -36,9 +37,11 @@ def write_inputs(d, A, missing, perturbation=None):
     with h5py.File(sparse, "w") as f:
         g = f.create_group("X")
         rows, cols = np.nonzero(values)
-        g["data"] = values[rows, cols]
-        g["indices"] = cols.astype(np.int32)
-        g["indptr"] = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=M))])
+        arrays = {"data": values[rows, cols], "indices": cols.astype(np.int32),
+                  "indptr": np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=M))])}
+        for name, array in arrays.items():
+            g.create_dataset(name, data=array, chunks=(500,), compression="gzip",
+                             shuffle=name != "indices")
         g.attrs["shape"] = np.array([M, N])
         g.attrs["encoding-type"] = "csr_matrix"
     return {"dense": (dense, "/A"), "sparse": (sparse, "/X")}
