@@ -81,6 +81,17 @@ class DeflatedChunks : public ::testing::Test {
     return Handle(H5Dopen2(file_.get(), name.c_str(), H5P_DEFAULT), H5Dclose);
   }
 
+  /// An empty dataset `name` of `extent` doubles, deflated in chunks of kChunk.
+  Handle create_deflated(const std::string& name, hsize_t extent) const {
+    const Handle space(H5Screate_simple(1, &extent, nullptr), H5Sclose);
+    const Handle creation(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+    H5Pset_chunk(creation.get(), 1, &kChunk);
+    H5Pset_deflate(creation.get(), 4);
+    return Handle(H5Dcreate2(file_.get(), name.c_str(), H5T_IEEE_F64LE, space.get(), H5P_DEFAULT,
+                             creation.get(), H5P_DEFAULT),
+                  H5Dclose);
+  }
+
   /// Elements [begin, begin + count) of `name` as `memory_type` through H5Dread.
   template <class T>
   std::vector<T> read_by_hdf5(const std::string& name, hid_t memory_type, hsize_t begin,
@@ -178,13 +189,7 @@ TEST_F(DeflatedChunks, ReadsRangesAcrossBatches) {
 
 TEST_F(DeflatedChunks, LeavesAnUnwrittenChunkToH5Dread) {
   const hsize_t extent = 5000;
-  const Handle space(H5Screate_simple(1, &extent, nullptr), H5Sclose);
-  const Handle creation(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
-  H5Pset_chunk(creation.get(), 1, &kChunk);
-  H5Pset_deflate(creation.get(), 4);
-  const Handle dataset(H5Dcreate2(file_.get(), "partial", H5T_IEEE_F64LE, space.get(), H5P_DEFAULT,
-                                  creation.get(), H5P_DEFAULT),
-                       H5Dclose);
+  const Handle dataset = create_deflated("partial", extent);
   const std::vector<double> head(kChunk, 1.5);  // only the first chunk is written
   const Handle file_space(H5Dget_space(dataset.get()), H5Sclose);
   const hsize_t start = 0;
@@ -203,13 +208,7 @@ TEST_F(DeflatedChunks, LeavesAnUnwrittenChunkToH5Dread) {
 
 TEST_F(DeflatedChunks, LeavesAChunkWithItsFilterSkippedToH5Dread) {
   const hsize_t extent = 2 * kChunk;
-  const Handle space(H5Screate_simple(1, &extent, nullptr), H5Sclose);
-  const Handle creation(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
-  H5Pset_chunk(creation.get(), 1, &kChunk);
-  H5Pset_deflate(creation.get(), 4);
-  const Handle dataset(H5Dcreate2(file_.get(), "skipped", H5T_IEEE_F64LE, space.get(), H5P_DEFAULT,
-                                  creation.get(), H5P_DEFAULT),
-                       H5Dclose);
+  const Handle dataset = create_deflated("skipped", extent);
   const std::vector<double> raw(kChunk, 2.5);
   for (const hsize_t offset : {hsize_t{0}, kChunk}) {
     ASSERT_GE(
@@ -224,13 +223,7 @@ TEST_F(DeflatedChunks, LeavesAChunkWithItsFilterSkippedToH5Dread) {
 
 TEST_F(DeflatedChunks, ACorruptChunkIsAnErrorNamingTheDataset) {
   const hsize_t extent = 2 * kChunk;
-  const Handle space(H5Screate_simple(1, &extent, nullptr), H5Sclose);
-  const Handle creation(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
-  H5Pset_chunk(creation.get(), 1, &kChunk);
-  H5Pset_deflate(creation.get(), 4);
-  const Handle dataset(H5Dcreate2(file_.get(), "corrupt", H5T_IEEE_F64LE, space.get(), H5P_DEFAULT,
-                                  creation.get(), H5P_DEFAULT),
-                       H5Dclose);
+  const Handle dataset = create_deflated("corrupt", extent);
   const std::vector<unsigned char> garbage(100, 0xab);
   for (const hsize_t offset : {hsize_t{0}, kChunk}) {
     ASSERT_GE(
