@@ -66,6 +66,13 @@ bool read_deflated_range(hid_t dataset, hid_t memory_type, std::int64_t begin, s
   if (count <= 0) return true;
   const Handle creation(H5Dget_create_plist(dataset), H5Pclose);
   const Handle file_type(H5Dget_type(dataset), H5Tclose);
+  const Handle space(H5Dget_space(dataset), H5Sclose);
+  hsize_t extent = 0;
+  // Beyond the extent the stored chunks hold padding; H5Dread reports such a range.
+  if (H5Sget_simple_extent_dims(space.get(), &extent, nullptr) != 1 || begin < 0 ||
+      static_cast<hsize_t>(begin + count) > extent) {
+    return false;
+  }
   hsize_t chunk_extent = 0;
   if (H5Pget_chunk(creation.get(), 1, &chunk_extent) != 1 || chunk_extent == 0) return false;
   const bool shuffled = filters_of(creation.get()).front() == H5Z_FILTER_SHUFFLE;

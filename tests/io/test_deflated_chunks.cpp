@@ -1,10 +1,10 @@
 // io/deflated_chunks on datasets written here with the HDF5 C API: which pipelines it takes
 // (deflate, shuffle then deflate; not fletcher32, not contiguous, not 2-D), ranges of every kind
 // (inside one chunk, across chunks, the partial last chunk, the whole array, batches of many
-// chunks) read at 1, 2 and 3 kernel threads give the bits H5Dread gives, in the file's type and
-// converted (int32 to int64 and double, double to float); an unwritten chunk or one stored with
-// its filter skipped is left to H5Dread; a chunk that is not deflate data is an IoError naming
-// the dataset.
+// chunks, several batches) read at 1, 2 and 3 kernel threads give the bits H5Dread gives, in the
+// file's type and converted (int32 to int64 and double, double to float); a range beyond the
+// dataset, an unwritten chunk or one stored with its filter skipped is left to H5Dread; a chunk
+// that is not deflate data is an IoError naming the dataset.
 
 #include <gtest/gtest.h>
 #include <hdf5.h>
@@ -175,7 +175,7 @@ TEST_F(DeflatedChunks, ReadsRangesAcrossBatches) {
   const Handle dataset = open("large");
   const dnmf::test::ScopedKernelThreads kernel_threads(2);
   const std::pair<hsize_t, hsize_t> ranges[] = {{0, values.size()},
-                                                {kLargeChunk - 3, 8 * kLargeChunk}};
+                                                {kLargeChunk - 3, 8 * kLargeChunk - 4}};
   for (const auto& [begin, count] : ranges) {
     std::vector<double> read(count);
     ASSERT_TRUE(dnmf::io::read_deflated_range(
@@ -185,6 +185,17 @@ TEST_F(DeflatedChunks, ReadsRangesAcrossBatches) {
         std::equal(read.begin(), read.end(), values.begin() + static_cast<std::ptrdiff_t>(begin)))
         << "elements " << begin << " + " << count;
   }
+}
+
+TEST_F(DeflatedChunks, LeavesARangeBeyondTheDatasetToH5Dread) {
+  const Handle dataset = open("deflated");
+  const dnmf::test::ScopedKernelThreads kernel_threads(2);
+  std::vector<double> values(20);
+  // The last chunk is stored whole, 655 values of padding after the 12345th.
+  EXPECT_FALSE(dnmf::io::read_deflated_range(dataset.get(), H5T_NATIVE_DOUBLE, kElements - 10, 20,
+                                             values.data(), "deflated"));
+  EXPECT_FALSE(dnmf::io::read_deflated_range(dataset.get(), H5T_NATIVE_DOUBLE, -1, 5, values.data(),
+                                             "deflated"));
 }
 
 TEST_F(DeflatedChunks, LeavesAnUnwrittenChunkToH5Dread) {
