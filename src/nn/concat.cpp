@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "dnmf/core/error.hpp"
+#include "dnmf/core/parallel_for.hpp"
 
 namespace dnmf::nn {
 namespace {
@@ -54,8 +55,13 @@ void Concat<Scalar>::allocate(Index max_batch) {
 template <typename Scalar>
 BatchView<Scalar> Concat<Scalar>::compute_forward(BatchView<Scalar> input) {
   BatchMap<Scalar> output = leading_columns(output_, input.cols());
-  output.topRows(first_->output_size()) = first_->forward(input);
-  output.bottomRows(second_->output_size()) = second_->forward(input);
+  const BatchView<Scalar> first_output = first_->forward(input);
+  const BatchView<Scalar> second_output = second_->forward(input);
+  parallel_for(input.cols(), this->kSampleGrain, [&](Index first, Index end) {
+    auto samples = output.middleCols(first, end - first);
+    samples.topRows(first_->output_size()) = first_output.middleCols(first, end - first);
+    samples.bottomRows(second_->output_size()) = second_output.middleCols(first, end - first);
+  });
   return leading_columns(std::as_const(output_), input.cols());
 }
 
@@ -63,13 +69,20 @@ template <typename Scalar>
 BatchView<Scalar> Concat<Scalar>::compute_backward(BatchView<Scalar> output_gradient) {
   BatchMap<Scalar> first_gradient = leading_columns(first_gradient_, this->batch());
   BatchMap<Scalar> second_gradient = leading_columns(second_gradient_, this->batch());
-  first_gradient = output_gradient.topRows(first_->output_size());
-  second_gradient = output_gradient.bottomRows(second_->output_size());
+  parallel_for(this->batch(), this->kSampleGrain, [&](Index first, Index end) {
+    const auto samples = output_gradient.middleCols(first, end - first);
+    first_gradient.middleCols(first, end - first) = samples.topRows(first_->output_size());
+    second_gradient.middleCols(first, end - first) = samples.bottomRows(second_->output_size());
+  });
   const BatchView<Scalar> first_input_gradient = first_->backward(as_view(first_gradient));
   const BatchView<Scalar> second_input_gradient = second_->backward(as_view(second_gradient));
   if (!this->input_gradient_needed()) return this->no_gradient();
   BatchMap<Scalar> input_gradient = leading_columns(input_gradient_, this->batch());
-  input_gradient = first_input_gradient + second_input_gradient;
+  parallel_for(this->batch(), this->kSampleGrain, [&](Index first, Index end) {
+    input_gradient.middleCols(first, end - first) =
+        first_input_gradient.middleCols(first, end - first) +
+        second_input_gradient.middleCols(first, end - first);
+  });
   return as_view(input_gradient);
 }
 
