@@ -33,7 +33,7 @@ def write(path, datasets):
 
 SPARSE_CASES = ("indptr_not_monotone", "index_out_of_range", "sparse_negative_value",
                 "sparse_nan_value", "shape_disagrees_with_indptr", "float_indices",
-                "shape_columns_beyond_int", "shape_rows_beyond_memory")
+                "shape_columns_beyond_int", "shape_rows_beyond_memory", "sparse_corrupt_chunk")
 # Read with --transpose: the rows of Aᵀ are the columns of the CSR file, sized by its shape alone.
 TRANSPOSED_SPARSE_CASES = ("shape_rows_beyond_memory",)
 
@@ -70,12 +70,22 @@ def bad_sparse_file(case, d):
     elif case == "shape_disagrees_with_indptr":
         shape = [shape[0] + 2, shape[1]]
         expect = ["/X/indptr", "needs 40"]
+    elif case == "sparse_corrupt_chunk":
+        # gzip-compressed in chunks of 50 values, the last chunk of /X/data (in the last rank's
+        # rows) not deflate data; read with 2 threads a rank, so the chunks are inflated on them.
+        expect = ["/X/data", "not valid deflate data"]
     path = os.path.join(d, "bad.h5ad")
     with h5py.File(path, "w") as f:
         g = f.create_group("X")
         g.attrs["encoding-type"] = "csr_matrix"
         g.attrs["shape"] = np.array(shape)
-        g["data"], g["indices"], g["indptr"] = data, indices, indptr
+        if case != "sparse_corrupt_chunk":
+            g["data"], g["indices"], g["indptr"] = data, indices, indptr
+        else:
+            for name, array in (("data", data), ("indices", indices), ("indptr", indptr)):
+                g.create_dataset(name, data=array, chunks=(min(50, len(array)),),
+                                 compression="gzip")
+            g["data"].id.write_direct_chunk(((len(data) - 1) // 50 * 50,), b"\xab" * 64, 0)
     return path, [path] + expect
 
 
@@ -306,7 +316,8 @@ def case_setup(case, d, dnmf):
     if case in SPARSE_CASES:
         path, expected = bad_sparse_file(case, d)
         transpose = ["--transpose"] if case in TRANSPOSED_SPARSE_CASES else []
-        return base + ["--input", path] + transpose, 1, expected, None, None
+        threads = ["--threads", "2"] if case == "sparse_corrupt_chunk" else []
+        return base + ["--input", path] + transpose + threads, 1, expected, None, None
     raise SystemExit(f"unknown case {case}")
 
 
