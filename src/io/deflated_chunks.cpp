@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 #include <vector>
 
 #include "dnmf/core/error.hpp"
@@ -45,26 +46,41 @@ void copy_elements(const unsigned char* inflated, std::size_t chunk, std::size_t
   }
 }
 
-}  // namespace
+/// How a dataset for which has_deflated_chunks holds is stored.
+struct DeflatedLayout {
+  std::size_t chunk;  // elements a chunk
+  bool shuffled;      // shuffle before deflate
+};
 
-bool has_deflated_chunks(hid_t dataset) {
+/// The layout of a 1-D chunked dataset of numbers filtered by deflate alone or shuffle then
+/// deflate; none for any other dataset.
+std::optional<DeflatedLayout> deflated_layout(hid_t dataset) {
   const Handle creation(H5Dget_create_plist(dataset), H5Pclose);
   const Handle space(H5Dget_space(dataset), H5Sclose);
   const Handle type(H5Dget_type(dataset), H5Tclose);
-  if (!creation.valid() || !space.valid() || !type.valid()) return false;
-  if (H5Pget_layout(creation.get()) != H5D_CHUNKED) return false;
-  if (H5Sget_simple_extent_ndims(space.get()) != 1) return false;
+  if (!creation.valid() || !space.valid() || !type.valid()) return std::nullopt;
+  if (H5Pget_layout(creation.get()) != H5D_CHUNKED) return std::nullopt;
+  if (H5Sget_simple_extent_ndims(space.get()) != 1) return std::nullopt;
   const H5T_class_t kind = H5Tget_class(type.get());
-  if (kind != H5T_INTEGER && kind != H5T_FLOAT) return false;
+  if (kind != H5T_INTEGER && kind != H5T_FLOAT) return std::nullopt;
   const std::vector<H5Z_filter_t> filters = filters_of(creation.get());
-  return filters == std::vector<H5Z_filter_t>{H5Z_FILTER_DEFLATE} ||
-         filters == std::vector<H5Z_filter_t>{H5Z_FILTER_SHUFFLE, H5Z_FILTER_DEFLATE};
+  const bool shuffled =
+      filters == std::vector<H5Z_filter_t>{H5Z_FILTER_SHUFFLE, H5Z_FILTER_DEFLATE};
+  if (!shuffled && filters != std::vector<H5Z_filter_t>{H5Z_FILTER_DEFLATE}) return std::nullopt;
+  hsize_t chunk = 0;
+  if (H5Pget_chunk(creation.get(), 1, &chunk) != 1 || chunk == 0) return std::nullopt;
+  return DeflatedLayout{static_cast<std::size_t>(chunk), shuffled};
 }
+
+}  // namespace
+
+bool has_deflated_chunks(hid_t dataset) { return deflated_layout(dataset).has_value(); }
 
 bool read_deflated_range(hid_t dataset, hid_t memory_type, std::int64_t begin, std::int64_t count,
                          void* out, const std::string& where) {
   if (count <= 0) return true;
-  const Handle creation(H5Dget_create_plist(dataset), H5Pclose);
+  const std::optional<DeflatedLayout> layout = deflated_layout(dataset);
+  if (!layout) return false;
   const Handle file_type(H5Dget_type(dataset), H5Tclose);
   const Handle space(H5Dget_space(dataset), H5Sclose);
   hsize_t extent = 0;
@@ -73,10 +89,8 @@ bool read_deflated_range(hid_t dataset, hid_t memory_type, std::int64_t begin, s
       static_cast<hsize_t>(begin + count) > extent) {
     return false;
   }
-  hsize_t chunk_extent = 0;
-  if (H5Pget_chunk(creation.get(), 1, &chunk_extent) != 1 || chunk_extent == 0) return false;
-  const bool shuffled = filters_of(creation.get()).front() == H5Z_FILTER_SHUFFLE;
-  const auto chunk = static_cast<std::size_t>(chunk_extent);
+  const std::size_t chunk = layout->chunk;
+  const bool shuffled = layout->shuffled;
   const std::size_t file_size = H5Tget_size(file_type.get());
   const std::size_t memory_size = H5Tget_size(memory_type);
   const bool convert = H5Tequal(file_type.get(), memory_type) <= 0;

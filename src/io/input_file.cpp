@@ -394,9 +394,8 @@ void InputFile::read_range(const DatasetInfo& info, std::int64_t begin, std::int
   if (count <= 0) return;
   Handle dataset(H5Dopen2(file_.get(), info.path.c_str(), H5P_DEFAULT), H5Dclose);
   // A gzip-compressed array is inflated on the kernel threads where there are several.
-  if (kernel_threads() > 1 && has_deflated_chunks(dataset.get()) &&
-      read_deflated_range(dataset.get(), native_type<T>(), begin, count, out,
-                          where(path_, info.path))) {
+  if (kernel_threads() > 1 && read_deflated_range(dataset.get(), native_type<T>(), begin, count,
+                                                  out, where(path_, info.path))) {
     return;
   }
   Handle file_space(H5Dget_space(dataset.get()), H5Sclose);

@@ -20,11 +20,11 @@ namespace dnmf::io {
 bool has_deflated_chunks(hid_t dataset);
 
 /// Reads the elements [begin, begin + count) of a dataset for which has_deflated_chunks holds into
-/// `out`, as `memory_type`. Returns false for a range outside the dataset, or where a chunk of the
-/// range is not stored or was stored with a filter skipped (HDF5 then supplies fill values or the
-/// unfiltered bytes): the caller reads through H5Dread instead; `out` may have been written. Throws
-/// IoError naming `where` (file and dataset) for a chunk zlib cannot inflate to its full size, or a
-/// failed conversion.
+/// `out`, as `memory_type`. Returns false for any other dataset, a range outside the dataset, or
+/// where a chunk of the range is not stored or was stored with a filter skipped (HDF5 then supplies
+/// fill values or the unfiltered bytes): the caller reads through H5Dread instead; `out` may have
+/// been written. Throws IoError naming `where` (file and dataset) for a chunk zlib cannot inflate
+/// to its full size, or a failed conversion.
 bool read_deflated_range(hid_t dataset, hid_t memory_type, std::int64_t begin, std::int64_t count,
                          void* out, const std::string& where);
 
