@@ -24,15 +24,29 @@ MatrixT<Scalar> gram_in(const Matrix& G) {
 // Columns whose HALS sweeps run interleaved (sweep_columns).
 constexpr int kInterleavedColumns = 4;
 
+// The gradients' and the Gram's columns are padded to whole vectors of this many bytes (one AVX
+// register), so that the sweep's updates are whole aligned vectors with no scalar ends.
+constexpr Index kVectorBytes = 32;
+
+template <class Scalar>
+Index padded_rank(Index k) {
+  constexpr Index lanes = kVectorBytes / sizeof(Scalar);
+  return (k + lanes - 1) / lanes * lanes;
+}
+
 /// HALS's sweep over the k coordinates of the `Columns` columns of X from `first`, interleaved:
-/// each column's steps form a chain (x_j from g_j, which the last step's axpy just wrote), and
+/// each column's steps form a chain (x_j from g_j, which the last step's update just wrote), and
 /// going through several columns' step j before step j + 1 keeps the core busy during each
-/// chain's latency. Each column's arithmetic is the same as alone, in the same order: the bits
-/// do not depend on the interleaving.
+/// chain's latency. Step j adds G_lj * change to g_l from the vector holding l = j + 1 on: the
+/// gradient's later coordinates are the only ones read again in this sweep. Each column's
+/// arithmetic is the same as alone, in the same order: the bits do not depend on the
+/// interleaving. `gradient_of` and `gram` have padded_rank(k) rows (zero in the padding).
 template <int Columns, class Scalar>
 void sweep_columns(Eigen::Ref<MatrixT<Scalar>> X, MatrixT<Scalar>& gradient_of,
                    const MatrixT<Scalar>& gram, const VectorT<Scalar>& inverse_curvature,
                    Index first) {
+  constexpr Index lanes = kVectorBytes / sizeof(Scalar);
+  const Index padded = gram.rows();
   for (Index j = 0; j < X.rows(); ++j) {
     if (inverse_curvature(j) == 0) continue;
     Scalar change[Columns];
@@ -43,7 +57,12 @@ void sweep_columns(Eigen::Ref<MatrixT<Scalar>> X, MatrixT<Scalar>& gradient_of,
       change[c] = moved - x;
       x = moved;
     }
-    for (int c = 0; c < Columns; ++c) gradient_of.col(first + c) += change[c] * gram.col(j);
+    const Index from = (j + 1) / lanes * lanes;
+    const Scalar* coupling = gram.col(j).data();
+    for (int c = 0; c < Columns; ++c) {
+      Scalar* gradient = gradient_of.col(first + c).data();
+      for (Index l = from; l < padded; ++l) gradient[l] += change[c] * coupling[l];
+    }
   }
 }
 }  // namespace
@@ -82,12 +101,16 @@ void HalsUpdateT<Scalar>::update(Eigen::Ref<MatrixT<Scalar>> X, const Matrix& G,
   // after each coordinate, where each step used to take a dot product G_j. x: the sweep's k²
   // multiply-adds a column vectorise without a reduction in the dependency chain. The axpy runs
   // also when x_j stays (at zero, as many do): skipping it mispredicted too often to pay.
+  const Index padded = padded_rank<Scalar>(k);
+  MatrixT<Scalar> padded_gram = MatrixT<Scalar>::Zero(padded, k);
+  padded_gram.topRows(k) = gram;
   thread_local MatrixT<Scalar> gradients;
   MatrixT<Scalar>& gradient_of = gradients;  // this thread's, for the loop's threads
-  gradient_of.resize(k, X.cols());
-  gradient_of.noalias() = gram * X;
-  gradient_of -= B;
-  if (shift != 0) gradient_of.array() += shift;
+  gradient_of.resize(padded, X.cols());
+  gradient_of.bottomRows(padded - k).setZero();
+  gradient_of.topRows(k).noalias() = gram * X;
+  gradient_of.topRows(k) -= B;
+  if (shift != 0) gradient_of.topRows(k).array() += shift;
   // 1 / G_jj, or 0 where the j-th basis vector is zero (x_j does not matter): a multiply in the
   // sweep's dependency chain where a division took three times as long.
   VectorT<Scalar> inverse_curvature(k);
@@ -97,10 +120,10 @@ void HalsUpdateT<Scalar>::update(Eigen::Ref<MatrixT<Scalar>> X, const Matrix& G,
   parallel_for(X.cols(), kColumnsPerChunk, [&](Index begin, Index end) {
     Index column = begin;
     for (; column + kInterleavedColumns <= end; column += kInterleavedColumns) {
-      sweep_columns<kInterleavedColumns>(X, gradient_of, gram, inverse_curvature, column);
+      sweep_columns<kInterleavedColumns>(X, gradient_of, padded_gram, inverse_curvature, column);
     }
     for (; column < end; ++column)
-      sweep_columns<1>(X, gradient_of, gram, inverse_curvature, column);
+      sweep_columns<1>(X, gradient_of, padded_gram, inverse_curvature, column);
   });
 }
 
