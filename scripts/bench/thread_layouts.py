@@ -13,7 +13,8 @@ MU, KL MU, HALS and BPP, and train cnn and nmf-cnn on the digits. Each round run
 in a rotated order. Prints the medians and the ratios the threads-and-speed goals name:
 1x2 / 2x1 (target >= 0.95) and default / 1x1 (target >= 1.8 on 2 cores); speed, above 1 faster;
 and the P1 workloads' GFLOP/s against OpenBLAS DGEMM 2000³ on all CPUs measured in every round
-(target for MU: >= 70 %); with R and r-cran-rcppml, sparse HALS against RcppML's nmf at 1 and 2
+(target for MU: >= 70 %), P1 MU and HALS in `--precision single` too, against SGEMM 2000³
+(target: >= 70 %); with R and r-cran-rcppml, sparse HALS against RcppML's nmf at 1 and 2
 threads (target: 10 times faster).
 """
 
@@ -58,17 +59,23 @@ def rates(report):
     return 1 / report["seconds_per_iteration"], report["gflops_per_second"]
 
 
-def dgemm_gflops(threads, size=2000):
-    """OpenBLAS DGEMM size³ through numpy (the same library and kernel variables as dnmf), on
-    `threads` threads, best of 5."""
+def gemm_gflops(threads, dtype, size=2000):
+    """OpenBLAS GEMM size³ through numpy (the same library and kernel variables as dnmf) in
+    `dtype` ("float64": DGEMM, "float32": SGEMM), on `threads` threads, best of 5."""
     code = ("import numpy as np, time\n"
-            f"a = np.random.default_rng(0).random(({size}, {size})); b = a @ a; best = 1e9\n"
+            f"a = np.random.default_rng(0).random(({size}, {size})).astype('{dtype}')\n"
+            "b = a @ a; best = 1e9\n"
             "for _ in range(5):\n"
             "    t = time.perf_counter(); a @ a; best = min(best, time.perf_counter() - t)\n"
             f"print(2 * {size} ** 3 / best / 1e9)")
     env = dict(BASE_ENV, OPENBLAS_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads))
     return float(subprocess.run([sys.executable, "-c", code], check=True, env=env,
                                 capture_output=True, text=True).stdout)
+
+
+def factorize_measure(d, arguments):
+    """A workload's measure: `dnmf factorize arguments` in a layout, its (iterations/s, GFLOP/s)."""
+    return lambda layout, dnmf: rates(factorize_report(dnmf, d, arguments, in_layout(layout)))
 
 
 def workloads(d, digits, iterations):
@@ -78,12 +85,14 @@ def workloads(d, digits, iterations):
     items = []
     for name, unit, command, arguments in workload_arguments(d, iterations):
         if command == "factorize":
-            measure = lambda layout, dnmf, a=arguments: rates(  # noqa: E731
-                factorize_report(dnmf, d, a, in_layout(layout)))
+            measure = factorize_measure(d, arguments)
         else:
             measure = lambda layout, dnmf, m=arguments: (train_images_per_second(  # noqa: E731
                 dnmf, d, digits, m, basis, in_layout(layout)), None)
         items.append((name, unit, measure))
+        if name in ("P1 mu", "P1 hals"):  # and in single precision, against SGEMM
+            items.append((name + " single", unit,
+                          factorize_measure(d, arguments + ["--precision", "single"])))
     return items
 
 
@@ -106,11 +115,12 @@ def main():
         items = workloads(d, options.data, options.iterations)
         rcppml_input = write_rcppml_input(d)
         rcppml = {1: [], 2: []}  # threads -> seconds per iteration, a value a round
-        results, gflops, dgemm = {}, {}, []
+        results, gflops, gemm = {}, {}, {"float64": [], "float32": []}
         cpus = len(os.sched_getaffinity(0))
         for r in range(options.rounds):
             order = names[r % len(names):] + names[:r % len(names)]
-            dgemm.append(dgemm_gflops(cpus))
+            for dtype, rates_of_dtype in gemm.items():
+                rates_of_dtype.append(gemm_gflops(cpus, dtype))
             for name, _, measure in items:
                 for layout in order:
                     value, rate = measure(layout, options.dnmf)
@@ -129,20 +139,21 @@ def main():
         cells = [f"{median[layout]:.3g}" for layout in names]
         print(f"| {name} | {unit} | " + " | ".join(cells)
               + f" | {median['1x2'] / median['2x1']:.2f} | {median['default'] / median['1x1']:.2f} |")
-    reference = float(np.median(dgemm))
-    print(f"\nGFLOP/s of the dense workloads (the report's) against OpenBLAS DGEMM 2000³ on "
-          f"{cpus} threads in the same rounds, {reference:.1f} GFLOP/s (median of "
-          f"{', '.join(f'{g:.1f}' for g in dgemm)}):\n")
-    print("| workload | " + " | ".join(names) + " |")
-    print("| --- | " + " | ".join("---" for _ in names) + " |")
-    for name, _, _ in items:
-        if not name.startswith("P1"):
-            continue
-        cells = []
-        for layout in names:
-            rate = float(np.median(gflops[(name, layout)]))
-            cells.append(f"{rate:.1f} ({rate / reference:.0%})")
-        print(f"| {name} | " + " | ".join(cells) + " |")
+    for dtype, routine in (("float64", "DGEMM"), ("float32", "SGEMM")):
+        reference = float(np.median(gemm[dtype]))
+        print(f"\nGFLOP/s of the dense workloads (the report's) against OpenBLAS {routine} 2000³ "
+              f"on {cpus} threads in the same rounds, {reference:.1f} GFLOP/s (median of "
+              f"{', '.join(f'{g:.1f}' for g in gemm[dtype])}):\n")
+        print("| workload | " + " | ".join(names) + " |")
+        print("| --- | " + " | ".join("---" for _ in names) + " |")
+        for name, _, _ in items:
+            if not name.startswith("P1") or name.endswith("single") != (dtype == "float32"):
+                continue
+            cells = []
+            for layout in names:
+                rate = float(np.median(gflops[(name, layout)]))
+                cells.append(f"{rate:.1f} ({rate / reference:.0%})")
+            print(f"| {name} | " + " | ".join(cells) + " |")
     if rcppml_input:
         hals = {layout: 1 / float(np.median(results[("sparse HALS", layout)])) for layout in names}
         best = min(hals["2x1"], hals["1x2"], hals["default"])
