@@ -114,17 +114,24 @@ class MaskedFrobeniusSteps final : public LossSteps<Scalar> {
   double product_passes() const override { return 1.0; }
 
  private:
-  /// Σ_T A (WH) over this rank's stored test values.
+  /// Σ_T A (WH) over this rank's stored test values, row i's as w_i · Σ_j a_ij h_j (one dot
+  /// product a row, not one a value), the rows on the kernel threads.
   double test_cross_term() const {
-    double total = 0;
     const auto& values = mask_.test_values;
-    for (Index i = 0; i < values.outerSize(); ++i) {
-      const Vector w = Wt_.col(i).template cast<double>();
-      for (typename SparseRowMatrixT<Scalar>::InnerIterator entry(values, i); entry; ++entry)
-        total +=
-            static_cast<double>(entry.value()) * w.dot(H_.col(entry.col()).template cast<double>());
-    }
-    return total;
+    return RowParts(values.outerSize()).sum_over_blocks([&](Index, Index row, Index rows) {
+      thread_local Vector weighted_sum;
+      weighted_sum.resize(Wt_.rows());
+      double total = 0;
+      for (Index i = row; i < row + rows; ++i) {
+        weighted_sum.setZero();
+        for (typename SparseRowMatrixT<Scalar>::InnerIterator entry(values, i); entry; ++entry) {
+          weighted_sum +=
+              static_cast<double>(entry.value()) * H_.col(entry.col()).template cast<double>();
+        }
+        total += Wt_.col(i).template cast<double>().dot(weighted_sum);
+      }
+      return total;
+    });
   }
 
   const LocalBlockT<Scalar>& A_;
@@ -233,22 +240,24 @@ class MaskedKlSteps final : public LossSteps<Scalar> {
     return divide_all_rows(A_, Wt, H, *ratio_);
   }
 
-  /// This rank's Σ_T A log(A / WH) + Σ_T WH.
+  /// This rank's Σ_T A log(A / WH) + Σ_T WH, the rows on the kernel threads.
   double test_sum(const MatrixT<Scalar>& Wt, const MatrixT<Scalar>& H) const {
-    double total = 0;
     const auto& values = mask_.test_values;
-    for (Index i = 0; i < Wt.cols(); ++i) {
-      const Vector w = Wt.col(i).template cast<double>();
-      total += w.dot(sides_.row_held_out(i).col(0)) -
-               listed_products(Wt, H, mask_.missing_in_test, i, 1);
-      for (typename SparseRowMatrixT<Scalar>::InnerIterator entry(values, i); entry; ++entry) {
-        const double a = static_cast<double>(entry.value());
-        const double product =
-            std::max(w.dot(H.col(entry.col()).template cast<double>()), kProductGuard);
-        total += a * (std::log(a) - std::log(product));
+    return RowParts(Wt.cols()).sum_over_blocks([&](Index, Index row, Index rows) {
+      double total = 0;
+      for (Index i = row; i < row + rows; ++i) {
+        const auto w = Wt.col(i).template cast<double>();
+        total += w.dot(sides_.row_held_out(i).col(0)) -
+                 listed_products(Wt, H, mask_.missing_in_test, i, 1);
+        for (typename SparseRowMatrixT<Scalar>::InnerIterator entry(values, i); entry; ++entry) {
+          const double a = static_cast<double>(entry.value());
+          const double product =
+              std::max(w.dot(H.col(entry.col()).template cast<double>()), kProductGuard);
+          total += a * (std::log(a) - std::log(product));
+        }
       }
-    }
-    return total;
+      return total;
+    });
   }
 
   const LocalBlockT<Scalar>& A_;
