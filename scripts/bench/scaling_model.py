@@ -6,7 +6,8 @@ against what dnmf's run report measures at 1-4 ranks.
     /usr/bin/python3 scripts/bench/scaling_model.py --dnmf build/src/dnmf
 
 Per iteration and node (one rank a node, its cores as threads), A m x n with nnz stored entries:
-  flops      4 nnz k / p  (A Hᵀ and Wᵀ A)  +  4 k² (m + n) / p + c k (m + n) / p  (Grams, rules)
+  flops      4 nnz k / p  (A Hᵀ and Wᵀ A)  +  k (k + 1) (m + n) / p  (the Grams, by symmetric
+             rank updates)  +  2 k² (m + n) / p + c k (m + n) / p  (the rules)
   memory     A once (8 nnz dense, 12 nnz CSR) / p, plus the factors it meets: W's rows (m/p x k)
              read and written, H (k x n) read whole in 1-D (k x n/pc in 2-D)
   network    1-D: reduce-scatter of Wᵀ A (k x n) + allgather of H (k x n) + allreduces of k²
@@ -59,7 +60,7 @@ def allreduces(p, k):
 
 
 def compute_seconds(m, n, nnz, k, dense, p, h_columns):
-    flops = (4 * nnz * k + 4 * k * k * (m + n) + 4 * k * (m + n)) / p
+    flops = (4 * nnz * k + (3 * k * k + 5 * k) * (m + n)) / p  # Grams k (k + 1), rules 2k² + 4k
     memory = (8 if dense else 12) * nnz / p + 8 * k * (2 * m / p + h_columns)
     rate = RATE if dense else min(RATE, BANDWIDTH * 2 * k / 12)
     return max(flops / rate, memory / BANDWIDTH)
@@ -129,7 +130,7 @@ def check(dnmf):
                 with open(report) as f:
                     measured = json.load(f)
                 words = 2 * (p - 1) / p * 8 * k * n + 2 * (p - 1) / p * 8 * (2 * k * k + 3)
-                flops = 4 * m * n * k + 2 * k * k * (m + n) + 2 * k * k * (m + n) + c * k * (m + n)
+                flops = 4 * m * n * k + k * (k + 1) * (m + n) + 2 * k * k * (m + n) + c * k * (m + n)
                 got = measured["bytes_per_iteration_per_rank"]["max"]
                 print(f"  {p} ranks {algorithm:4s}: bytes model {words:10.0f}, report {got:10.0f}"
                       f" ({(got - words) / max(words, 1):+.2%}); flops model {flops:.6g}, "

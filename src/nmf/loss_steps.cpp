@@ -7,24 +7,11 @@
 #include <cmath>
 #include <vector>
 
+#include "dnmf/nmf/gram.hpp"
 #include "dnmf/nmf/row_parts.hpp"
 
 namespace dnmf::nmf {
 namespace {
-
-/// Mirrors the lower triangle of a Gram into its upper one, after symmetric rank updates (each
-/// half a product's flops) made the lower.
-void mirror_lower(Eigen::Ref<Matrix> gram) {
-  gram.triangularView<Eigen::StrictlyUpper>() = gram.transpose();
-}
-
-/// X Xᵀ (X: k x N) in double.
-template <class Factor>
-void write_gram_of(const Factor& X, Eigen::Ref<Matrix> gram) {
-  gram.setZero();
-  gram.selfadjointView<Eigen::Lower>().rankUpdate(X);
-  mirror_lower(gram);
-}
 
 /// ½||A - WH||²: both factors by the update rule (MU, HALS, BPP) from the Grams.
 template <class Scalar>
@@ -52,7 +39,7 @@ class FrobeniusSteps final : public LossSteps<Scalar> {
   Index gram_size() const override { return k_ * k_; }
   void write_gram(Eigen::Map<Matrix>& gram) const override {
     const auto H_C = H_.middleCols(column_begin_, column_count_).template cast<double>();
-    write_gram_of(H_C, gram);
+    form_gram(H_C, gram);  // in double
   }
   void take_gram(const Eigen::Map<Matrix>& gram) override { HHt_ = gram; }
   void start() override {}
@@ -67,8 +54,7 @@ class FrobeniusSteps final : public LossSteps<Scalar> {
     w_rule_.update(Wt_b, *w_gram_, rhs, options_.w_penalty.l1);
     A_.add_product_with_rows(Wt_b, row, rows, WtA);
     const auto& W_b = Wt_b.template cast<double>();  // Wt_b itself when Scalar is double
-    WtW_parts_[static_cast<std::size_t>(part)].template selfadjointView<Eigen::Lower>().rankUpdate(
-        W_b);  // in double
+    add_to_lower_gram(W_b, WtW_parts_[static_cast<std::size_t>(part)]);  // in double
   }
   void end_w_update(MatrixT<Scalar>&) override {
     add_parts(WtW_parts_);
@@ -79,7 +65,7 @@ class FrobeniusSteps final : public LossSteps<Scalar> {
   void update_w_from(Eigen::Ref<const MatrixT<Scalar>> rhs,
                      Eigen::Ref<MatrixT<Scalar>> Wt) override {
     w_rule_.update(Wt, *w_gram_, rhs, options_.w_penalty.l1);
-    write_gram_of(Wt.template cast<double>(), WtW_);
+    form_gram(Wt.template cast<double>(), WtW_);
   }
   void update_h_block(Eigen::Ref<MatrixT<Scalar>> H_block,
                       const MatrixT<Scalar>& WtA_block) override {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "dnmf/nmf/gram.hpp"
 #include "dnmf/nmf/row_parts.hpp"
 
 namespace dnmf::nmf {
@@ -27,7 +28,7 @@ void bin_totals(const MatrixT<Scalar>& X, const BinMembers& bins, Index width, M
     if (width == 1) {
       block = gathered.rowwise().sum();
     } else {
-      block.noalias() = gathered * gathered.transpose();
+      form_gram(gathered, block);
     }
   }
 }

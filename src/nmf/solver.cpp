@@ -147,12 +147,13 @@ class Iteration {
     return loss_->final_relative_error(factors);
   }
 
-  /// Flops of one iteration over all ranks (collective).
+  /// Flops of one iteration over all ranks (collective): the products with A, the rules, and
+  /// the Grams Wᵀ W and H Hᵀ (symmetric rank updates, nmf/gram.hpp).
   double flops() const {
     const double local_flops =
         loss_->product_passes() * A_.product_flops(k_) + w_rule_->flops(k_, local_rows_) +
         h_rule_->flops(k_, column_count_) +
-        2.0 * static_cast<double>(k_ * k_) * static_cast<double>(local_rows_ + column_count_);
+        static_cast<double>(k_ * (k_ + 1)) * static_cast<double>(local_rows_ + column_count_);
     return comm_.sum(local_flops);
   }
 
