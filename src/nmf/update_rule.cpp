@@ -98,9 +98,10 @@ void HalsUpdateT<Scalar>::update(Eigen::Ref<MatrixT<Scalar>> X, const Matrix& G,
       k > 0 ? static_cast<Scalar>(kNegligibleCurvature) * gram.diagonal().maxCoeff() : Scalar(0);
   // Each column's gradient g = G x - b + l1 from one product for all columns (on the calling
   // thread, so its bits do not depend on the thread count), then kept up to date by an axpy
-  // after each coordinate, where each step used to take a dot product G_j. x: the sweep's k²
+  // after each coordinate, where each step used to take a dot product G_j. x: the sweep's k²/2
   // multiply-adds a column vectorise without a reduction in the dependency chain. The axpy runs
-  // also when x_j stays (at zero, as many do): skipping it mispredicted too often to pay.
+  // also when x_j stays (at zero, as many do): skipping it mispredicted too often to pay. The
+  // gradients and the Gram get padded_rank(k) rows, zero below k.
   const Index padded = padded_rank<Scalar>(k);
   MatrixT<Scalar> padded_gram = MatrixT<Scalar>::Zero(padded, k);
   padded_gram.topRows(k) = gram;
