@@ -73,6 +73,12 @@ def gemm_gflops(threads, dtype, size=2000):
                                 capture_output=True, text=True).stdout)
 
 
+def round_ratio(results, name, faster, slower):
+    """The median over the rounds of each round's ratio of two layouts' speeds on a workload: the
+    two ran within a minute of each other, so a slow spell of the machine moves both."""
+    return float(np.median(np.array(results[(name, faster)]) / results[(name, slower)]))
+
+
 def factorize_measure(d, arguments):
     """A workload's measure: `dnmf factorize arguments` in a layout, its (iterations/s, GFLOP/s)."""
     return lambda layout, dnmf: rates(factorize_report(dnmf, d, arguments, in_layout(layout)))
@@ -131,14 +137,15 @@ def main():
                 rcppml[threads].append((rcppml_elapsed(rcppml_input, 30, threads=threads)
                                         - rcppml_elapsed(rcppml_input, 5, threads=threads)) / 25)
             print(f"round {r + 1} of {options.rounds} done", file=sys.stderr, flush=True)
-    print(f"\nmedian of {options.rounds} rounds (higher is faster)\n")
+    print(f"\nmedian of {options.rounds} rounds (higher is faster); the ratios are medians of "
+          f"each round's ratio\n")
     print("| workload | unit | " + " | ".join(names) + " | 1x2 / 2x1 | default / 1x1 |")
     print("| --- | --- | " + " | ".join("---" for _ in names) + " | --- | --- |")
     for name, unit, _ in items:
-        median = {layout: float(np.median(results[(name, layout)])) for layout in names}
-        cells = [f"{median[layout]:.3g}" for layout in names]
+        cells = [f"{float(np.median(results[(name, layout)])):.3g}" for layout in names]
         print(f"| {name} | {unit} | " + " | ".join(cells)
-              + f" | {median['1x2'] / median['2x1']:.2f} | {median['default'] / median['1x1']:.2f} |")
+              + f" | {round_ratio(results, name, '1x2', '2x1'):.2f}"
+              + f" | {round_ratio(results, name, 'default', '1x1'):.2f} |")
     for dtype, routine in (("float64", "DGEMM"), ("float32", "SGEMM")):
         reference = float(np.median(gemm[dtype]))
         print(f"\nGFLOP/s of the dense workloads (the report's) against OpenBLAS {routine} 2000³ "
