@@ -2,8 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <utility>
-#include <vector>
 
 #include "dnmf/nmf/gram.hpp"
 #include "dnmf/nmf/row_parts.hpp"
@@ -121,51 +119,6 @@ struct SideGrams {
 template <class... F>
 SideGrams(int, F...) -> SideGrams<F...>;
 
-/// The columns of a matrix grouped by bin in a copy, each bin's in their order (a stable counting
-/// sort), copied in and out by one pass over the columns in order: gathering each bin's columns
-/// apart read the matrix at random, one cache line a column.
-class ColumnsByBin {
- public:
-  /// bin_of_column[x]: column x's bin in [0, bins), or -1 for a column left out.
-  ColumnsByBin(std::vector<int> bin_of_column, int bins)
-      : bin_of_column_(std::move(bin_of_column)), first_(static_cast<std::size_t>(bins) + 1, 0) {
-    for (const int bin : bin_of_column_)
-      if (bin >= 0) ++first_[static_cast<std::size_t>(bin) + 1];
-    for (std::size_t b = 1; b < first_.size(); ++b) first_[b] += first_[b - 1];
-  }
-
-  /// Where bin b's columns start in the copy, and how many there are.
-  Index first(int bin) const { return first_[static_cast<std::size_t>(bin)]; }
-  Index count(int bin) const { return first(bin + 1) - first(bin); }
-
-  /// sorted <- the grouped columns of X (converted to sorted's Scalar).
-  template <class Source, class Sorted>
-  void gather(const Source& X, Sorted& sorted) const {
-    sorted.resize(X.rows(), first_.back());
-    std::vector<Index> next(first_.begin(), first_.end() - 1);
-    for (Index x = 0; x < X.cols(); ++x) {
-      const int bin = bin_of_column_[static_cast<std::size_t>(x)];
-      if (bin < 0) continue;
-      sorted.col(next[static_cast<std::size_t>(bin)]++) =
-          X.col(x).template cast<typename Sorted::Scalar>();
-    }
-  }
-
-  /// The grouped columns back into their places in X.
-  template <class Sorted, class Target>
-  void scatter(const Sorted& sorted, Target& X) const {
-    std::vector<Index> next(first_.begin(), first_.end() - 1);
-    for (Index x = 0; x < X.cols(); ++x) {
-      const int bin = bin_of_column_[static_cast<std::size_t>(x)];
-      if (bin >= 0) X.col(x) = sorted.col(next[static_cast<std::size_t>(bin)]++);
-    }
-  }
-
- private:
-  std::vector<int> bin_of_column_;
-  std::vector<Index> first_;  // per bin, then the total
-};
-
 /// Updates every problem (column) of X from B by `rule`, each with its Gram from `grams`: the
 /// problems that share a bin's Gram in one call of the rule a bin (BPP then shares its
 /// Cholesky factorizations among them, MU and HALS their products), the others one at a time;
@@ -181,46 +134,50 @@ double update_problems(Eigen::Ref<MatrixT<Scalar>> X, Eigen::Ref<const MatrixT<S
     const auto& Yd = Y.template cast<double>();  // Y itself in double
     total += (Yd.array() * (G * Yd).array()).sum();
   };
-  std::vector<int> shared_bin(static_cast<std::size_t>(X.cols()), -1);
+  std::vector<std::vector<Index>> groups(static_cast<std::size_t>(grams.bins));
   for (Index x = 0; x < X.cols(); ++x) {
     if (!grams.observed(x)) {
       X.col(x).setZero();
     } else if (grams.shares_bin(x)) {
-      shared_bin[static_cast<std::size_t>(x)] = grams.bin_of(x);
+      groups[static_cast<std::size_t>(grams.bin_of(x))].push_back(x);
     } else {
       const Matrix G = grams.own_gram(x);
       rule.update(X.middleCols(x, 1), with_ridge(G, penalty.l2), B.middleCols(x, 1), penalty.l1);
       quadratic_form(G, X.middleCols(x, 1));
     }
   }
-  const ColumnsByBin by_bin(std::move(shared_bin), grams.bins);
-  MatrixT<Scalar> X_sorted, B_sorted;
-  by_bin.gather(X, X_sorted);
-  by_bin.gather(B, B_sorted);
+  MatrixT<Scalar> X_group, B_group;
   for (int bin = 0; bin < grams.bins; ++bin) {
-    if (by_bin.count(bin) == 0) continue;
-    auto X_group = X_sorted.middleCols(by_bin.first(bin), by_bin.count(bin));
+    const std::vector<Index>& members = groups[static_cast<std::size_t>(bin)];
+    if (members.empty()) continue;
+    const Index count = static_cast<Index>(members.size());
+    X_group.resize(X.rows(), count);
+    B_group.resize(B.rows(), count);
+    for (Index t = 0; t < count; ++t) {
+      X_group.col(t) = X.col(members[static_cast<std::size_t>(t)]);
+      B_group.col(t) = B.col(members[static_cast<std::size_t>(t)]);
+    }
     const Matrix G = grams.bin_gram(bin);
-    rule.update(X_group, with_ridge(G, penalty.l2),
-                B_sorted.middleCols(by_bin.first(bin), by_bin.count(bin)), penalty.l1);
+    rule.update(X_group, with_ridge(G, penalty.l2), B_group, penalty.l1);
     quadratic_form(G, X_group);
+    for (Index t = 0; t < count; ++t) X.col(members[static_cast<std::size_t>(t)]) = X_group.col(t);
   }
-  by_bin.scatter(X_sorted, X);
   return total;
 }
 
-/// Σ_i x_iᵀ G_{bin(i)} x_i over the columns x_i of X, a product of the grouped columns a bin.
+/// Σ_i x_iᵀ G_{bin(i)} x_i over the columns x_i of X, a product of gathered columns a bin.
 template <class Scalar, class BinOf, class BinGram>
 double binned_quadratic_form(const MatrixT<Scalar>& X, int bins, BinOf bin_of, BinGram bin_gram) {
-  std::vector<int> bin_of_column(static_cast<std::size_t>(X.cols()));
-  for (Index x = 0; x < X.cols(); ++x) bin_of_column[static_cast<std::size_t>(x)] = bin_of(x);
-  const ColumnsByBin by_bin(std::move(bin_of_column), bins);
-  Matrix sorted;  // in double
-  by_bin.gather(X, sorted);
+  std::vector<std::vector<Index>> groups(static_cast<std::size_t>(bins));
+  for (Index x = 0; x < X.cols(); ++x) groups[static_cast<std::size_t>(bin_of(x))].push_back(x);
   double total = 0;
+  Matrix gathered;
   for (int bin = 0; bin < bins; ++bin) {
-    if (by_bin.count(bin) == 0) continue;
-    const auto gathered = sorted.middleCols(by_bin.first(bin), by_bin.count(bin));
+    const std::vector<Index>& members = groups[static_cast<std::size_t>(bin)];
+    if (members.empty()) continue;
+    gathered.resize(X.rows(), static_cast<Index>(members.size()));
+    for (std::size_t t = 0; t < members.size(); ++t)
+      gathered.col(static_cast<Index>(t)) = X.col(members[t]).template cast<double>();
     total += (gathered.array() * (bin_gram(bin) * gathered).array()).sum();
   }
   return total;
