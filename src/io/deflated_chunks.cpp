@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "dnmf/core/error.hpp"
@@ -48,6 +49,8 @@ void copy_elements(const unsigned char* inflated, std::size_t chunk, std::size_t
 
 /// How a dataset for which has_deflated_chunks holds is stored.
 struct DeflatedLayout {
+  Handle type;        // the file's element type
+  hsize_t extent;     // elements
   std::size_t chunk;  // elements a chunk
   bool shuffled;      // shuffle before deflate
 };
@@ -57,10 +60,11 @@ struct DeflatedLayout {
 std::optional<DeflatedLayout> deflated_layout(hid_t dataset) {
   const Handle creation(H5Dget_create_plist(dataset), H5Pclose);
   const Handle space(H5Dget_space(dataset), H5Sclose);
-  const Handle type(H5Dget_type(dataset), H5Tclose);
+  Handle type(H5Dget_type(dataset), H5Tclose);
   if (!creation.valid() || !space.valid() || !type.valid()) return std::nullopt;
   if (H5Pget_layout(creation.get()) != H5D_CHUNKED) return std::nullopt;
-  if (H5Sget_simple_extent_ndims(space.get()) != 1) return std::nullopt;
+  hsize_t extent = 0;
+  if (H5Sget_simple_extent_dims(space.get(), &extent, nullptr) != 1) return std::nullopt;
   const H5T_class_t kind = H5Tget_class(type.get());
   if (kind != H5T_INTEGER && kind != H5T_FLOAT) return std::nullopt;
   const std::vector<H5Z_filter_t> filters = filters_of(creation.get());
@@ -69,7 +73,7 @@ std::optional<DeflatedLayout> deflated_layout(hid_t dataset) {
   if (!shuffled && filters != std::vector<H5Z_filter_t>{H5Z_FILTER_DEFLATE}) return std::nullopt;
   hsize_t chunk = 0;
   if (H5Pget_chunk(creation.get(), 1, &chunk) != 1 || chunk == 0) return std::nullopt;
-  return DeflatedLayout{static_cast<std::size_t>(chunk), shuffled};
+  return DeflatedLayout{std::move(type), extent, static_cast<std::size_t>(chunk), shuffled};
 }
 
 }  // namespace
@@ -80,20 +84,14 @@ bool read_deflated_range(hid_t dataset, hid_t memory_type, std::int64_t begin, s
                          void* out, const std::string& where) {
   if (count <= 0) return true;
   const std::optional<DeflatedLayout> layout = deflated_layout(dataset);
-  if (!layout) return false;
-  const Handle file_type(H5Dget_type(dataset), H5Tclose);
-  const Handle space(H5Dget_space(dataset), H5Sclose);
-  hsize_t extent = 0;
   // Beyond the extent the stored chunks hold padding; H5Dread reports such a range.
-  if (H5Sget_simple_extent_dims(space.get(), &extent, nullptr) != 1 || begin < 0 ||
-      static_cast<hsize_t>(begin + count) > extent) {
-    return false;
-  }
+  if (!layout || begin < 0 || static_cast<hsize_t>(begin + count) > layout->extent) return false;
+  const hid_t file_type = layout->type.get();
   const std::size_t chunk = layout->chunk;
   const bool shuffled = layout->shuffled;
-  const std::size_t file_size = H5Tget_size(file_type.get());
+  const std::size_t file_size = H5Tget_size(file_type);
   const std::size_t memory_size = H5Tget_size(memory_type);
-  const bool convert = H5Tequal(file_type.get(), memory_type) <= 0;
+  const bool convert = H5Tequal(file_type, memory_type) <= 0;
   // H5Tconvert converts in place: a buffer of max(file, memory) bytes an element.
   const std::size_t staged_size = std::max(file_size, memory_size);
   const std::size_t batch_chunks = std::max<std::size_t>(1, kBatchBytes / (chunk * staged_size));
@@ -145,8 +143,7 @@ bool read_deflated_range(hid_t dataset, hid_t memory_type, std::int64_t begin, s
     });
     if (!convert) continue;
     const std::size_t elements = element_end - element_first;
-    if (H5Tconvert(file_type.get(), memory_type, elements, staging.data(), nullptr, H5P_DEFAULT) <
-        0) {
+    if (H5Tconvert(file_type, memory_type, elements, staging.data(), nullptr, H5P_DEFAULT) < 0) {
       throw IoError(where + ": converting elements " + std::to_string(element_first) + ".." +
                     std::to_string(element_end) + " to the memory type failed");
     }
